@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Composition root of the TaskManager server: reads the environment, starts, and stops on a signal.
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { pino } from "pino";
+import { ConfigError, loadConfig, type ServerConfig } from "./config.js";
+import { startServer, type StorageOptions } from "./server.js";
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** With no API_KEYS, a key is generated once and kept (mode 0600) so that restarts keep it. */
+function resolveKeys(config: ServerConfig): { keys: string[]; generatedIn?: string } {
+  if (config.apiKeys.length > 0) return { keys: config.apiKeys };
+  const file = resolve(config.apiKeyFile);
+  if (existsSync(file)) {
+    const key = readFileSync(file, "utf8").trim();
+    if (key.length >= 16) return { keys: [key], generatedIn: file };
+  }
+  const key = randomBytes(24).toString("base64url");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { keys: [key], generatedIn: file };
+}
+
+async function main(): Promise<void> {
+  let config: ServerConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({
+    name: "taskmanager-server",
+    level: config.logLevel,
+    redact: { paths: ["apiKeys", "req.headers[\"x-api-key\"]", "*.apiKey", "databaseUrl"], censor: "[redacted]" },
+  });
+  const { keys, generatedIn } = resolveKeys(config);
+  const storage: StorageOptions = config.databaseUrl
+    ? { kind: "postgres", url: config.databaseUrl, schema: config.databaseSchema, poolSize: config.databasePoolSize }
+    : { kind: "sqlite", path: config.sqlitePath };
+
+  const server = await startServer({
+    storage,
+    logger,
+    apiKeys: keys,
+    host: config.host,
+    port: config.port,
+    claimTimeoutSeconds: config.claimTimeoutSeconds,
+    maxAttempts: config.maxAttempts,
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  logger.info(
+    {
+      url: server.url,
+      storage: storage.kind === "sqlite" ? resolve(storage.path) : `postgres (schema ${config.databaseSchema})`,
+      apiKeyFile: generatedIn,
+    },
+    `TaskManager listening on ${server.url}`,
+  );
+  // The one human-facing line: where to point clients, and where the key is.
+  process.stdout.write(
+    `\nTaskManager API: ${server.url}  (docs: ${server.url}/docs)\n` +
+      (generatedIn ? `API key: in ${generatedIn} (set API_KEYS to choose your own)\n\n` : "\n"),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      logger.error("shutdown deadline passed: exiting");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    timer.unref();
+    server.close().then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`taskmanager-server failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

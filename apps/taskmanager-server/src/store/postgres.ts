@@ -1,0 +1,296 @@
+import pg from "pg";
+import { CLAIMABLE, HISTORY_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TYPE_COLUMNS, claimOrder } from "./sql.js";
+import type {
+  ClaimInput,
+  ClaimedTask,
+  CompleteInput,
+  CompleteOutcome,
+  CreateInput,
+  HistoryRow,
+  ListFilter,
+  ProgressInput,
+  ProgressOutcome,
+  Refusal,
+  RegisterInput,
+  Store,
+  TaskRow,
+  TaskStatus,
+  TaskSummaryRow,
+  TaskTypeRow,
+} from "./types.js";
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE task_types (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     version TEXT NOT NULL,
+     param_schema TEXT NOT NULL,
+     is_active BOOLEAN NOT NULL DEFAULT TRUE,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL
+   );
+   CREATE TABLE tasks (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     type_id BIGINT NOT NULL REFERENCES task_types(id),
+     status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'completed', 'failed')),
+     params TEXT NOT NULL,
+     result TEXT,
+     error_message TEXT,
+     progress INTEGER NOT NULL DEFAULT 0,
+     progress_message TEXT,
+     priority INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     claimed_by TEXT,
+     claimed_at BIGINT,
+     completed_at BIGINT,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL,
+     dedupe_key TEXT NOT NULL UNIQUE
+   );
+   CREATE INDEX tasks_claim_created ON tasks (type_id, created_at, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_priority ON tasks (type_id, priority DESC, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_attempts ON tasks (type_id, attempts, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_id ON tasks (type_id, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_by_status ON tasks (status, id);
+   CREATE INDEX tasks_by_type ON tasks (type_id, id);
+   CREATE TABLE task_history (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     task_id BIGINT NOT NULL REFERENCES tasks(id),
+     status_change TEXT NOT NULL,
+     worker_id TEXT,
+     message TEXT,
+     created_at BIGINT NOT NULL
+   );
+   CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
+];
+
+/** BIGINT (ids, millisecond times) as JS numbers: every value stays below 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === pg.types.builtins.INT8) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Schema holding the tables; created when missing. Default `public`. */
+  schema?: string;
+  /** Pool size. Default 16. */
+  poolSize?: number;
+}
+
+/**
+ * PostgreSQL storage for several server nodes sharing one database. Claims
+ * use `FOR UPDATE SKIP LOCKED` in one statement; completes and progress are
+ * conditional single-row UPDATEs, so no two workers can settle one task.
+ */
+export class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  private readonly pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Connects, creates the schema when missing and applies pending migrations (under an advisory lock). */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = options.schema ?? "public";
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 16,
+      types,
+      options: `-c search_path=${schema}`,
+    });
+    // An idle client's error (server restart) must not crash the process; the next query reconnects.
+    pool.on("error", () => {});
+    const store = new PostgresStore(pool);
+    try {
+      await store.migrate(schema);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return store;
+  }
+
+  private async migrate(schema: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('prismq-taskmanager:' || $1))", [schema]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+      );
+      const { rows } = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations");
+      const current = rows[0]?.v ?? 0;
+      for (let i = current; i < MIGRATIONS.length; i++) {
+        await client.query(MIGRATIONS[i] as string);
+        await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [i + 1, Date.now()]);
+      }
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async one<T>(sql: string, args: unknown[]): Promise<T | undefined> {
+    const { rows } = await this.pool.query(sql, args);
+    return rows[0] as T | undefined;
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
+
+  async registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }> {
+    // xmax = 0 only for a freshly inserted row: tells insert from update in one statement.
+    const row = await this.one<{ id: number; created: boolean }>(
+      `INSERT INTO task_types (name, version, param_schema, is_active, created_at, updated_at)
+       VALUES ($1, $2, $3, TRUE, $4, $4)
+       ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, param_schema = EXCLUDED.param_schema,
+         is_active = TRUE, updated_at = EXCLUDED.updated_at
+       RETURNING id, (xmax = 0) AS created`,
+      [input.name, input.version, input.paramSchema, input.now],
+    );
+    return row as { id: number; created: boolean };
+  }
+
+  async getTaskType(name: string): Promise<TaskTypeRow | undefined> {
+    return this.one<TaskTypeRow>(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE name = $1`, [name]);
+  }
+
+  async getTaskTypeById(id: number): Promise<TaskTypeRow | undefined> {
+    return this.one<TaskTypeRow>(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE id = $1`, [id]);
+  }
+
+  async listTaskTypes(activeOnly: boolean): Promise<TaskTypeRow[]> {
+    const { rows } = await this.pool.query<TaskTypeRow>(
+      `SELECT ${TYPE_COLUMNS} FROM task_types ${activeOnly ? "WHERE is_active" : ""} ORDER BY name`,
+    );
+    return rows;
+  }
+
+  async createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }> {
+    const inserted = await this.one<{ id: number }>(
+      `WITH ins AS (
+         INSERT INTO tasks (type_id, status, params, priority, created_at, updated_at, dedupe_key)
+         VALUES ($1, 'pending', $2, $3, $4, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
+       ), h AS (
+         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+         SELECT id, 'created', NULL, 'Task created', $4 FROM ins
+       ) SELECT id FROM ins`,
+      [input.typeId, input.params, input.priority, input.now, input.dedupeKey],
+    );
+    if (inserted) return { id: inserted.id, status: "pending", deduplicated: false };
+    // The conflicting insert has committed (ON CONFLICT waited for it), so this read sees it.
+    const existing = await this.one<{ id: number; status: TaskStatus }>(
+      "SELECT id, status FROM tasks WHERE dedupe_key = $1",
+      [input.dedupeKey],
+    );
+    if (!existing) throw new Error("dedupe conflict without an existing task");
+    return { ...existing, deduplicated: true };
+  }
+
+  async listTasks(filter: ListFilter): Promise<TaskSummaryRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) {
+      args.push(filter.status);
+      where.push(`t.status = $${args.length}`);
+    }
+    if (filter.type !== undefined) {
+      args.push(filter.type);
+      // ILIKE: patterns match regardless of case, as they do on the hosted service and on SQLite.
+      where.push(filter.typeIsPattern ? `tt.name ILIKE $${args.length}` : `tt.name = $${args.length}`);
+    }
+    args.push(filter.limit, filter.offset);
+    const { rows } = await this.pool.query<TaskSummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY t.id DESC LIMIT $${args.length - 1} OFFSET $${args.length}`,
+      args,
+    );
+    return rows;
+  }
+
+  async getTask(id: number): Promise<TaskRow | undefined> {
+    return this.one<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id WHERE t.id = $1`,
+      [id],
+    );
+  }
+
+  async claimTask(input: ClaimInput): Promise<ClaimedTask | undefined> {
+    return this.one<ClaimedTask>(
+      `WITH c AS (
+         SELECT id FROM tasks WHERE type_id = $1 AND ${CLAIMABLE}$2)
+         ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1 FOR UPDATE SKIP LOCKED
+       ), u AS (
+         UPDATE tasks t SET status = 'claimed', claimed_by = $3, claimed_at = $4, attempts = t.attempts + 1, updated_at = $4
+         FROM c WHERE t.id = c.id RETURNING t.id, t.params, t.attempts, t.priority
+       ), h AS (
+         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+         SELECT id, 'claimed', $3, 'Task claimed by worker', $4 FROM u
+       ) SELECT id, params, attempts, priority FROM u`,
+      [input.typeId, input.expiredBefore, input.workerId, input.now],
+    );
+  }
+
+  private async refusal(id: number): Promise<Refusal> {
+    const state = await this.one<{ status: TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id]);
+    if (!state) return "not_found";
+    return state.status === "claimed" ? "other_worker" : "not_claimed";
+  }
+
+  async progress(input: ProgressInput): Promise<ProgressOutcome> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE tasks SET progress = $1, progress_message = coalesce($2, progress_message), claimed_at = $3, updated_at = $3
+       WHERE id = $4 AND status = 'claimed' AND claimed_by = $5`,
+      [input.progress, input.message, input.now, input.id, input.workerId],
+    );
+    return rowCount === 1 ? { ok: true } : { ok: false, refusal: await this.refusal(input.id) };
+  }
+
+  async complete(input: CompleteInput): Promise<CompleteOutcome> {
+    const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
+    const row = await this.one<{ status: TaskStatus }>(
+      `WITH u AS (
+         UPDATE tasks SET
+           status = CASE WHEN $1 THEN 'completed' WHEN attempts < $2 THEN 'pending' ELSE 'failed' END,
+           progress = CASE WHEN $1 THEN 100 ELSE progress END,
+           result = $3, error_message = $4,
+           claimed_by = CASE WHEN $1 OR attempts >= $2 THEN claimed_by ELSE NULL END,
+           claimed_at = CASE WHEN $1 OR attempts >= $2 THEN claimed_at ELSE NULL END,
+           completed_at = CASE WHEN $1 OR attempts >= $2 THEN $5::bigint ELSE NULL END,
+           updated_at = $5
+         WHERE id = $6 AND status = 'claimed' AND claimed_by = $7 RETURNING id, status
+       ), h AS (
+         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+         SELECT id, CASE WHEN status = 'pending' THEN 'pending (retry)' ELSE status END, $7, $8, $5 FROM u
+       ) SELECT status FROM u`,
+      [input.success, input.maxAttempts, input.result, input.error, input.now, input.id, input.workerId, message],
+    );
+    if (!row) return { ok: false, refusal: await this.refusal(input.id) };
+    return { ok: true, status: row.status === "pending" ? "pending (retry)" : (row.status as "completed" | "failed") };
+  }
+
+  async history(taskId: number): Promise<HistoryRow[] | undefined> {
+    const exists = await this.one("SELECT 1 FROM tasks WHERE id = $1", [taskId]);
+    if (!exists) return undefined;
+    const { rows } = await this.pool.query<HistoryRow>(
+      `SELECT ${HISTORY_COLUMNS} FROM task_history WHERE task_id = $1 ORDER BY id`,
+      [taskId],
+    );
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

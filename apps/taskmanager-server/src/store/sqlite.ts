@@ -1,0 +1,275 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { CLAIMABLE, HISTORY_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TYPE_COLUMNS, claimOrder } from "./sql.js";
+import type {
+  ClaimInput,
+  ClaimedTask,
+  CompleteInput,
+  CompleteOutcome,
+  CreateInput,
+  HistoryRow,
+  ListFilter,
+  ProgressInput,
+  ProgressOutcome,
+  Refusal,
+  RegisterInput,
+  Store,
+  TaskRow,
+  TaskStatus,
+  TaskSummaryRow,
+  TaskTypeRow,
+} from "./types.js";
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE task_types (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     name TEXT NOT NULL UNIQUE,
+     version TEXT NOT NULL,
+     param_schema TEXT NOT NULL,
+     is_active INTEGER NOT NULL DEFAULT 1,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE tasks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     type_id INTEGER NOT NULL REFERENCES task_types(id),
+     status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'completed', 'failed')),
+     params TEXT NOT NULL,
+     result TEXT,
+     error_message TEXT,
+     progress INTEGER NOT NULL DEFAULT 0,
+     progress_message TEXT,
+     priority INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     claimed_by TEXT,
+     claimed_at INTEGER,
+     completed_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     dedupe_key TEXT NOT NULL UNIQUE
+   );
+   CREATE INDEX tasks_claim_created ON tasks (type_id, created_at, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_priority ON tasks (type_id, priority DESC, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_attempts ON tasks (type_id, attempts, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_id ON tasks (type_id, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_by_status ON tasks (status, id);
+   CREATE INDEX tasks_by_type ON tasks (type_id, id);
+   CREATE TABLE task_history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id INTEGER NOT NULL REFERENCES tasks(id),
+     status_change TEXT NOT NULL,
+     worker_id TEXT,
+     message TEXT,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
+];
+
+type RawType = Omit<TaskTypeRow, "isActive"> & { isActive: number };
+const toType = (r: RawType | undefined): TaskTypeRow | undefined => (r ? { ...r, isActive: r.isActive === 1 } : undefined);
+
+/**
+ * SQLite storage (better-sqlite3, WAL). Every write runs in an IMMEDIATE
+ * transaction, so claims stay exactly-once even when several server
+ * processes share one file; inside one process the calls are synchronous
+ * and therefore already serialised.
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private readonly db: Database.Database;
+  private readonly stmts;
+  private readonly claimStmts = new Map<string, Database.Statement>();
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.pragma("foreign_keys = ON");
+    this.migrate();
+    const db = this.db;
+    this.stmts = {
+      ping: db.prepare("SELECT 1"),
+      typeByName: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE name = ?`),
+      typeById: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE id = ?`),
+      typesAll: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types ORDER BY name`),
+      typesActive: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE is_active = 1 ORDER BY name`),
+      typeInsert: db.prepare(
+        "INSERT INTO task_types (name, version, param_schema, is_active, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+      ),
+      typeUpdate: db.prepare("UPDATE task_types SET version = ?, param_schema = ?, is_active = 1, updated_at = ? WHERE id = ?"),
+      taskInsert: db.prepare(
+        `INSERT INTO tasks (type_id, status, params, priority, created_at, updated_at, dedupe_key)
+         VALUES (?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+      ),
+      taskByKey: db.prepare("SELECT id, status FROM tasks WHERE dedupe_key = ?"),
+      task: db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id WHERE t.id = ?`),
+      taskState: db.prepare("SELECT status, claimed_by AS claimedBy FROM tasks WHERE id = ?"),
+      claimUpdate: db.prepare(
+        `UPDATE tasks SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?
+         WHERE id = ? RETURNING id, params, attempts, priority`,
+      ),
+      progress: db.prepare(
+        `UPDATE tasks SET progress = ?, progress_message = coalesce(?, progress_message), claimed_at = ?, updated_at = ?
+         WHERE id = ? AND status = 'claimed' AND claimed_by = ?`,
+      ),
+      complete: db.prepare(
+        `UPDATE tasks SET
+           status = CASE WHEN ? THEN 'completed' WHEN attempts < ? THEN 'pending' ELSE 'failed' END,
+           progress = CASE WHEN ? THEN 100 ELSE progress END,
+           result = ?, error_message = ?,
+           claimed_by = CASE WHEN ? OR attempts >= ? THEN claimed_by ELSE NULL END,
+           claimed_at = CASE WHEN ? OR attempts >= ? THEN claimed_at ELSE NULL END,
+           completed_at = CASE WHEN ? OR attempts >= ? THEN ? ELSE NULL END,
+           updated_at = ?
+         WHERE id = ? AND status = 'claimed' AND claimed_by = ? RETURNING status`,
+      ),
+      history: db.prepare(
+        "INSERT INTO task_history (task_id, status_change, worker_id, message, created_at) VALUES (?, ?, ?, ?, ?)",
+      ),
+      historyOf: db.prepare(`SELECT ${HISTORY_COLUMNS} FROM task_history WHERE task_id = ? ORDER BY id`),
+      taskExists: db.prepare("SELECT 1 FROM tasks WHERE id = ?"),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const apply = this.db.transaction(() => {
+      const row = this.db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null };
+      const current = row.v ?? 0;
+      MIGRATIONS.forEach((sql, i) => {
+        const version = i + 1;
+        if (version <= current) return;
+        this.db.exec(sql);
+        this.db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, Date.now());
+      });
+    });
+    apply.immediate();
+  }
+
+  async ping(): Promise<void> {
+    this.stmts.ping.get();
+  }
+
+  async registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }> {
+    const run = this.db.transaction(() => {
+      const existing = this.stmts.typeByName.get(input.name) as RawType | undefined;
+      if (existing) {
+        this.stmts.typeUpdate.run(input.version, input.paramSchema, input.now, existing.id);
+        return { id: existing.id, created: false };
+      }
+      const info = this.stmts.typeInsert.run(input.name, input.version, input.paramSchema, input.now, input.now);
+      return { id: Number(info.lastInsertRowid), created: true };
+    });
+    return run.immediate();
+  }
+
+  async getTaskType(name: string): Promise<TaskTypeRow | undefined> {
+    return toType(this.stmts.typeByName.get(name) as RawType | undefined);
+  }
+
+  async getTaskTypeById(id: number): Promise<TaskTypeRow | undefined> {
+    return toType(this.stmts.typeById.get(id) as RawType | undefined);
+  }
+
+  async listTaskTypes(activeOnly: boolean): Promise<TaskTypeRow[]> {
+    const rows = (activeOnly ? this.stmts.typesActive : this.stmts.typesAll).all() as RawType[];
+    return rows.map((r) => toType(r) as TaskTypeRow);
+  }
+
+  async createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }> {
+    const run = this.db.transaction(() => {
+      const info = this.stmts.taskInsert.run(input.typeId, input.params, input.priority, input.now, input.now, input.dedupeKey);
+      if (info.changes === 1) {
+        const id = Number(info.lastInsertRowid);
+        this.stmts.history.run(id, "created", null, "Task created", input.now);
+        return { id, status: "pending" as const, deduplicated: false };
+      }
+      const row = this.stmts.taskByKey.get(input.dedupeKey) as { id: number; status: TaskStatus };
+      return { id: row.id, status: row.status, deduplicated: true };
+    });
+    return run.immediate();
+  }
+
+  async listTasks(filter: ListFilter): Promise<TaskSummaryRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) {
+      where.push("t.status = ?");
+      args.push(filter.status);
+    }
+    if (filter.type !== undefined) {
+      where.push(filter.typeIsPattern ? "tt.name LIKE ?" : "tt.name = ?");
+      args.push(filter.type);
+    }
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id
+      ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY t.id DESC LIMIT ? OFFSET ?`;
+    return this.db.prepare(sql).all(...args, filter.limit, filter.offset) as TaskSummaryRow[];
+  }
+
+  async getTask(id: number): Promise<TaskRow | undefined> {
+    return this.stmts.task.get(id) as TaskRow | undefined;
+  }
+
+  private claimSelect(input: ClaimInput): Database.Statement {
+    const key = `${input.sortBy}:${input.sortOrder}`;
+    let stmt = this.claimStmts.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare(
+        `SELECT id FROM tasks WHERE type_id = ? AND ${CLAIMABLE}?) ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
+      );
+      this.claimStmts.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  async claimTask(input: ClaimInput): Promise<ClaimedTask | undefined> {
+    const select = this.claimSelect(input);
+    const run = this.db.transaction(() => {
+      const found = select.get(input.typeId, input.expiredBefore) as { id: number } | undefined;
+      if (!found) return undefined;
+      const row = this.stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as ClaimedTask;
+      this.stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
+      return row;
+    });
+    return run.immediate();
+  }
+
+  private refusal(id: number): Refusal {
+    const state = this.stmts.taskState.get(id) as { status: TaskStatus } | undefined;
+    if (!state) return "not_found";
+    return state.status === "claimed" ? "other_worker" : "not_claimed";
+  }
+
+  async progress(input: ProgressInput): Promise<ProgressOutcome> {
+    const info = this.stmts.progress.run(input.progress, input.message, input.now, input.now, input.id, input.workerId);
+    return info.changes === 1 ? { ok: true } : { ok: false, refusal: this.refusal(input.id) };
+  }
+
+  async complete(input: CompleteInput): Promise<CompleteOutcome> {
+    const s = input.success ? 1 : 0;
+    const max = input.maxAttempts;
+    const run = this.db.transaction((): CompleteOutcome => {
+      const row = this.stmts.complete.get(
+        s, max, s, input.result, input.error, s, max, s, max, s, max, input.now, input.now, input.id, input.workerId,
+      ) as { status: TaskStatus } | undefined;
+      if (!row) return { ok: false, refusal: this.refusal(input.id) };
+      const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
+      const change = row.status === "pending" ? "pending (retry)" : row.status;
+      this.stmts.history.run(input.id, change, input.workerId, message, input.now);
+      return { ok: true, status: change as "completed" | "failed" | "pending (retry)" };
+    });
+    return run.immediate();
+  }
+
+  async history(taskId: number): Promise<HistoryRow[] | undefined> {
+    if (!this.stmts.taskExists.get(taskId)) return undefined;
+    return this.stmts.historyOf.all(taskId) as HistoryRow[];
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,137 @@
+/** Task status as stored. `pending (retry)` exists only in the complete answer. */
+export type TaskStatus = "pending" | "claimed" | "completed" | "failed";
+
+/** Columns a claim may order by, as the hosted `sort_by` allows. */
+export type SortBy = "created_at" | "priority" | "id" | "attempts";
+export type SortOrder = "ASC" | "DESC";
+
+/** All times are integer milliseconds since the epoch; the HTTP layer formats them. */
+export interface TaskTypeRow {
+  id: number;
+  name: string;
+  version: string;
+  paramSchema: string;
+  isActive: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TaskSummaryRow {
+  id: number;
+  type: string;
+  status: TaskStatus;
+  priority: number;
+  progress: number;
+  attempts: number;
+  claimedBy: string | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+export interface TaskRow extends TaskSummaryRow {
+  params: string;
+  result: string | null;
+  errorMessage: string | null;
+  progressMessage: string | null;
+  claimedAt: number | null;
+  updatedAt: number;
+  dedupeKey: string;
+}
+
+export interface HistoryRow {
+  id: number;
+  taskId: number;
+  statusChange: string;
+  workerId: string | null;
+  message: string | null;
+  createdAt: number;
+}
+
+export interface ClaimedTask {
+  id: number;
+  params: string;
+  attempts: number;
+  priority: number;
+}
+
+export interface RegisterInput {
+  name: string;
+  version: string;
+  paramSchema: string;
+  now: number;
+}
+
+export interface CreateInput {
+  typeId: number;
+  params: string;
+  dedupeKey: string;
+  priority: number;
+  now: number;
+}
+
+export interface ListFilter {
+  status?: TaskStatus;
+  /** Exact type name, or a LIKE pattern when `typeIsPattern`. */
+  type?: string;
+  typeIsPattern: boolean;
+  limit: number;
+  offset: number;
+}
+
+export interface ClaimInput {
+  typeId: number;
+  workerId: string;
+  sortBy: SortBy;
+  sortOrder: SortOrder;
+  now: number;
+  /** Claims older than this (ms) may be taken over. */
+  expiredBefore: number;
+}
+
+export interface ProgressInput {
+  id: number;
+  workerId: string;
+  progress: number;
+  message: string | null;
+  now: number;
+}
+
+export interface CompleteInput {
+  id: number;
+  workerId: string;
+  success: boolean;
+  result: string | null;
+  error: string | null;
+  maxAttempts: number;
+  now: number;
+}
+
+/** Why a progress or complete was refused, in the order the contract checks them. */
+export type Refusal = "not_found" | "not_claimed" | "other_worker";
+
+export type CompleteOutcome = { ok: true; status: "completed" | "failed" | "pending (retry)" } | { ok: false; refusal: Refusal };
+export type ProgressOutcome = { ok: true } | { ok: false; refusal: Refusal };
+
+/**
+ * The storage behind the API. Each method is one atomic unit: a claim, a
+ * create or a complete either happens whole (with its history row) or not at all.
+ */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }>;
+  getTaskType(name: string): Promise<TaskTypeRow | undefined>;
+  getTaskTypeById(id: number): Promise<TaskTypeRow | undefined>;
+  listTaskTypes(activeOnly: boolean): Promise<TaskTypeRow[]>;
+  /** Inserts unless the dedupe key exists; then answers the existing task. */
+  createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }>;
+  listTasks(filter: ListFilter): Promise<TaskSummaryRow[]>;
+  getTask(id: number): Promise<TaskRow | undefined>;
+  claimTask(input: ClaimInput): Promise<ClaimedTask | undefined>;
+  progress(input: ProgressInput): Promise<ProgressOutcome>;
+  complete(input: CompleteInput): Promise<CompleteOutcome>;
+  /** `undefined` when the task does not exist. */
+  history(taskId: number): Promise<HistoryRow[] | undefined>;
+  close(): Promise<void>;
+}
