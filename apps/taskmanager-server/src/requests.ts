@@ -11,6 +11,10 @@ export function typeNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** LIKE patterns over type names: name characters plus `%` (and `\\` to escape `_` or `%`). */
+export const TYPE_PATTERN = /^[A-Za-z0-9._%\\-]{1,255}$/;
+const typePattern = z.string().regex(TYPE_PATTERN, "may only hold A-Z, a-z, 0-9, '.', '_', '-', '%' and '\\'");
+
 const typeName = z.string().superRefine((v, ctx) => {
   const problem = typeNameProblem(v);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -40,7 +44,7 @@ export const createBody = z.object({
 export const claimBody = z.object({
   worker_id: workerId,
   task_type_id: intLike(1, Number.MAX_SAFE_INTEGER),
-  type_pattern: z.string().max(255).optional(),
+  type_pattern: typePattern.optional(),
   sort_by: z.enum(["created_at", "priority", "id", "attempts"]).default("created_at"),
   sort_order: z
     .string()
@@ -64,7 +68,7 @@ export const completeBody = z.object({
 
 export const listQuery = z.object({
   status: z.enum(["pending", "claimed", "completed", "failed"]).optional(),
-  type: z.string().min(1).max(255).optional(),
+  type: typePattern.optional(),
   limit: intLike(1, 1000).default(50),
   offset: intLike(0, 1_000_000_000).default(0),
 });

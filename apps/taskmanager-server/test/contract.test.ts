@@ -42,7 +42,7 @@ for (const backend of backends()) {
       });
 
       it("rejects a missing or wrong key with 401 in the plain error shape", async () => {
-        for (const headers of [{}, { "X-API-Key": "wrong-key-wrong-key" }, { "X-API-Key": "" }]) {
+        for (const headers of [{}, { "X-API-Key": "wrong-key-wrong-key" }, { "X-API-Key": "" }] as Array<Record<string, string>>) {
           const r = await tm.raw("GET", "/tasks", undefined, headers);
           assert.equal(r.status, 401);
           assert.equal(r.json.error, "Unauthorized");

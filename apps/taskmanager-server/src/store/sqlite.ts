@@ -23,7 +23,7 @@ import type {
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE task_types (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     id INTEGER PRIMARY KEY,
      name TEXT NOT NULL UNIQUE,
      version TEXT NOT NULL,
      param_schema TEXT NOT NULL,
@@ -32,7 +32,7 @@ const MIGRATIONS: string[] = [
      updated_at INTEGER NOT NULL
    );
    CREATE TABLE tasks (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     id INTEGER PRIMARY KEY,
      type_id INTEGER NOT NULL REFERENCES task_types(id),
      status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'completed', 'failed')),
      params TEXT NOT NULL,
@@ -56,7 +56,7 @@ const MIGRATIONS: string[] = [
    CREATE INDEX tasks_by_status ON tasks (status, id);
    CREATE INDEX tasks_by_type ON tasks (type_id, id);
    CREATE TABLE task_history (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     id INTEGER PRIMARY KEY,
      task_id INTEGER NOT NULL REFERENCES tasks(id),
      status_change TEXT NOT NULL,
      worker_id TEXT,
@@ -79,6 +79,9 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly tx;
+  private readonly runBatch: Database.Transaction<(body: () => void) => void>;
+  private queue: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private readonly claimStmts = new Map<string, Database.Statement>();
 
   constructor(path: string) {
@@ -87,7 +90,7 @@ export class SqliteStore implements Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
-    this.db.pragma("foreign_keys = ON");
+    // Foreign keys are declared for documentation; every write goes through this class, which keeps them.
     this.migrate();
     const db = this.db;
     this.stmts = {
@@ -132,6 +135,53 @@ export class SqliteStore implements Store {
       historyOf: db.prepare(`SELECT ${HISTORY_COLUMNS} FROM task_history WHERE task_id = ? ORDER BY id`),
       taskExists: db.prepare("SELECT 1 FROM tasks WHERE id = ?"),
     };
+    this.tx = this.transactions();
+    this.runBatch = this.db.transaction((body: () => void) => body());
+  }
+
+  /** Transaction functions, built once: each runs BEGIN IMMEDIATE … COMMIT around its statements. */
+  private transactions() {
+    const { db, stmts } = this;
+    return {
+      register: db.transaction((input: RegisterInput) => {
+        const existing = stmts.typeByName.get(input.name) as RawType | undefined;
+        if (existing) {
+          stmts.typeUpdate.run(input.version, input.paramSchema, input.now, existing.id);
+          return { id: existing.id, created: false };
+        }
+        const info = stmts.typeInsert.run(input.name, input.version, input.paramSchema, input.now, input.now);
+        return { id: Number(info.lastInsertRowid), created: true };
+      }),
+      create: db.transaction((input: CreateInput) => {
+        const info = stmts.taskInsert.run(input.typeId, input.params, input.priority, input.now, input.now, input.dedupeKey);
+        if (info.changes === 1) {
+          const id = Number(info.lastInsertRowid);
+          stmts.history.run(id, "created", null, "Task created", input.now);
+          return { id, status: "pending" as TaskStatus, deduplicated: false };
+        }
+        const row = stmts.taskByKey.get(input.dedupeKey) as { id: number; status: TaskStatus };
+        return { id: row.id, status: row.status, deduplicated: true };
+      }),
+      claim: db.transaction((select: Database.Statement, input: ClaimInput) => {
+        const found = select.get(input.typeId, input.expiredBefore) as { id: number } | undefined;
+        if (!found) return undefined;
+        const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as ClaimedTask;
+        stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
+        return row;
+      }),
+      complete: db.transaction((input: CompleteInput): CompleteOutcome => {
+        const s = input.success ? 1 : 0;
+        const max = input.maxAttempts;
+        const row = stmts.complete.get(
+          s, max, s, input.result, input.error, s, max, s, max, s, max, input.now, input.now, input.id, input.workerId,
+        ) as { status: TaskStatus } | undefined;
+        if (!row) return { ok: false, refusal: this.refusal(input.id) };
+        const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
+        const change = row.status === "pending" ? "pending (retry)" : row.status;
+        stmts.history.run(input.id, change, input.workerId, message, input.now);
+        return { ok: true, status: change as "completed" | "failed" | "pending (retry)" };
+      }),
+    };
   }
 
   private migrate(): void {
@@ -153,17 +203,47 @@ export class SqliteStore implements Store {
     this.stmts.ping.get();
   }
 
-  async registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }> {
-    const run = this.db.transaction(() => {
-      const existing = this.stmts.typeByName.get(input.name) as RawType | undefined;
-      if (existing) {
-        this.stmts.typeUpdate.run(input.version, input.paramSchema, input.now, existing.id);
-        return { id: existing.id, created: false };
-      }
-      const info = this.stmts.typeInsert.run(input.name, input.version, input.paramSchema, input.now, input.now);
-      return { id: Number(info.lastInsertRowid), created: true };
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop run
+   * in one IMMEDIATE transaction, each inside its own savepoint (a nested
+   * better-sqlite3 transaction), and their promises settle only after the
+   * COMMIT. One commit then pays the file I/O for many requests, while each
+   * write stays atomic and nobody is answered before their write is durable.
+   */
+  private write<T>(op: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (this.queue.length === 1) setImmediate(this.flush);
     });
-    return run.immediate();
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.runBatch.immediate(() => {
+        for (const { op } of batch) {
+          try {
+            outcomes.push({ ok: true, value: op() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i] as (typeof outcomes)[number];
+      if (o.ok) w.resolve(o.value);
+      else w.reject(o.error);
+    });
+  };
+
+  async registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }> {
+    return this.write(() => this.tx.register(input));
   }
 
   async getTaskType(name: string): Promise<TaskTypeRow | undefined> {
@@ -180,17 +260,7 @@ export class SqliteStore implements Store {
   }
 
   async createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }> {
-    const run = this.db.transaction(() => {
-      const info = this.stmts.taskInsert.run(input.typeId, input.params, input.priority, input.now, input.now, input.dedupeKey);
-      if (info.changes === 1) {
-        const id = Number(info.lastInsertRowid);
-        this.stmts.history.run(id, "created", null, "Task created", input.now);
-        return { id, status: "pending" as const, deduplicated: false };
-      }
-      const row = this.stmts.taskByKey.get(input.dedupeKey) as { id: number; status: TaskStatus };
-      return { id: row.id, status: row.status, deduplicated: true };
-    });
-    return run.immediate();
+    return this.write(() => this.tx.create(input));
   }
 
   async listTasks(filter: ListFilter): Promise<TaskSummaryRow[]> {
@@ -227,14 +297,7 @@ export class SqliteStore implements Store {
 
   async claimTask(input: ClaimInput): Promise<ClaimedTask | undefined> {
     const select = this.claimSelect(input);
-    const run = this.db.transaction(() => {
-      const found = select.get(input.typeId, input.expiredBefore) as { id: number } | undefined;
-      if (!found) return undefined;
-      const row = this.stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as ClaimedTask;
-      this.stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
-      return row;
-    });
-    return run.immediate();
+    return this.write(() => this.tx.claim(select, input));
   }
 
   private refusal(id: number): Refusal {
@@ -244,24 +307,14 @@ export class SqliteStore implements Store {
   }
 
   async progress(input: ProgressInput): Promise<ProgressOutcome> {
-    const info = this.stmts.progress.run(input.progress, input.message, input.now, input.now, input.id, input.workerId);
-    return info.changes === 1 ? { ok: true } : { ok: false, refusal: this.refusal(input.id) };
+    return this.write(() => {
+      const info = this.stmts.progress.run(input.progress, input.message, input.now, input.now, input.id, input.workerId);
+      return info.changes === 1 ? { ok: true } : { ok: false, refusal: this.refusal(input.id) };
+    });
   }
 
   async complete(input: CompleteInput): Promise<CompleteOutcome> {
-    const s = input.success ? 1 : 0;
-    const max = input.maxAttempts;
-    const run = this.db.transaction((): CompleteOutcome => {
-      const row = this.stmts.complete.get(
-        s, max, s, input.result, input.error, s, max, s, max, s, max, input.now, input.now, input.id, input.workerId,
-      ) as { status: TaskStatus } | undefined;
-      if (!row) return { ok: false, refusal: this.refusal(input.id) };
-      const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
-      const change = row.status === "pending" ? "pending (retry)" : row.status;
-      this.stmts.history.run(input.id, change, input.workerId, message, input.now);
-      return { ok: true, status: change as "completed" | "failed" | "pending (retry)" };
-    });
-    return run.immediate();
+    return this.write(() => this.tx.complete(input));
   }
 
   async history(taskId: number): Promise<HistoryRow[] | undefined> {
@@ -270,6 +323,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.queue.length > 0) this.flush();
     if (this.db.open) this.db.close();
   }
 }
