@@ -294,7 +294,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (error !== null && Buffer.byteLength(error) > MAX_JSON_FIELD_BYTES) {
           throw badRequest(`error is too large: at most ${MAX_JSON_FIELD_BYTES} bytes`);
         }
-        const r = await store.complete({ id, workerId: body.worker_id, success: body.success, result, error, maxAttempts, now: now() });
+        // A non-retryable failure is final: as if no attempts were left.
+        const attemptsAllowed = body.retryable === false ? 0 : maxAttempts;
+        const r = await store.complete({ id, workerId: body.worker_id, success: body.success, result, error, maxAttempts: attemptsAllowed, now: now() });
         if (!r.ok) throw refusalError(r.refusal);
         const message = r.status === "completed" ? "Task completed" : r.status === "failed" ? "Task failed" : "Task failed, returned to the queue for a retry";
         return ok({ id, status: r.status, message });

@@ -222,7 +222,7 @@ export const openApiDocument = {
       post: {
         summary: "Complete (success) or fail a claimed task; a failure with attempts left returns it to pending",
         parameters: [idParam],
-        requestBody: body({ type: "object", required: ["worker_id", "success"], properties: { worker_id: workerId, success: { type: "boolean" }, result: {}, error: { type: "string" } } }),
+        requestBody: body({ type: "object", required: ["worker_id", "success"], properties: { worker_id: workerId, success: { type: "boolean" }, result: {}, error: { type: "string" }, retryable: { type: "boolean", description: "false: fail for good now (additive)" } } }),
         responses: {
           200: ok("Settled", { type: "object", properties: { id: { type: "integer" }, status: { enum: ["completed", "failed", "pending (retry)"] }, message: { type: "string" } } }),
           400: err("Validation failed, or Task is not in claimed state"),

@@ -64,6 +64,8 @@ export const completeBody = z.object({
   success: z.union([z.boolean(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)]),
   result: z.unknown().optional(),
   error: z.union([z.string(), z.number().transform(String)]).nullish(),
+  /** Additive: `false` fails the task for good at once, whatever attempts are left. */
+  retryable: z.boolean().optional(),
 });
 
 export const listQuery = z.object({

@@ -1,0 +1,28 @@
+import { createHash } from "node:crypto";
+
+/** A JSON value as params and results carry them. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Sorts object keys recursively (arrays keep their order), so one logical task has one form. */
+export function canonicalize<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => canonicalize(v)) as T;
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = canonicalize(v);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+/** Compact JSON as the server hashes it (slashes and non-ASCII unescaped, U+2028/U+2029 escaped). */
+export function paramsJson(params: unknown): string {
+  return JSON.stringify(params).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/** The dedupe key both servers compute: `sha256_hex(type + "\0" + json(params))`, params canonicalised first. */
+export function dedupeKey(type: string, params: object): string {
+  return createHash("sha256").update(`${type}\0${paramsJson(canonicalize(params))}`).digest("hex");
+}

@@ -1,0 +1,530 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { Pool, type Dispatcher } from "undici";
+import { canonicalize, dedupeKey, paramsJson, type Json } from "./canonical.js";
+import {
+  AbortedError,
+  AuthError,
+  ClientConfigError,
+  ConflictError,
+  NetworkError,
+  NotFoundError,
+  ProtocolError,
+  RateLimitError,
+  ServerError,
+  TaskManagerError,
+  TimeoutError,
+  ValidationError,
+} from "./errors.js";
+import { DEFAULT_RETRY, backoffMs, retryAfterMs, sleep, type RetryOptions } from "./retry.js";
+import type {
+  CallOptions,
+  ClaimStrategy,
+  ClaimedTask,
+  CreatedTask,
+  HistoryEntry,
+  ListTasksFilter,
+  RegisteredTaskType,
+  SettleResult,
+  Task,
+  TaskStatus,
+  TaskSummary,
+  TaskType,
+} from "./types.js";
+
+/** The least of a pino logger that the client uses (warnings only: it never writes to the console). */
+export interface ClientLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface TaskManagerClientOptions {
+  /** Base URL ending in `/api`, e.g. `http://127.0.0.1:8080/api`. */
+  baseUrl: string;
+  /** Sent as `X-API-Key`. */
+  apiKey: string;
+  /** This process's worker id for claims and completes. Default `createWorkerId("worker")`. */
+  workerId?: string;
+  /** Whole-call timeout per attempt, in ms. Default 30,000. */
+  timeoutMs?: number;
+  /** Retry policy for calls that are safe to repeat. `false` disables retries. */
+  retry?: RetryOptions | false;
+  /** An undici dispatcher (a MockAgent in tests, a shared Agent). Default: an owned keep-alive Pool. */
+  dispatcher?: Dispatcher;
+  /** Connections of the owned Pool. Default 16. */
+  connections?: number;
+  /** Where warnings go (lost claim answers, settled retries). Default: nowhere. */
+  logger?: ClientLogger;
+}
+
+/** Per-call options of the calls that act as a worker. */
+export interface WorkerCallOptions extends CallOptions {
+  /** Default: the client's `workerId`. */
+  workerId?: string;
+}
+
+export interface ClaimOptions extends WorkerCallOptions {
+  /** Task type name; its id is resolved by name once and cached. */
+  taskType: string;
+  /** Default `fifo`. */
+  strategy?: ClaimStrategy;
+  /** LIKE pattern the type name must match (hosted `type_pattern`). */
+  typePattern?: string;
+}
+
+/** `<name>-<host>-<random>`: unique per process, as the claim protocol requires. */
+export function createWorkerId(name: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, "").slice(0, 64) || "host";
+  return `${name}-${host}-${randomBytes(4).toString("hex")}`;
+}
+
+const STRATEGIES: Record<ClaimStrategy, { sort_by: string; sort_order: "ASC" | "DESC" }> = {
+  fifo: { sort_by: "created_at", sort_order: "ASC" },
+  lifo: { sort_by: "created_at", sort_order: "DESC" },
+  priority: { sort_by: "priority", sort_order: "DESC" },
+  "fewest-attempts": { sort_by: "attempts", sort_order: "ASC" },
+};
+
+/** How a call may be repeated: `safe` (idempotent), `claim` (only when nothing can have been claimed), `none`. */
+type RetryMode = "safe" | "claim" | "none";
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  text: string;
+}
+
+const NO_TASK_500 = "There is no active transaction";
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH"]);
+
+type Raw = Record<string, unknown>;
+const num = (v: unknown): number => (typeof v === "string" && v !== "" ? Number(v) : (v as number));
+const nullableNum = (v: unknown): number => (v === null || v === undefined ? 0 : num(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function toSummary(r: Raw): TaskSummary {
+  return {
+    id: num(r.id),
+    type: String(r.type),
+    status: r.status as TaskStatus,
+    priority: nullableNum(r.priority),
+    progress: nullableNum(r.progress),
+    attempts: nullableNum(r.attempts),
+    claimedBy: str(r.claimed_by),
+    createdAt: str(r.created_at),
+    completedAt: str(r.completed_at),
+  };
+}
+
+function parseJsonField(v: unknown): unknown {
+  // Some hosted versions send params/result as JSON text instead of objects.
+  if (typeof v === "string") {
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
+
+/**
+ * The TaskManager API client: typed calls, the hosted service's quirks
+ * absorbed, typed errors with stable codes, and retries (exponential
+ * backoff, full jitter, `Retry-After` honoured) on the calls that are safe
+ * to repeat. One instance per process; `close()` when done.
+ */
+export class TaskManagerClient {
+  readonly workerId: string;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  private readonly retry: Required<RetryOptions>;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly logger: ClientLogger | undefined;
+  private readonly typeIds = new Map<string, number>();
+
+  constructor(options: TaskManagerClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl);
+    } catch {
+      throw new ClientConfigError(`baseUrl is not a URL: ${options.baseUrl}`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new ClientConfigError("baseUrl must be http(s)");
+    if (!options.apiKey) throw new ClientConfigError("apiKey is required");
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, "");
+    this.apiKey = options.apiKey;
+    this.workerId = options.workerId ?? createWorkerId("worker");
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retry = options.retry === false ? { ...DEFAULT_RETRY, attempts: 1 } : { ...DEFAULT_RETRY, ...options.retry };
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher = options.dispatcher ?? new Pool(this.origin, { connections: options.connections ?? 16, keepAliveTimeout: 30_000 });
+    this.logger = options.logger;
+  }
+
+  /** Builds a client from `TASKMANAGER_API_URL` and `TASKMANAGER_API_KEY` (the original workers' names). */
+  static fromEnv(env: Record<string, string | undefined>, options: Partial<TaskManagerClientOptions> = {}): TaskManagerClient {
+    const missing = ["TASKMANAGER_API_URL", "TASKMANAGER_API_KEY"].filter((k) => !env[k]);
+    if (missing.length) throw new ClientConfigError(`missing environment variable(s): ${missing.join(", ")}`);
+    return new TaskManagerClient({ baseUrl: env.TASKMANAGER_API_URL as string, apiKey: env.TASKMANAGER_API_KEY as string, ...options });
+  }
+
+  /** Closes the owned connection pool (an injected dispatcher is left open). */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // ---- calls -------------------------------------------------------------
+
+  /** `GET /health`. */
+  async health(options: CallOptions = {}): Promise<{ status: string; database: string; timestamp: number }> {
+    const d = (await this.call("GET", "/health", undefined, "safe", options.signal)) as Raw;
+    return { status: String(d.status), database: String(d.database), timestamp: num(d.timestamp) };
+  }
+
+  /** Registers (or updates) a task type; caches its id for claims. */
+  async registerTaskType(
+    input: { name: string; version: string; paramSchema: object },
+    options: CallOptions = {},
+  ): Promise<RegisteredTaskType> {
+    const d = (await this.call(
+      "POST",
+      "/task-types/register",
+      { name: input.name, version: input.version, param_schema: input.paramSchema },
+      "safe",
+      options.signal,
+    )) as Raw;
+    const id = num(d.id);
+    this.typeIds.set(input.name, id);
+    return { id, name: String(d.name), version: String(d.version), created: d.created === true };
+  }
+
+  /** One task type by name, or `null` (404, or the hosted 200 with empty `items`). */
+  async getTaskType(name: string, options: CallOptions = {}): Promise<TaskType | null> {
+    const item = await this.getItem(`/task-types/${encodeURIComponent(name)}`, options.signal);
+    if (!item) return null;
+    const t: TaskType = {
+      id: num(item.id),
+      name: String(item.name),
+      version: String(item.version),
+      paramSchema: parseJsonField(item.param_schema) as Record<string, unknown>,
+      isActive: item.is_active === true || num(item.is_active) === 1,
+      createdAt: str(item.created_at),
+      updatedAt: str(item.updated_at),
+    };
+    this.typeIds.set(t.name, t.id);
+    return t;
+  }
+
+  /** All task types. (Always a 500 on the hosted service: use `getTaskType` there.) */
+  async listTaskTypes(options: CallOptions & { activeOnly?: boolean } = {}): Promise<TaskType[]> {
+    const d = (await this.call("GET", `/task-types${options.activeOnly ? "?active_only=true" : ""}`, undefined, "safe", options.signal)) as Raw;
+    return ((d.items as Raw[]) ?? []).map((item) => ({
+      id: num(item.id),
+      name: String(item.name),
+      version: String(item.version),
+      paramSchema: parseJsonField(item.param_schema) as Record<string, unknown>,
+      isActive: item.is_active === true || num(item.is_active) === 1,
+      createdAt: str(item.created_at),
+      updatedAt: str(item.updated_at),
+    }));
+  }
+
+  /**
+   * Creates a task. Params are canonicalised (keys sorted recursively), so
+   * one logical task always has one dedupe key; a repeat answers the
+   * existing task with `deduplicated: true`. Safe to retry for that reason.
+   */
+  async createTask(type: string, params: object, options: CallOptions & { priority?: number } = {}): Promise<CreatedTask> {
+    const canonical = canonicalize(params);
+    const body: Raw = { type, params: canonical };
+    if (options.priority !== undefined) body.priority = options.priority;
+    const d = (await this.call("POST", "/tasks", body, "safe", options.signal)) as Raw;
+    return {
+      id: num(d.id),
+      status: String(d.status) as TaskStatus,
+      deduplicated: d.deduplicated === true,
+      dedupeKey: typeof d.dedupe_key === "string" ? d.dedupe_key : dedupeKey(type, canonical),
+    };
+  }
+
+  /** One task, or `null` when it does not exist. */
+  async getTask<P = Record<string, Json>>(id: number, options: CallOptions = {}): Promise<Task<P> | null> {
+    const item = await this.getItem(`/tasks/${id}`, options.signal);
+    if (!item) return null;
+    return {
+      ...toSummary(item),
+      params: parseJsonField(item.params) as P,
+      result: (parseJsonField(item.result) ?? null) as Json | null,
+      errorMessage: str(item.error_message),
+      claimedAt: str(item.claimed_at),
+    };
+  }
+
+  /**
+   * Every task matching the filter, newest first, fetched a page at a time.
+   * Tasks created while iterating can shift pages (offset paging): an item
+   * may then be seen twice, never silently skipped from the older end.
+   */
+  async *listTasks(filter: ListTasksFilter = {}, options: CallOptions = {}): AsyncGenerator<TaskSummary> {
+    const pageSize = filter.pageSize ?? 100;
+    for (let offset = 0; ; offset += pageSize) {
+      const q = new URLSearchParams({ limit: String(pageSize), offset: String(offset) });
+      if (filter.status) q.set("status", filter.status);
+      if (filter.type) q.set("type", filter.type);
+      const d = (await this.call("GET", `/tasks?${q}`, undefined, "safe", options.signal)) as Raw;
+      const items = (d.items as Raw[]) ?? [];
+      for (const item of items) yield toSummary(item);
+      if (items.length < pageSize) return;
+    }
+  }
+
+  /** A task's audit trail (our server only; the hosted service has no such endpoint). */
+  async getTaskHistory(id: number, options: CallOptions = {}): Promise<HistoryEntry[]> {
+    const d = (await this.call("GET", `/tasks/${id}/history`, undefined, "safe", options.signal)) as Raw;
+    return ((d.items as Raw[]) ?? []).map((h) => ({
+      id: num(h.id),
+      taskId: num(h.task_id),
+      statusChange: String(h.status_change),
+      workerId: str(h.worker_id),
+      message: str(h.message),
+      createdAt: str(h.created_at),
+    }));
+  }
+
+  /** Resolves a type name to its id (cached; the hosted list endpoint is broken, so by name). */
+  async taskTypeId(name: string, options: CallOptions = {}): Promise<number> {
+    const cached = this.typeIds.get(name);
+    if (cached !== undefined) return cached;
+    const t = await this.getTaskType(name, options);
+    if (!t) throw new NotFoundError(`Task type not registered: ${name}`, undefined, undefined);
+    return t.id;
+  }
+
+  /**
+   * Claims the next task of a type, or `null` when there is none (404, or
+   * the hosted 500 "There is no active transaction"). Retried only when no
+   * claim can have happened (connection refused, 429, a rolled-back
+   * deadlock). When an answer is lost after the request was sent, the call
+   * throws and logs a warning: a task the server did claim is not lost, it
+   * returns to the queue after the claim timeout.
+   */
+  async claimTask<P = Record<string, Json>>(options: ClaimOptions): Promise<ClaimedTask<P> | null> {
+    const typeId = await this.taskTypeId(options.taskType, options);
+    const body: Raw = { worker_id: options.workerId ?? this.workerId, task_type_id: typeId, ...STRATEGIES[options.strategy ?? "fifo"] };
+    if (options.typePattern) body.type_pattern = options.typePattern;
+    let d: Raw;
+    try {
+      d = (await this.call("POST", "/tasks/claim", body, "claim", options.signal)) as Raw;
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        if (/type/i.test(err.message)) this.typeIds.delete(options.taskType);
+        return null;
+      }
+      if (err instanceof ServerError && typeof err.body === "object" && (err.body as Raw)?.error === NO_TASK_500) return null;
+      if (err instanceof TimeoutError || (err instanceof NetworkError && err.sent)) {
+        this.logger?.warn(
+          { err, taskType: options.taskType, workerId: body.worker_id },
+          "claim answer lost: a task claimed by it returns to the queue after the claim timeout",
+        );
+      }
+      throw err;
+    }
+    return {
+      id: num(d.id),
+      type: String(d.type ?? options.taskType),
+      params: parseJsonField(d.params) as P,
+      attempts: nullableNum(d.attempts),
+      priority: nullableNum(d.priority),
+    };
+  }
+
+  /** Reports progress (0-100). On our server it also renews the claim. Safe to retry (it sets a value). */
+  async reportProgress(id: number, percent: number, message?: string, options: WorkerCallOptions = {}): Promise<void> {
+    const body: Raw = { worker_id: options.workerId ?? this.workerId, progress: Math.max(0, Math.min(100, Math.round(percent))) };
+    if (message !== undefined) body.message = message;
+    await this.call("POST", `/tasks/${id}/progress`, body, "safe", options.signal);
+  }
+
+  /** Completes a claimed task with its result. See {@link settle} for why a retry is safe. */
+  async completeTask(id: number, result: object = {}, options: WorkerCallOptions = {}): Promise<SettleResult> {
+    return this.settle(id, { success: true, result: canonicalize(result) }, options);
+  }
+
+  /**
+   * Fails a claimed task. The server returns it to `pending` while attempts
+   * last; with `retryable: false` our server fails it for good at once (the
+   * hosted service ignores the flag and retries while attempts last).
+   */
+  async failTask(id: number, error: string, options: WorkerCallOptions & { retryable?: boolean } = {}): Promise<SettleResult> {
+    const body: Raw = { success: false, error };
+    if (options.retryable === false) body.retryable = false;
+    return this.settle(id, body, options);
+  }
+
+  /**
+   * Complete and fail are retried like idempotent calls: when a retry is
+   * answered "not in claimed state", an earlier attempt reached the server,
+   * so the task is read back: completed (or failed with our error) by this
+   * worker means the settle happened, and it is reported as done.
+   */
+  private async settle(id: number, fields: Raw, options: WorkerCallOptions): Promise<SettleResult> {
+    const workerId = options.workerId ?? this.workerId;
+    let tried = false;
+    const d = (await this.call("POST", `/tasks/${id}/complete`, { worker_id: workerId, ...fields }, "safe", options.signal, async (err) => {
+      if (!tried) {
+        tried = true;
+        return undefined;
+      }
+      if (!(err instanceof ConflictError) || err.reason !== "not_claimed") return undefined;
+      const t = await this.getTask(id, options);
+      if (!t) return undefined;
+      if (fields.success === true && t.status === "completed" && t.claimedBy === workerId) return { id, status: "completed" };
+      if (fields.success === false && t.errorMessage === fields.error && (t.status === "failed" || t.status === "pending")) {
+        this.logger?.warn({ taskId: id }, "fail retried: the first attempt had already failed the task");
+        return { id, status: t.status === "failed" ? "failed" : "pending (retry)" };
+      }
+      return undefined;
+    })) as Raw;
+    return { id: num(d.id ?? id), status: String(d.status) as SettleResult["status"] };
+  }
+
+  // ---- transport -----------------------------------------------------------
+
+  private async getItem(path: string, signal: AbortSignal | undefined): Promise<Raw | null> {
+    try {
+      const d = (await this.call("GET", path, undefined, "safe", signal)) as Raw;
+      const items = d.items as Raw[] | undefined;
+      return items?.[0] ?? null;
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * One API call with retries. `recover` may turn an error after the first
+   * attempt into an answer (used by settle); it is called once per failed attempt.
+   */
+  private async call(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    mode: RetryMode,
+    signal: AbortSignal | undefined,
+    recover?: (err: TaskManagerError) => Promise<unknown>,
+  ): Promise<unknown> {
+    const payload = body === undefined ? undefined : paramsJson(body);
+    for (let attempt = 0; ; attempt++) {
+      let err: TaskManagerError;
+      try {
+        const answer = await this.send(method, path, payload, signal);
+        return this.interpret(answer);
+      } catch (e) {
+        if (!(e instanceof TaskManagerError)) throw e;
+        err = e;
+      }
+      if (recover) {
+        const recovered = await recover(err);
+        if (recovered !== undefined) return recovered;
+      }
+      const retryable =
+        mode === "safe"
+          ? err.retryable
+          : mode === "claim"
+            ? err instanceof RateLimitError || (err instanceof NetworkError && !err.sent) || (err instanceof ServerError && isRolledBack(err))
+            : false;
+      if (!retryable || attempt + 1 >= this.retry.attempts) throw err;
+      const wait =
+        err instanceof RateLimitError
+          ? Math.min(this.retry.maxDelayMs, err.retryAfterMs)
+          : backoffMs(attempt, this.retry);
+      try {
+        await sleep(wait, signal);
+      } catch (cause) {
+        throw new AbortedError(cause);
+      }
+    }
+  }
+
+  private async send(method: string, path: string, payload: string | undefined, signal: AbortSignal | undefined): Promise<Answer> {
+    if (signal?.aborted) throw new AbortedError(signal.reason);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const headers: Record<string, string> = { "x-api-key": this.apiKey, accept: "application/json" };
+    if (payload !== undefined) headers["content-type"] = "application/json";
+    try {
+      const res = await this.dispatcher.request({
+        origin: this.origin,
+        path: this.basePath + path,
+        method,
+        headers,
+        body: payload,
+        signal: combined,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      const text = await res.body.text();
+      let parsed: unknown = text;
+      if (text.length > 0) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      return { status: res.statusCode, headers: res.headers, body: parsed, text };
+    } catch (err) {
+      if (signal?.aborted) throw new AbortedError(signal.reason);
+      if (timeout.aborted) throw new TimeoutError(`${method} ${path}: no answer within ${this.timeoutMs} ms`, err);
+      const code = (err as { code?: string }).code ?? "";
+      if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+        throw new TimeoutError(`${method} ${path}: no answer within ${this.timeoutMs} ms`, err);
+      }
+      const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? "";
+      const sent = !CONNECT_CODES.has(code) && !CONNECT_CODES.has(causeCode);
+      throw new NetworkError(`${method} ${path}: ${(err as Error).message || code}`, sent, err);
+    }
+  }
+
+  private interpret(a: Answer): unknown {
+    const body = a.body as Raw | string;
+    const obj = typeof body === "object" && body !== null ? (body as Raw) : undefined;
+    const error = obj ? String(obj.error ?? obj.message ?? "") : "";
+    if (a.status === 200) {
+      if (obj?.success === true && "data" in obj) return obj.data;
+      throw new ProtocolError("answer is not a TaskManager envelope", a.status, a.body);
+    }
+    if (a.status === 401) {
+      throw new AuthError(`Unauthorized: ${obj ? String(obj.message ?? obj.error ?? "") : "invalid or missing API key"}`, a.status, a.body);
+    }
+    if (a.status === 429) {
+      const fromBody = obj && obj.retry_after !== undefined ? Number(obj.retry_after) * 1000 : undefined;
+      const wait = retryAfterMs(a.headers["retry-after"]) ?? fromBody ?? 1000;
+      throw new RateLimitError(`Rate limited: retry after ${wait} ms`, wait, a.status, a.body);
+    }
+    if (a.status === 404) throw new NotFoundError(error || "Not found", a.status, a.body);
+    if (a.status === 403) {
+      if (/claimed by another worker/i.test(error)) throw new ConflictError(error, "other_worker", a.status, a.body);
+      throw new AuthError(error || "Forbidden", a.status, a.body);
+    }
+    if (a.status === 400 && /not in claimed state/i.test(error)) throw new ConflictError(error, "not_claimed", a.status, a.body);
+    if (a.status === 413) throw new ValidationError(`Payload too large: ${error}`, [String(obj?.message ?? error)], a.status, a.body);
+    if (a.status >= 400 && a.status < 500) {
+      const details = Array.isArray(obj?.details) ? (obj.details as unknown[]).map(String) : [];
+      throw new ValidationError(error || `HTTP ${a.status}`, details, a.status, a.body);
+    }
+    const message = a.text.length === 0 ? "empty answer" : error || a.text.slice(0, 200);
+    throw new ServerError(`Server error ${a.status}: ${message}`, a.status, a.body, a.status >= 500);
+  }
+}
+
+/** A 500 whose transaction was rolled back (deadlock, serialization failure): nothing happened. */
+function isRolledBack(err: ServerError): boolean {
+  const text = typeof err.body === "string" ? err.body : JSON.stringify(err.body ?? "");
+  return /Deadlock found|SQLSTATE\[40001\]|40P01/i.test(text);
+}
