@@ -383,7 +383,10 @@ export class TaskManagerClient {
       if (!(err instanceof ConflictError) || err.reason !== "not_claimed") return undefined;
       const t = await this.getTask(id, options);
       if (!t) return undefined;
-      if (fields.success === true && t.status === "completed" && t.claimedBy === workerId) return { id, status: "completed" };
+      if (fields.success === true && t.status === "completed" && t.claimedBy === workerId) {
+        this.logger?.warn({ taskId: id }, "complete retried: the first attempt had already completed the task");
+        return { id, status: "completed" };
+      }
       if (fields.success === false && t.errorMessage === fields.error && (t.status === "failed" || t.status === "pending")) {
         this.logger?.warn({ taskId: id }, "fail retried: the first attempt had already failed the task");
         return { id, status: t.status === "failed" ? "failed" : "pending (retry)" };

@@ -47,7 +47,7 @@ export class NotFoundError extends TaskManagerError {
   }
 }
 
-/** 400: the request was refused; `details` lists the server's reasons. */
+/** 400 (or 413 for a body too large): the request was refused; `details` lists the server's reasons. */
 export class ValidationError extends TaskManagerError {
   constructor(
     message: string,
@@ -72,7 +72,7 @@ export class ConflictError extends TaskManagerError {
   }
 }
 
-/** 429 (or 413 in the same shape for 429): wait `retryAfterMs` before the next call. */
+/** 429: wait `retryAfterMs` (from `Retry-After` or `retry_after`) before the next call. */
 export class RateLimitError extends TaskManagerError {
   constructor(
     message: string,
@@ -84,7 +84,7 @@ export class RateLimitError extends TaskManagerError {
   }
 }
 
-/** 5xx, or a 413 payload refusal. `retryable` for 5xx. */
+/** 5xx (retryable), or another status outside the protocol. */
 export class ServerError extends TaskManagerError {
   constructor(message: string, status: number, body: unknown, retryable: boolean) {
     super("TM_ERR_SERVER", message, { status, body, retryable });
