@@ -1,6 +1,6 @@
 import { createWorkerId, type TaskManagerClient } from "./client.js";
 import type { Json } from "./canonical.js";
-import { NonRetryableError, TaskManagerError } from "./errors.js";
+import { ConflictError, NonRetryableError, TaskManagerError } from "./errors.js";
 import { sleep } from "./retry.js";
 import type { ClaimStrategy, ClaimedTask } from "./types.js";
 
@@ -38,7 +38,7 @@ export interface TaskWorkerOptions<P = Record<string, Json>> {
   concurrency?: number;
   /** Default `fifo`. */
   strategy?: ClaimStrategy;
-  /** Idle polling: first wait and largest wait, in ms; doubles with full jitter while idle. Default 250 / 5,000. */
+  /** Idle polling: first wait and largest wait, in ms; the ceiling doubles while idle and each wait is drawn between half the ceiling and the ceiling. Default 250 / 5,000. */
   idleMinMs?: number;
   idleMaxMs?: number;
   /** The server's claim timeout, in ms. Default 300,000. Heartbeats go every third of it. */
@@ -48,6 +48,14 @@ export interface TaskWorkerOptions<P = Record<string, Json>> {
   /** How long `stop()` lets handlers finish, in ms. Default 10,000. */
   shutdownDeadlineMs?: number;
   hooks?: WorkerHooks;
+}
+
+/** A task being handled: `settled` once it was completed, failed or lost; `heartbeat` is its timer. */
+interface InFlight<P> {
+  task: ClaimedTask<P>;
+  abort: AbortController;
+  settled: boolean;
+  heartbeat?: ReturnType<typeof setInterval>;
 }
 
 /** The message a task is failed with when the worker stops before its handler finished. */
@@ -62,7 +70,7 @@ export class TaskWorker<P = Record<string, Json>> {
   readonly workerId: string;
   private readonly o: Required<Omit<TaskWorkerOptions<P>, "hooks" | "workerId" | "taskTypes">> & { hooks: WorkerHooks; taskTypes: string[] };
   private readonly stopIntake = new AbortController();
-  private readonly inFlight = new Map<number, { task: ClaimedTask<P>; abort: AbortController; settled: boolean }>();
+  private readonly inFlight = new Map<number, InFlight<P>>();
   private loops: Promise<void>[] = [];
   private nextType = 0;
   private stopping: Promise<void> | undefined;
@@ -81,7 +89,8 @@ export class TaskWorker<P = Record<string, Json>> {
       idleMinMs: options.idleMinMs ?? 250,
       idleMaxMs: options.idleMaxMs ?? 5_000,
       claimTimeoutMs,
-      heartbeatMs: options.heartbeatMs ?? Math.max(1_000, Math.floor(claimTimeoutMs / 3)),
+      // A third of the timeout, as documented: a floor (it was 1 s) would let a short claim lapse between beats.
+      heartbeatMs: options.heartbeatMs ?? Math.max(1, Math.floor(claimTimeoutMs / 3)),
       shutdownDeadlineMs: options.shutdownDeadlineMs ?? 10_000,
       hooks: options.hooks ?? {},
     };
@@ -108,12 +117,21 @@ export class TaskWorker<P = Record<string, Json>> {
     this.stopping ??= (async () => {
       this.stopIntake.abort(new Error(SHUTDOWN_MESSAGE));
       for (const f of this.inFlight.values()) f.abort.abort(new Error(SHUTDOWN_MESSAGE));
-      const deadline = sleep(this.o.shutdownDeadlineMs).then(() => "deadline" as const);
+      // The deadline timer is cancelled once the loops end, so it does not hold the process open.
+      const cancelDeadline = new AbortController();
+      const deadline = sleep(this.o.shutdownDeadlineMs, cancelDeadline.signal).then(
+        () => "deadline" as const,
+        () => "done" as const,
+      );
       const done = Promise.all(this.loops).then(() => "done" as const);
-      if ((await Promise.race([done, deadline])) === "deadline") {
+      const first = await Promise.race([done, deadline]);
+      cancelDeadline.abort();
+      if (first === "deadline") {
         await Promise.all(
           [...this.inFlight.values()].filter((f) => !f.settled).map(async (f) => {
             f.settled = true;
+            // The handler may run on, but its task is handed back: no more heartbeats for it.
+            clearInterval(f.heartbeat);
             await this.fail(f.task, new Error(SHUTDOWN_MESSAGE), Date.now(), true);
           }),
         );
@@ -155,7 +173,7 @@ export class TaskWorker<P = Record<string, Json>> {
   private async run(task: ClaimedTask<P>): Promise<void> {
     const started = Date.now();
     const abort = new AbortController();
-    const entry = { task, abort, settled: false };
+    const entry: InFlight<P> = { task, abort, settled: false };
     this.inFlight.set(task.id, entry);
     if (this.stopIntake.signal.aborted) abort.abort(new Error(SHUTDOWN_MESSAGE));
     this.o.hooks.onClaimed?.({ task, workerId: this.workerId });
@@ -166,10 +184,18 @@ export class TaskWorker<P = Record<string, Json>> {
         await this.o.client.reportProgress(task.id, percent, message, { workerId: this.workerId });
       } catch (err) {
         this.o.hooks.onError?.({ error: err as Error, phase: "progress" });
+        // The claim lapsed and the task is another worker's (or no longer claimed): the task is
+        // lost, so the handler is told to stop (as TaskContext.signal promises) and nothing is settled.
+        if (err instanceof ConflictError && !entry.settled) {
+          entry.settled = true;
+          clearInterval(heartbeat);
+          abort.abort(new Error(`task ${task.id} lost: ${err.message}`));
+        }
       }
     };
     // Heartbeat: our server renews the claim on progress, so a long handler keeps its task.
     const heartbeat = setInterval(() => void progress(lastPercent), this.o.heartbeatMs);
+    entry.heartbeat = heartbeat;
     try {
       let result: object | void;
       try {
