@@ -116,6 +116,18 @@ function toSummary(r: Raw): TaskSummary {
   };
 }
 
+function toTaskType(item: Raw): TaskType {
+  return {
+    id: num(item.id),
+    name: String(item.name),
+    version: String(item.version),
+    paramSchema: parseJsonField(item.param_schema) as Record<string, unknown>,
+    isActive: item.is_active === true || num(item.is_active) === 1,
+    createdAt: str(item.created_at),
+    updatedAt: str(item.updated_at),
+  };
+}
+
 function parseJsonField(v: unknown): unknown {
   // Some hosted versions send params/result as JSON text instead of objects.
   if (typeof v === "string") {
@@ -207,15 +219,7 @@ export class TaskManagerClient {
   async getTaskType(name: string, options: CallOptions = {}): Promise<TaskType | null> {
     const item = await this.getItem(`/task-types/${encodeURIComponent(name)}`, options.signal);
     if (!item) return null;
-    const t: TaskType = {
-      id: num(item.id),
-      name: String(item.name),
-      version: String(item.version),
-      paramSchema: parseJsonField(item.param_schema) as Record<string, unknown>,
-      isActive: item.is_active === true || num(item.is_active) === 1,
-      createdAt: str(item.created_at),
-      updatedAt: str(item.updated_at),
-    };
+    const t = toTaskType(item);
     this.typeIds.set(t.name, t.id);
     return t;
   }
@@ -223,15 +227,7 @@ export class TaskManagerClient {
   /** All task types. (Always a 500 on the hosted service: use `getTaskType` there.) */
   async listTaskTypes(options: CallOptions & { activeOnly?: boolean } = {}): Promise<TaskType[]> {
     const d = (await this.call("GET", `/task-types${options.activeOnly ? "?active_only=true" : ""}`, undefined, "safe", options.signal)) as Raw;
-    return ((d.items as Raw[]) ?? []).map((item) => ({
-      id: num(item.id),
-      name: String(item.name),
-      version: String(item.version),
-      paramSchema: parseJsonField(item.param_schema) as Record<string, unknown>,
-      isActive: item.is_active === true || num(item.is_active) === 1,
-      createdAt: str(item.created_at),
-      updatedAt: str(item.updated_at),
-    }));
+    return ((d.items as Raw[]) ?? []).map(toTaskType);
   }
 
   /**
