@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+/** An environment: `process.env` in an app, a plain object in tests. */
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Parses an app's environment with its zod shape, once, at start. Empty
+ * strings count as unset (as `.env` files write them). On failure it throws
+ * one {@link ConfigError} whose message names every bad variable.
+ *
+ * @example
+ * const config = parseConfig("youtube-discovery", { ...commonEnv, YOUTUBE_SOURCES: z.string().optional() }, process.env);
+ */
+export function parseConfig<S extends z.ZodRawShape>(service: string, shape: S, env: Env): z.infer<z.ZodObject<S>> {
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") present[key] = value;
+  }
+  const parsed = z.object(shape).safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.map(String).join(".") || "(environment)";
+    const given = present[String(issue.path[0])];
+    if (given === undefined) return `${name}: ${issue.code === "invalid_type" ? "is required" : issue.message}`;
+    return `${name}: ${issue.message} (got "${clip(name, given)}")`;
+  });
+  throw new ConfigError(`${service}: invalid configuration:\n  - ${problems.join("\n  - ")}`, problems);
+}
+
+// Values of secret-looking variables are never echoed back.
+const clip = (name: string, value: string): string =>
+  /KEY|TOKEN|SECRET|PASSWORD/i.test(name) ? "[redacted]" : value.length > 80 ? `${value.slice(0, 77)}...` : value;
+
+/** Field builders for environment variables, all taking the raw string. */
+export const env = {
+  /** A whole number in [min, max]; `fallback` when unset. */
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z
+      .string()
+      .regex(/^-?\d+$/, "must be a whole number")
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .default(fallback),
+  /** A TCP port; 0 picks a free one. */
+  port: (fallback: number) => env.int(fallback, 0, 65_535),
+  /** `true/false/1/0/yes/no`. */
+  bool: (fallback: boolean) =>
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+      .transform((v) => v === "true" || v === "1" || v === "yes")
+      .default(fallback),
+  /** An http(s) URL. */
+  httpUrl: () => z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }),
+  /** A redis:// or rediss:// URL. */
+  redisUrl: () => z.url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" }),
+  /** A pino level. */
+  logLevel: () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** A comma-separated list of non-empty strings. */
+  list: () =>
+    z
+      .string()
+      .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean)),
+};
+
+/**
+ * The variables every worker app shares. Spread it into the app's own shape.
+ * - `TASKMANAGER_API_URL` (required, ends in `/api`) and `TASKMANAGER_API_KEY` (required).
+ * - `REDIS_URL`: switches hybrid mode on; unset means direct mode.
+ * - `QUEUE_PREFIX`: BullMQ key prefix. Default `prismq`.
+ * - `LOG_LEVEL`: default `info`.
+ * - `HEALTH_HOST` / `HEALTH_PORT`: the health and metrics server. Defaults `127.0.0.1` / 0 (a free port).
+ * - `SHUTDOWN_TIMEOUT_MS`: deadline of a graceful stop. Default 15,000.
+ */
+export const commonEnv = {
+  TASKMANAGER_API_URL: env.httpUrl().refine((v) => /\/api\/?$/.test(v), "must end in /api"),
+  TASKMANAGER_API_KEY: z.string(),
+  REDIS_URL: env.redisUrl().optional(),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, _ . -").default("prismq"),
+  LOG_LEVEL: env.logLevel(),
+  HEALTH_HOST: z.string().min(1).default("127.0.0.1"),
+  HEALTH_PORT: env.port(0),
+  SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100, 600_000),
+};

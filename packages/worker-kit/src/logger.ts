@@ -1,0 +1,62 @@
+import { pino, type DestinationStream, type Logger } from "pino";
+
+export type { Logger } from "pino";
+
+/** Paths whose values never reach a log line, wherever they appear in a logged object. */
+export const REDACT_PATHS = [
+  "apiKey",
+  "*.apiKey",
+  "key",
+  "*.key",
+  "token",
+  "*.token",
+  "accessToken",
+  "*.accessToken",
+  "refreshToken",
+  "*.refreshToken",
+  "password",
+  "*.password",
+  "secret",
+  "*.secret",
+  "clientSecret",
+  "*.clientSecret",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+  "TASKMANAGER_API_KEY",
+  "*.TASKMANAGER_API_KEY",
+  "REDIS_URL",
+  "*.REDIS_URL",
+];
+
+export interface LoggerOptions {
+  /** Becomes `service` on every line. */
+  service: string;
+  /** pino level. Default `info`. */
+  level?: string;
+  /** Where JSON lines go. Default stdout. */
+  destination?: DestinationStream;
+  /** Extra paths to redact, added to {@link REDACT_PATHS}. */
+  redact?: string[];
+}
+
+/** The one root logger of a process: JSON lines with `service`, secrets redacted, errors under `err`. */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level ?? "info",
+      base: { service: options.service, pid: process.pid },
+      redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: "[redacted]" },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    options.destination,
+  );
+}
+
+/** The child logger of one unit of work: every line names the task. */
+export function taskLogger(root: Logger, task: { id: number; type: string; attempts?: number }): Logger {
+  return root.child({ taskId: task.id, taskType: task.type, attempt: task.attempts });
+}

@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The metrics every worker app exposes on `/metrics` (Prometheus text format).
+ * One instance per process; pass it to the outbox, budgets and app code.
+ */
+export class WorkerMetrics {
+  readonly registry: Registry;
+  /** Tasks claimed, by `type`. */
+  readonly tasksClaimed: Counter<"type">;
+  /** Tasks completed, by `type`. */
+  readonly tasksCompleted: Counter<"type">;
+  /** Tasks failed, by `type` and `retryable` (`true`/`false`). */
+  readonly tasksFailed: Counter<"type" | "retryable">;
+  /** Tasks created, by `type` (new tasks only). */
+  readonly tasksCreated: Counter<"type">;
+  /** Creates answered "already exists", by `type`. */
+  readonly tasksDeduplicated: Counter<"type">;
+  /** Handler time per task, in seconds, by `type` and `outcome`. */
+  readonly taskDuration: Histogram<"type" | "outcome">;
+  /** External API calls, by `api` (youtube, reddit), `method` and `outcome` (ok, error, retry). */
+  readonly apiCalls: Counter<"api" | "method" | "outcome">;
+  /** Quota units (YouTube) or requests (Reddit) spent, by `api`. */
+  readonly quotaSpent: Counter<"api">;
+  /** Units left in the current budget window, by `budget`. */
+  readonly budgetRemaining: Gauge<"budget">;
+  /** Times a budget refused a spend, by `budget`. */
+  readonly budgetExhausted: Counter<"budget">;
+  /** Outbox jobs waiting or being retried. */
+  readonly outboxDepth: Gauge;
+  /** Outbox deliveries, by `kind` (create, complete, fail) and `outcome` (delivered, retry, dropped). */
+  readonly outboxDeliveries: Counter<"kind" | "outcome">;
+  /** Schedule ticks run, by `schedule`. */
+  readonly scheduleRuns: Counter<"schedule" | "outcome">;
+
+  /** @param service becomes the `service` label on every series. */
+  constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
+    const registry = new Registry();
+    registry.setDefaultLabels({ service });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "prismq_process_" });
+    this.registry = registry;
+    const registers = [registry];
+    this.tasksClaimed = new Counter({ name: "prismq_tasks_claimed_total", help: "Tasks claimed", labelNames: ["type"], registers });
+    this.tasksCompleted = new Counter({ name: "prismq_tasks_completed_total", help: "Tasks completed", labelNames: ["type"], registers });
+    this.tasksFailed = new Counter({ name: "prismq_tasks_failed_total", help: "Tasks failed", labelNames: ["type", "retryable"], registers });
+    this.tasksCreated = new Counter({ name: "prismq_tasks_created_total", help: "New tasks created", labelNames: ["type"], registers });
+    this.tasksDeduplicated = new Counter({
+      name: "prismq_tasks_deduplicated_total",
+      help: "Creates that found the task already there",
+      labelNames: ["type"],
+      registers,
+    });
+    this.taskDuration = new Histogram({
+      name: "prismq_task_duration_seconds",
+      help: "Time spent handling one task",
+      labelNames: ["type", "outcome"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.apiCalls = new Counter({ name: "prismq_api_calls_total", help: "External API calls", labelNames: ["api", "method", "outcome"], registers });
+    this.quotaSpent = new Counter({ name: "prismq_quota_spent_total", help: "Quota units or requests spent", labelNames: ["api"], registers });
+    this.budgetRemaining = new Gauge({ name: "prismq_budget_remaining", help: "Units left in the budget window", labelNames: ["budget"], registers });
+    this.budgetExhausted = new Counter({
+      name: "prismq_budget_exhausted_total",
+      help: "Spends refused because the budget was used up",
+      labelNames: ["budget"],
+      registers,
+    });
+    this.outboxDepth = new Gauge({ name: "prismq_outbox_depth", help: "Outbox jobs not yet delivered", registers });
+    this.outboxDeliveries = new Counter({
+      name: "prismq_outbox_deliveries_total",
+      help: "Outbox delivery attempts",
+      labelNames: ["kind", "outcome"],
+      registers,
+    });
+    this.scheduleRuns = new Counter({ name: "prismq_schedule_runs_total", help: "Schedule ticks run", labelNames: ["schedule", "outcome"], registers });
+  }
+}

@@ -1,0 +1,249 @@
+import { createHash } from "node:crypto";
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { Logger } from "pino";
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  canonicalize,
+  dedupeKey,
+  type CreatedTask,
+  type TaskManagerClient,
+} from "@prismq/taskmanager-client";
+import type { WorkerMetrics } from "./metrics.js";
+
+/** What the outbox carries to the TaskManager. */
+export type OutboxMessage =
+  | { kind: "create"; type: string; params: Record<string, unknown> }
+  | { kind: "complete"; taskId: number; workerId: string; taskType: string; result: Record<string, unknown> }
+  | { kind: "fail"; taskId: number; workerId: string; taskType: string; error: string; retryable: boolean };
+
+/** The claimed task a settle is for. `attempts` (from the claim) tells one claim of the task from the next. */
+export interface SettledTask {
+  id: number;
+  type: string;
+  attempts?: number;
+}
+
+/** How a create ended: sent now (direct) with the server's answer, or queued for delivery (hybrid). */
+export type CreateOutcome = { queued: false; task: CreatedTask } | { queued: true };
+
+/**
+ * The one path for task creates and settles (complete or fail) to the
+ * TaskManager. Direct mode sends at once and throws what the client throws;
+ * queued mode (hybrid) writes to a BullMQ queue in Redis and delivers with
+ * retries, so an outage of the TaskManager loses nothing.
+ */
+export interface Outbox {
+  readonly mode: "direct" | "queued";
+  /** Creates a task of `type` with `params` (canonicalised, so repeats are one task). */
+  create(type: string, params: Record<string, unknown>): Promise<CreateOutcome>;
+  /** Completes a claimed task. `workerId` is the claimer's id (default the client's). */
+  complete(task: SettledTask, result: Record<string, unknown>, options?: { workerId?: string }): Promise<void>;
+  /** Fails a claimed task; `retryable: false` fails it for good on our server. */
+  fail(task: SettledTask, error: string, options?: { workerId?: string; retryable?: boolean }): Promise<void>;
+  /** Messages not yet delivered (0 in direct mode). */
+  depth(): Promise<number>;
+  /** Resolves when nothing is left to deliver, polling every 100 ms; rejects after `timeoutMs` (default 60,000). */
+  drained(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OutboxDeps {
+  client: TaskManagerClient;
+  logger?: Logger;
+  metrics?: WorkerMetrics;
+}
+
+/** Delivers one message. Shared by both modes so a message means the same either way. */
+async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTask | undefined> {
+  const { client, metrics, logger } = deps;
+  if (msg.kind === "create") {
+    const task = await client.createTask(msg.type, msg.params);
+    (task.deduplicated ? metrics?.tasksDeduplicated : metrics?.tasksCreated)?.inc({ type: msg.type });
+    return task;
+  }
+  try {
+    if (msg.kind === "complete") {
+      await client.completeTask(msg.taskId, msg.result, { workerId: msg.workerId });
+      metrics?.tasksCompleted.inc({ type: msg.taskType });
+    } else {
+      await client.failTask(msg.taskId, msg.error, { workerId: msg.workerId, retryable: msg.retryable });
+      metrics?.tasksFailed.inc({ type: msg.taskType, retryable: String(msg.retryable) });
+    }
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    // A settle that finds the task no longer ours: either an earlier delivery of this
+    // same message got through (its answer was lost), or the claim timed out and another
+    // worker holds the task now. Both end this message; repeating it could never succeed.
+    const t = await client.getTask(msg.taskId);
+    const ours = t?.claimedBy === msg.workerId && (t.status === "completed" || t.status === "failed" || t.status === "pending");
+    logger?.warn(
+      { taskId: msg.taskId, kind: msg.kind, status: t?.status, claimedBy: t?.claimedBy },
+      ours ? "settle already applied by an earlier delivery" : "settle dropped: the claim was lost to another worker",
+    );
+  }
+  return undefined;
+}
+
+function permanent(err: unknown): boolean {
+  // Schema failures and unknown types or tasks will fail the same way on every retry.
+  return err instanceof ValidationError || err instanceof NotFoundError;
+}
+
+/** Direct mode: every call goes to the TaskManager at once. */
+export class DirectOutbox implements Outbox {
+  readonly mode = "direct" as const;
+  constructor(private readonly deps: OutboxDeps) {}
+
+  async create(type: string, params: Record<string, unknown>): Promise<CreateOutcome> {
+    const task = await deliver(this.deps, { kind: "create", type, params: canonicalize(params) });
+    return { queued: false, task: task as CreatedTask };
+  }
+  async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}) {
+    await deliver(this.deps, { kind: "complete", taskId: task.id, taskType: task.type, workerId: options.workerId ?? this.deps.client.workerId, result });
+  }
+  async fail(task: SettledTask, error: string, options: { workerId?: string; retryable?: boolean } = {}) {
+    await deliver(this.deps, {
+      kind: "fail",
+      taskId: task.id,
+      taskType: task.type,
+      workerId: options.workerId ?? this.deps.client.workerId,
+      error,
+      retryable: options.retryable ?? true,
+    });
+  }
+  async depth() {
+    return 0;
+  }
+  async drained() {}
+  async close() {}
+}
+
+export interface QueuedOutboxOptions {
+  /** BullMQ connection (options, so BullMQ owns and closes its connections). */
+  connection: ConnectionOptions;
+  /** Redis key prefix. */
+  prefix: string;
+  /** Queue name. Default `outbox`. */
+  queueName?: string;
+  /** Deliveries in parallel. Default 8. */
+  concurrency?: number;
+  /** Delivery attempts before a message is kept as failed. Default 100,000 (days of outage at the capped delay). */
+  attempts?: number;
+  /** First retry delay, in ms; doubles per attempt. Default 500. */
+  baseDelayMs?: number;
+  /** Largest retry delay, in ms. Default 15,000. */
+  maxDelayMs?: number;
+  /** Deliver in this process (default true). False makes a producer only. */
+  deliver?: boolean;
+}
+
+const sha1 = (s: string) => createHash("sha1").update(s).digest("hex").slice(0, 16);
+
+/**
+ * Hybrid mode: messages go to a BullMQ queue and a BullMQ worker delivers
+ * them with capped exponential backoff and full jitter.
+ *
+ * Idempotency: a create's job id is its dedupe key, so the same create queued
+ * again while the first waits is one job, and a create delivered twice is one
+ * task (the TaskManager's dedupe). A settle's job id is the task, its claim
+ * (attempt number) and the claimer; a repeated delivery of it finds the task already settled by the
+ * same worker and ends quietly (see `deliver`).
+ */
+export class QueuedOutbox implements Outbox {
+  readonly mode = "queued" as const;
+  readonly queue: Queue;
+  private readonly worker: Worker | undefined;
+  private readonly attempts: number;
+  private readonly depthTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: OutboxDeps,
+    options: QueuedOutboxOptions,
+  ) {
+    const name = options.queueName ?? "outbox";
+    this.attempts = options.attempts ?? 100_000;
+    const base = options.baseDelayMs ?? 500;
+    const max = options.maxDelayMs ?? 15_000;
+    this.queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
+    this.queue.on("error", (err) => deps.logger?.warn({ err }, "outbox queue: redis error"));
+    if (options.deliver !== false) {
+      this.worker = new Worker(name, (job: Job<OutboxMessage>) => this.process(job), {
+        connection: options.connection,
+        prefix: options.prefix,
+        concurrency: options.concurrency ?? 8,
+        settings: { backoffStrategy: (attemptsMade: number) => Math.round(Math.random() * Math.min(max, base * 2 ** Math.min(attemptsMade, 30))) },
+      });
+      this.worker.on("error", (err) => deps.logger?.warn({ err }, "outbox worker: redis error"));
+      this.worker.on("failed", (job, err) => {
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) deps.logger?.error({ err, jobId: job.id, message: job.data }, "outbox message gave up");
+      });
+    }
+    if (deps.metrics) {
+      const gauge = deps.metrics.outboxDepth;
+      this.depthTimer = setInterval(() => void this.depth().then((n) => gauge.set(n), () => {}), 1_000);
+      this.depthTimer.unref();
+    }
+  }
+
+  private async process(job: Job<OutboxMessage>): Promise<void> {
+    const kind = job.data.kind;
+    try {
+      await deliver(this.deps, job.data);
+      this.deps.metrics?.outboxDeliveries.inc({ kind, outcome: "delivered" });
+    } catch (err) {
+      if (permanent(err)) {
+        this.deps.metrics?.outboxDeliveries.inc({ kind, outcome: "dropped" });
+        this.deps.logger?.error({ err, message: job.data }, "outbox message refused by the TaskManager: kept as failed, not retried");
+        throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
+      }
+      this.deps.metrics?.outboxDeliveries.inc({ kind, outcome: "retry" });
+      if (job.attemptsMade === 0) this.deps.logger?.warn({ err, kind }, "outbox delivery failed: will retry with backoff");
+      throw err;
+    }
+  }
+
+  private async add(jobId: string, msg: OutboxMessage): Promise<void> {
+    await this.queue.add(msg.kind, msg, {
+      jobId,
+      attempts: this.attempts,
+      backoff: { type: "custom" },
+      // Kept an hour so a create repeated within that time is one job; failed ones are kept for inspection.
+      removeOnComplete: { age: 3_600, count: 50_000 },
+      removeOnFail: { count: 10_000 },
+    });
+  }
+
+  async create(type: string, params: Record<string, unknown>): Promise<CreateOutcome> {
+    const canonical = canonicalize(params);
+    await this.add(`create-${dedupeKey(type, canonical)}`, { kind: "create", type, params: canonical });
+    return { queued: true };
+  }
+  async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}) {
+    const workerId = options.workerId ?? this.deps.client.workerId;
+    await this.add(`complete-${task.id}-${task.attempts ?? 0}-${sha1(workerId)}`, { kind: "complete", taskId: task.id, taskType: task.type, workerId, result });
+  }
+  async fail(task: SettledTask, error: string, options: { workerId?: string; retryable?: boolean } = {}) {
+    const workerId = options.workerId ?? this.deps.client.workerId;
+    const retryable = options.retryable ?? true;
+    await this.add(`fail-${task.id}-${task.attempts ?? 0}-${sha1(workerId)}`, { kind: "fail", taskId: task.id, taskType: task.type, workerId, error, retryable });
+  }
+  async depth(): Promise<number> {
+    const c = await this.queue.getJobCounts("waiting", "delayed", "active", "prioritized", "waiting-children");
+    return Object.values(c).reduce((a, b) => a + b, 0);
+  }
+  async drained(timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while ((await this.depth()) > 0) {
+      if (Date.now() > end) throw new Error(`outbox not drained after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  /** Stops delivering (waits for deliveries in flight), then closes the queue. Undelivered messages stay in Redis. */
+  async close(): Promise<void> {
+    if (this.depthTimer) clearInterval(this.depthTimer);
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

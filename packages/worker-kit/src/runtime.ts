@@ -1,0 +1,83 @@
+import type { ConnectionOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { TaskManagerClient } from "@prismq/taskmanager-client";
+import { LocalBudget, RedisBudget, type Budget, type BudgetOptions } from "./budget.js";
+import type { WorkerMetrics } from "./metrics.js";
+import { DirectOutbox, QueuedOutbox, type Outbox, type QueuedOutboxOptions } from "./outbox.js";
+import { bullmqConnection, connectRedis, safeRedisUrl } from "./redis.js";
+import { Schedules, type ScheduleHandler, type ScheduleSpec } from "./schedules.js";
+
+export interface RuntimeOptions {
+  /** The app's name: names its schedule queue. */
+  service: string;
+  client: TaskManagerClient;
+  logger: Logger;
+  metrics?: WorkerMetrics;
+  /** Set: hybrid mode with BullMQ on this Redis. Unset: direct mode. */
+  redisUrl?: string;
+  /** Redis key prefix of queues and budgets. Default `prismq`. */
+  prefix?: string;
+  /** Outbox tuning (hybrid mode). */
+  outbox?: Partial<Omit<QueuedOutboxOptions, "connection" | "prefix">>;
+}
+
+/**
+ * The mode-dependent parts of an app, chosen once at start: with `redisUrl`,
+ * hybrid mode (BullMQ schedules, a queued outbox, budgets shared in Redis);
+ * without it, direct mode (timers, direct calls, per-process budgets). The
+ * choice is logged once.
+ */
+export class Runtime {
+  readonly mode: "hybrid" | "direct";
+  readonly outbox: Outbox;
+  /** The runtime's own Redis connection (hybrid mode), for budgets and app state such as seen-sets. */
+  readonly redis: Redis | undefined;
+  readonly prefix: string;
+  private readonly connection: ConnectionOptions | undefined;
+  private readonly schedules: Schedules[] = [];
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.prefix = options.prefix ?? "prismq";
+    const deps = { client: options.client, logger: options.logger, metrics: options.metrics };
+    if (options.redisUrl) {
+      this.mode = "hybrid";
+      this.connection = bullmqConnection(options.redisUrl);
+      this.redis = connectRedis(options.redisUrl);
+      this.redis.on("error", (err) => options.logger.warn({ err }, "redis error"));
+      this.outbox = new QueuedOutbox(deps, { ...options.outbox, connection: this.connection, prefix: this.prefix });
+      options.logger.info({ redis: safeRedisUrl(options.redisUrl), prefix: this.prefix }, "hybrid mode: BullMQ schedules, outbox and shared budgets in Redis");
+    } else {
+      this.mode = "direct";
+      this.outbox = new DirectOutbox(deps);
+      options.logger.info("direct mode: REDIS_URL is not set, so schedules are local timers, creates and completes go straight to the TaskManager, budgets are per process");
+    }
+  }
+
+  /** A budget: shared through Redis in hybrid mode, this process's own in direct mode. */
+  budget(options: Omit<BudgetOptions, "metrics">): Budget {
+    const full = { ...options, metrics: this.options.metrics };
+    return this.redis ? new RedisBudget(this.redis, this.prefix, full) : new LocalBudget(full);
+  }
+
+  /** Schedules for `specs`, started; closed with the runtime. */
+  async startSchedules(specs: ScheduleSpec[], handler: ScheduleHandler): Promise<Schedules> {
+    const schedules = new Schedules(specs, {
+      name: this.options.service,
+      handler,
+      logger: this.options.logger,
+      metrics: this.options.metrics,
+      bullmq: this.connection ? { connection: this.connection, prefix: this.prefix } : undefined,
+    });
+    await schedules.start();
+    this.schedules.push(schedules);
+    return schedules;
+  }
+
+  /** Closes schedules (intake) first, then the outbox, then Redis. Queued messages stay in Redis. */
+  async close(): Promise<void> {
+    for (const s of this.schedules) await s.close();
+    await this.outbox.close();
+    await this.redis?.quit().catch(() => this.redis?.disconnect());
+  }
+}
