@@ -1,0 +1,61 @@
+import type { CallOptions, CreatedTask, TaskManagerClient } from "@prismq/taskmanager-client";
+import type { TaskTypeDef } from "./define.js";
+
+/** The highest hop count a task may carry: at most this many cross-platform steps from the original discovery. */
+export const MAX_HOPS = 2;
+
+/** Params that carry a hop count (every catalog type does). */
+export interface HopParams {
+  /** Cross-platform steps from the original discovery; omitted when 0. Integer, 0..{@link MAX_HOPS}. */
+  hops?: number;
+}
+
+/**
+ * How a task was spawned from its parent. `same-platform`: a discovery
+ * task (Search, Channel, Subreddit, ...) producing its own items.
+ * `cross-platform`: a task of one platform creating one of the other.
+ */
+export type HopEdge = "same-platform" | "cross-platform";
+
+/**
+ * The hop count of a task spawned from `parentParams` over `edge`:
+ * same-platform keeps the parent's hop, cross-platform adds 1. Returns
+ * `null` when that would exceed `maxHops`: the caller then creates nothing.
+ * @param maxHops - default {@link MAX_HOPS}; a larger value is capped at it, since the schemas allow no more.
+ * @throws {RangeError} when the parent's `hops` is not an integer 0 or more.
+ */
+export function nextHop(parentParams: HopParams, edge: HopEdge, maxHops: number = MAX_HOPS): number | null {
+  const hop = parentParams.hops ?? 0;
+  if (!Number.isInteger(hop) || hop < 0) throw new RangeError(`parent hops must be an integer >= 0, got ${String(hop)}`);
+  const next = edge === "cross-platform" ? hop + 1 : hop;
+  return next > Math.min(maxHops, MAX_HOPS) ? null : next;
+}
+
+/** Options of {@link createCrossModule}. */
+export interface CrossModuleOptions extends CallOptions {
+  /** Default `cross-platform`. Use `same-platform` only for a discovery task creating its own items. */
+  edge?: HopEdge;
+  /** Default {@link MAX_HOPS}; may only lower the limit. */
+  maxHops?: number;
+  /** Task priority (our server only). Default 0. */
+  priority?: number;
+}
+
+/**
+ * Creates a task spawned from another task, carrying the hop count that
+ * {@link nextHop} gives; any `hops` in `params` is replaced. Returns `null`
+ * (and creates nothing) when the hop limit is reached.
+ * @throws {TaskParamsError} when the params break the type's schema.
+ */
+export async function createCrossModule<P extends HopParams>(
+  client: TaskManagerClient,
+  def: TaskTypeDef<P>,
+  parentParams: HopParams,
+  params: Omit<P, "hops">,
+  options: CrossModuleOptions = {},
+): Promise<CreatedTask | null> {
+  const { edge = "cross-platform", maxHops = MAX_HOPS, ...createOptions } = options;
+  const hops = nextHop(parentParams, edge, maxHops);
+  if (hops === null) return null;
+  return def.create(client, { ...params, hops } as P, createOptions);
+}

@@ -1,0 +1,56 @@
+// Shared test data: a fully filled valid params object per type, and params that break each schema.
+import { Reddit, YouTube, type AnyTaskTypeDef } from "../src/index.js";
+
+/** Every field set, all valid. */
+export const GOOD: ReadonlyArray<{ def: AnyTaskTypeDef; params: Record<string, unknown> }> = [
+  { def: YouTube.Video, params: { video_id: "dQw4w9WgXcQ", hops: 1 } },
+  { def: YouTube.Channel, params: { channel_id: "UC_x5XG1OV2P6uZZ5FSM9Ttw", max_videos: 500, hops: 2 } },
+  { def: YouTube.Channel, params: { channel_id: "@Some.Handle_1", max_videos: 1 } },
+  { def: YouTube.Search, params: { query: "lo-fi beats", max_results: 50, published_after: "2024-05-01T00:00:00Z", hops: 1 } },
+  { def: YouTube.Search, params: { query: "x", published_after: "2024-12-31T23:59:59.123Z" } },
+  { def: YouTube.MostPopular, params: { region_code: "CZ", category_id: "10", max_results: 200, hops: 2 } },
+  { def: Reddit.Post, params: { post_id: "1abc2d", hops: 1 } },
+  { def: Reddit.Subreddit, params: { subreddit: "AskReddit", sort: "top", time_filter: "week", limit: 1000, hops: 1 } },
+  { def: Reddit.Search, params: { query: "best synth", subreddit: "synthesizers", sort: "comments", time_filter: "all", limit: 1, hops: 2 } },
+];
+
+/** One schema violation each, and the field it concerns. */
+export const BAD: ReadonlyArray<{ def: AnyTaskTypeDef; params: Record<string, unknown>; field: string; why: string }> = [
+  { def: YouTube.Video, params: {}, field: "video_id", why: "missing" },
+  { def: YouTube.Video, params: { video_id: "dQw4w9WgXc" }, field: "video_id", why: "10 characters" },
+  { def: YouTube.Video, params: { video_id: "dQw4w9WgXcQ!" }, field: "video_id", why: "12 characters" },
+  { def: YouTube.Video, params: { video_id: 12345678901 }, field: "video_id", why: "a number" },
+  { def: YouTube.Video, params: { video_id: "dQw4w9WgXcQ", hops: 3 }, field: "hops", why: "above MAX_HOPS" },
+  { def: YouTube.Video, params: { video_id: "dQw4w9WgXcQ", hops: -1 }, field: "hops", why: "negative" },
+  { def: YouTube.Video, params: { video_id: "dQw4w9WgXcQ", hops: 1.5 }, field: "hops", why: "not whole" },
+  { def: YouTube.Video, params: { video_id: "dQw4w9WgXcQ", url: "https://youtu.be/x" }, field: "url", why: "unknown field" },
+  { def: YouTube.Channel, params: { channel_id: "UCshort" }, field: "channel_id", why: "id too short" },
+  { def: YouTube.Channel, params: { channel_id: "@ab" }, field: "channel_id", why: "handle too short" },
+  { def: YouTube.Channel, params: { channel_id: "somechannel" }, field: "channel_id", why: "neither id nor handle" },
+  { def: YouTube.Channel, params: { channel_id: "@handle", max_videos: 0 }, field: "max_videos", why: "below 1" },
+  { def: YouTube.Channel, params: { channel_id: "@handle", max_videos: 501 }, field: "max_videos", why: "above 500" },
+  { def: YouTube.Search, params: { query: "" }, field: "query", why: "empty" },
+  { def: YouTube.Search, params: { query: "q".repeat(201) }, field: "query", why: "201 characters" },
+  { def: YouTube.Search, params: { query: "q", max_results: 501 }, field: "max_results", why: "above 500" },
+  { def: YouTube.Search, params: { query: "q", published_after: "2024-05-01" }, field: "published_after", why: "a date only" },
+  { def: YouTube.Search, params: { query: "q", published_after: "2024-05-01T00:00:00+02:00" }, field: "published_after", why: "not UTC" },
+  { def: YouTube.Search, params: { query: "q", published_after: "2024-13-01T00:00:00Z" }, field: "published_after", why: "month 13" },
+  { def: YouTube.MostPopular, params: { region_code: "cz" }, field: "region_code", why: "lower case" },
+  { def: YouTube.MostPopular, params: { region_code: "CZE" }, field: "region_code", why: "three letters" },
+  { def: YouTube.MostPopular, params: { region_code: "CZ", category_id: 10 }, field: "category_id", why: "a number" },
+  { def: YouTube.MostPopular, params: { region_code: "CZ", category_id: "12345" }, field: "category_id", why: "five digits" },
+  { def: YouTube.MostPopular, params: { region_code: "CZ", max_results: 201 }, field: "max_results", why: "above 200" },
+  { def: Reddit.Post, params: { post_id: "t3_1abc2d" }, field: "post_id", why: "with the t3_ prefix" },
+  { def: Reddit.Post, params: { post_id: "1ABC2D" }, field: "post_id", why: "upper case" },
+  { def: Reddit.Post, params: { post_id: "" }, field: "post_id", why: "empty" },
+  { def: Reddit.Subreddit, params: { subreddit: "AskReddit" }, field: "sort", why: "sort missing" },
+  { def: Reddit.Subreddit, params: { subreddit: "r/AskReddit", sort: "hot" }, field: "subreddit", why: "with r/" },
+  { def: Reddit.Subreddit, params: { subreddit: "a".repeat(22), sort: "hot" }, field: "subreddit", why: "22 characters" },
+  { def: Reddit.Subreddit, params: { subreddit: "AskReddit", sort: "best" }, field: "sort", why: "not a listing sort" },
+  { def: Reddit.Subreddit, params: { subreddit: "AskReddit", sort: "top", time_filter: "decade" }, field: "time_filter", why: "unknown window" },
+  { def: Reddit.Subreddit, params: { subreddit: "AskReddit", sort: "hot", limit: 1001 }, field: "limit", why: "above 1000" },
+  { def: Reddit.Search, params: { query: "q".repeat(513) }, field: "query", why: "513 characters" },
+  { def: Reddit.Search, params: { query: "q", sort: "rising" }, field: "sort", why: "not a search sort" },
+  { def: Reddit.Search, params: { query: "q", subreddit: "no spaces" }, field: "subreddit", why: "bad subreddit" },
+  { def: Reddit.Search, params: { query: "q", limit: 0 }, field: "limit", why: "below 1" },
+];
