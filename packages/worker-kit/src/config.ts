@@ -30,8 +30,11 @@ export function parseConfig<S extends z.ZodRawShape>(service: string, shape: S, 
 }
 
 // Values of secret-looking variables are never echoed back.
-const clip = (name: string, value: string): string =>
-  /KEY|TOKEN|SECRET|PASSWORD/i.test(name) ? "[redacted]" : value.length > 80 ? `${value.slice(0, 77)}...` : value;
+const clip = (name: string, value: string): string => {
+  if (/KEY|TOKEN|SECRET|PASSWORD/i.test(name)) return "[redacted]";
+  const masked = value.replace(/^([^\s/]*\/\/)[^/?#@\s]*@/, "$1***@"); // credentials inside a URL
+  return masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
+};
 
 /** Field builders for environment variables, all taking the raw string. */
 export const env = {

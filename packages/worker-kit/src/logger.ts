@@ -2,7 +2,7 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
 
-/** Paths whose values never reach a log line, wherever they appear in a logged object. */
+/** Paths whose values never reach a log line: at the top of a logged object and one level down (pino paths are explicit). */
 export const REDACT_PATHS = [
   "apiKey",
   "*.apiKey",

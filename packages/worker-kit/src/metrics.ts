@@ -37,7 +37,7 @@ export class WorkerMetrics {
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     const registry = new Registry();
     registry.setDefaultLabels({ service });
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "prismq_process_" });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "prismq_" });
     this.registry = registry;
     const registers = [registry];
     this.tasksClaimed = new Counter({ name: "prismq_tasks_claimed_total", help: "Tasks claimed", labelNames: ["type"], registers });

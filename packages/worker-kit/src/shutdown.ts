@@ -87,25 +87,30 @@ export class Shutdown {
     if (this.running) return this.running.then(() => this.code);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"deadline">((resolve) => {
+      // Not unref'd: a closer stuck on a promise that holds nothing open must still end in exit(1), not a quiet exit 0.
       timer = setTimeout(() => resolve("deadline"), this.deadlineMs);
-      timer.unref();
     });
-    this.running = (async () => {
+    // The closers start a microtask later, once `running` is set: `stopping` is true inside every
+    // closer, and a closer that calls run() joins this stop instead of starting another.
+    this.running = Promise.resolve().then(async () => {
       const outcome = await Promise.race([this.closeAll(), deadline]);
       clearTimeout(timer);
       if (outcome === "deadline") {
+        this.expired = true;
         this.code = 1;
         this.logger?.error({ deadlineMs: this.deadlineMs, pending: this.current }, "shutdown deadline passed");
       }
-    })();
+    });
     return this.running.then(() => this.code);
   }
 
   private code = 0;
+  private expired = false;
   private current: string | undefined;
 
   private async closeAll(): Promise<"done"> {
     for (const closer of this.closers) {
+      if (this.expired) break; // past the deadline the rest are left as they are
       this.current = closer.name;
       try {
         await closer.close();
