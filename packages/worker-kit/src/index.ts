@@ -17,4 +17,8 @@ export { Schedules, checkSchedule } from "./schedules.js";
 export type { ScheduleHandler, ScheduleSpec, ScheduleTick, SchedulesOptions } from "./schedules.js";
 export { bullmqConnection, connectRedis, redisOptions, redisReachable, safeRedisUrl } from "./redis.js";
 export { Runtime } from "./runtime.js";
+export { FileState, RedisState } from "./state.js";
+export type { AppState } from "./state.js";
+export { BatchWorker } from "./batch-worker.js";
+export type { BatchOutcome, BatchWorkerOptions } from "./batch-worker.js";
 export type { RuntimeOptions } from "./runtime.js";

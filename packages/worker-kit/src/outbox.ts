@@ -37,7 +37,7 @@ export type CreateOutcome = { queued: false; task: CreatedTask } | { queued: tru
 export interface Outbox {
   readonly mode: "direct" | "queued";
   /** Creates a task of `type` with `params` (canonicalised, so repeats are one task). */
-  create(type: string, params: Record<string, unknown>): Promise<CreateOutcome>;
+  create(type: string, params: object): Promise<CreateOutcome>;
   /** Completes a claimed task. `workerId` is the claimer's id (default the client's). */
   complete(task: SettledTask, result: Record<string, unknown>, options?: { workerId?: string }): Promise<void>;
   /** Fails a claimed task; `retryable: false` fails it for good on our server. */
@@ -96,8 +96,8 @@ export class DirectOutbox implements Outbox {
   readonly mode = "direct" as const;
   constructor(private readonly deps: OutboxDeps) {}
 
-  async create(type: string, params: Record<string, unknown>): Promise<CreateOutcome> {
-    const task = await deliver(this.deps, { kind: "create", type, params: canonicalize(params) });
+  async create(type: string, params: object): Promise<CreateOutcome> {
+    const task = await deliver(this.deps, { kind: "create", type, params: canonicalize(params) as Record<string, unknown> });
     return { queued: false, task: task as CreatedTask };
   }
   async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}) {
@@ -215,8 +215,8 @@ export class QueuedOutbox implements Outbox {
     });
   }
 
-  async create(type: string, params: Record<string, unknown>): Promise<CreateOutcome> {
-    const canonical = canonicalize(params);
+  async create(type: string, params: object): Promise<CreateOutcome> {
+    const canonical = canonicalize(params) as Record<string, unknown>;
     await this.add(`create-${dedupeKey(type, canonical)}`, { kind: "create", type, params: canonical });
     return { queued: true };
   }

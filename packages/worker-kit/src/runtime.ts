@@ -6,6 +6,7 @@ import { LocalBudget, RedisBudget, type Budget, type BudgetOptions } from "./bud
 import type { WorkerMetrics } from "./metrics.js";
 import { DirectOutbox, QueuedOutbox, type Outbox, type QueuedOutboxOptions } from "./outbox.js";
 import { bullmqConnection, connectRedis, safeRedisUrl } from "./redis.js";
+import { FileState, RedisState, type AppState } from "./state.js";
 import { Schedules, type ScheduleHandler, type ScheduleSpec } from "./schedules.js";
 
 export interface RuntimeOptions {
@@ -59,6 +60,14 @@ export class Runtime {
     const full = { ...options, metrics: this.options.metrics };
     return this.redis ? new RedisBudget(this.redis, this.prefix, full) : new LocalBudget(full);
   }
+
+  /** The app's remembered state: in Redis (hybrid mode) or in files under `dataDir` (direct mode). */
+  state(dataDir: string): AppState {
+    // One per runtime: two FileStates of one app in one process would overwrite each other's cursors.
+    this.appState ??= this.redis ? new RedisState(this.redis, this.prefix, this.options.service) : new FileState(dataDir, this.options.service);
+    return this.appState;
+  }
+  private appState: AppState | undefined;
 
   /** Schedules for `specs`, started; closed with the runtime. */
   async startSchedules(specs: ScheduleSpec[], handler: ScheduleHandler): Promise<Schedules> {
