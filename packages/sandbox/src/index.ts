@@ -1,0 +1,15 @@
+/**
+ * @prismq/sandbox: offline YouTube Data API v3 and Reddit API on loopback, from
+ * one generated world, for tests, the demo and benchmarks. Never used when real
+ * credentials are configured.
+ */
+export { World, WorldClock, TOPICS, channelId, resolveWorld, videoId } from "./world.js";
+export type { ResolvedWorld, Topic, WorldOptions } from "./world.js";
+export type { Faults } from "./http.js";
+export { DEFAULT_DAILY_QUOTA, YOUTUBE_QUOTA_COSTS, startYouTubeSandbox } from "./youtube.js";
+export type { QuotaUsage, YouTubeMethod, YouTubeSandbox, YouTubeSandboxOptions, YouTubeStats } from "./youtube.js";
+export { YouTubeData } from "./youtube-data.js";
+export type { ChannelInfo, VideoInfo } from "./youtube-data.js";
+export { DEFAULT_REDDIT_CLIENT, startRedditSandbox } from "./reddit.js";
+export { RedditData } from "./reddit-data.js";
+export type { RateLimitChange, RateLimitState, RedditClientConfig, RedditEndpoint, RedditSandbox, RedditSandboxOptions, RedditSandboxStats } from "./reddit.js";

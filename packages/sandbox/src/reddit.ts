@@ -1,0 +1,521 @@
+import { randomBytes } from "node:crypto";
+import { serve, type Faults, type Reply, type Request } from "./http.js";
+import {
+  RedditData,
+  TIME_FILTERS,
+  toListing,
+  type CommentSort,
+  type ListingSort,
+  type PageRequest,
+  type PostPage,
+  type RedditSubredditData,
+  type RemovalKind,
+  type SearchSort,
+  type TimeFilter,
+} from "./reddit-data.js";
+import { World, type WorldOptions } from "./world.js";
+
+/**
+ * An offline copy of the Reddit API (the OAuth token endpoint and the read
+ * endpoints PrismQ uses) on loopback, answering from a generated world with
+ * Reddit's shapes, status codes, error bodies and rate-limit headers.
+ */
+
+/** An OAuth app the sandbox accepts. */
+export interface RedditClientConfig {
+  clientId: string;
+  /** `""` for an installed app. */
+  clientSecret: string;
+  /** Refresh tokens accepted for `grant_type=refresh_token`. */
+  refreshTokens?: string[];
+  /** Accounts accepted for `grant_type=password` (script apps). */
+  users?: Array<{ username: string; password: string }>;
+}
+
+/** The default client: `sandbox-client` / `sandbox-secret`, refresh token `sandbox-refresh`, user `sandbox` / `sandbox-password`. */
+export const DEFAULT_REDDIT_CLIENT: RedditClientConfig = Object.freeze({
+  clientId: "sandbox-client",
+  clientSecret: "sandbox-secret",
+  refreshTokens: ["sandbox-refresh"],
+  users: [{ username: "sandbox", password: "sandbox-password" }],
+});
+
+/** Options of `startRedditSandbox`; all optional. */
+export interface RedditSandboxOptions {
+  /** The world to serve; pass the YouTube sandbox's World to share videos and clock. Default `new World()`. */
+  world?: World | WorldOptions;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+  /** OAuth apps. Default `[DEFAULT_REDDIT_CLIENT]`. */
+  clients?: RedditClientConfig[];
+  /** Per-client budget: `requests` API calls per clock-aligned window of `windowMs`. Default 100 per 60,000 ms. */
+  rateLimit?: { windowMs?: number; requests?: number };
+  /** Lifetime of issued access tokens. Default 86,400 (Reddit's `expires_in`). */
+  tokenTtlSeconds?: number;
+  /** Initial faults; change them later through `sandbox.faults` or `POST /_sandbox/faults`. */
+  faults?: Partial<Faults>;
+  /** Wall clock (ms) for token expiry and rate-limit windows. Default `Date.now`. Posts follow the world's clock instead. */
+  now?: () => number;
+}
+
+/** What the sandbox counts. `/_sandbox/` calls and injected faults are not counted. */
+export interface RedditSandboxStats {
+  requests: {
+    total: number;
+    byEndpoint: Record<RedditEndpoint, number>;
+    /** API calls (token requests included) per client id; unauthenticated calls are not attributed. */
+    byClient: Record<string, number>;
+  };
+  /** Calls answered 429. */
+  rateLimited: number;
+}
+
+/** How the stats group endpoints. */
+export type RedditEndpoint = "token" | "listing" | "search" | "comments" | "morechildren" | "info" | "subreddit" | "me" | "other";
+
+/** A client's rate-limit window as the sandbox sees it. */
+export interface RateLimitState {
+  clientId: string;
+  used: number;
+  limit: number;
+  remaining: number;
+  /** Seconds until the window ends. */
+  resetSeconds: number;
+}
+
+/** Change a client's budget: `used` sets the current window's count (e.g. to the limit, to exhaust it; 0 to reset), `limit` overrides its budget. */
+export interface RateLimitChange {
+  used?: number;
+  limit?: number;
+}
+
+/** A running Reddit sandbox: its URL, the world and data behind it, and controls for tests. */
+export interface RedditSandbox {
+  /** Base URL, e.g. `http://127.0.0.1:43123`; pass it as the Reddit adapter's `baseUrl`. */
+  url: string;
+  world: World;
+  /** Live faults: assign `latencyMs` / `errorRate` at any time. */
+  faults: Faults;
+  /** The generated data behind the answers, for assertions. */
+  data: RedditData;
+  /** A copy of the counters (as `GET /_sandbox/stats`). */
+  stats(): RedditSandboxStats;
+  /** Exhausts, resets or resizes a client's rate-limit budget (as `POST /_sandbox/ratelimit`). */
+  setRateLimit(clientId: string, change: RateLimitChange): RateLimitState;
+  /** Removes a post (id with or without `t3_`) as a moderator (or as deleted by its author). False when no such post. */
+  removePost(id: string, by?: RemovalKind): boolean;
+  /** Moves the world's clock (shared with a YouTube sandbox on the same World). Returns the new time. */
+  advance(ms: number): number;
+  /** Clears stats, rate-limit state and overrides, runtime removals, and faults back to the initial ones. Tokens and the clock stay. */
+  reset(): void;
+  /** Stops the server and drops its connections. */
+  close(): Promise<void>;
+}
+
+const ERROR_MESSAGES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
+
+/** Reddit's error body: `{"message": "Not Found", "error": 404}`. */
+export function redditError(status: number, headers?: Record<string, string>): Reply {
+  return { status, headers, body: { message: ERROR_MESSAGES[status] ?? "Error", error: status } };
+}
+
+const SORTS = new Set(["hot", "new", "top", "rising", "best"]);
+const COMMENT_SORTS: Record<string, CommentSort> = { confidence: "confidence", best: "confidence", top: "top", new: "new", old: "old" };
+const SEARCH_SORTS = new Set<SearchSort>(["relevance", "hot", "top", "new", "comments"]);
+const INSTALLED_CLIENT_GRANT = "https://oauth.reddit.com/grants/installed_client";
+
+interface TokenInfo {
+  clientId: string;
+  username?: string;
+  expiresAt: number;
+}
+
+function emptyStats(): RedditSandboxStats {
+  return {
+    requests: { total: 0, byEndpoint: { token: 0, listing: 0, search: 0, comments: 0, morechildren: 0, info: 0, subreddit: 0, me: 0, other: 0 }, byClient: {} },
+    rateLimited: 0,
+  };
+}
+
+/** Path without a trailing slash or `.json`. */
+function normalizePath(path: string): string {
+  let p = path.replace(/\/+$/, "");
+  if (p.endsWith(".json")) p = p.slice(0, -5).replace(/\/+$/, "");
+  return p === "" ? "/" : p;
+}
+
+function classify(path: string): RedditEndpoint {
+  if (path === "/api/v1/access_token") return "token";
+  if (path === "/api/info") return "info";
+  if (path === "/api/morechildren") return "morechildren";
+  if (path === "/api/v1/me") return "me";
+  if (/^(\/r\/[^/]+)?\/search$/.test(path)) return "search";
+  if (/^(\/r\/[^/]+)?\/comments\//.test(path)) return "comments";
+  if (/^\/r\/[^/]+\/about$/.test(path)) return "subreddit";
+  if (/^(\/r\/[^/]+)?(\/(hot|new|top|rising|best))?$/.test(path) || path === "/") return "listing";
+  return "other";
+}
+
+/** Reddit's `limit`: a whole number, capped at `max`; absent or invalid gives `fallback`. */
+function limitParam(query: URLSearchParams, fallback: number, max: number): number {
+  const v = query.get("limit");
+  if (v === null || !/^-?\d+$/.test(v.trim())) return fallback;
+  const n = Number(v);
+  return n < 1 ? fallback : Math.min(n, max);
+}
+
+function timeParam(query: URLSearchParams, fallback: TimeFilter): TimeFilter {
+  const t = query.get("t");
+  return t !== null && t in TIME_FILTERS ? (t as TimeFilter) : fallback;
+}
+
+function truthy(v: string | null): boolean {
+  return v !== null && ["1", "on", "true", "yes"].includes(v.toLowerCase());
+}
+
+/** Escapes `&`, `<`, `>` in the text fields, as Reddit answers without `raw_json=1`. */
+function legacyEscape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(legacyEscape);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = typeof v === "string" && /^(title|selftext|selftext_html|body|body_html|url|public_description|description)$/.test(k) ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : legacyEscape(v);
+  }
+  return out;
+}
+
+function parseJsonBody(req: Request): Record<string, unknown> | undefined {
+  if (req.body.trim() === "") return {};
+  try {
+    const v: unknown = JSON.parse(req.body);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const badRequest = (error: string): Reply => ({ status: 400, body: { error } });
+
+/**
+ * Starts the Reddit sandbox. Every API path needs a User-Agent (403 without)
+ * and `Authorization: bearer <token>` from `POST /api/v1/access_token`
+ * (401 without); each client has a request budget per window, reported in
+ * `X-Ratelimit-Used/Remaining/Reset` and enforced with 429.
+ */
+export async function startRedditSandbox(options: RedditSandboxOptions = {}): Promise<RedditSandbox> {
+  const world = World.of(options.world);
+  const data = new RedditData(world);
+  const now = options.now ?? Date.now;
+  const clients = new Map((options.clients ?? [DEFAULT_REDDIT_CLIENT]).map((c) => [c.clientId, c]));
+  const windowMs = options.rateLimit?.windowMs ?? 60_000;
+  const budget = options.rateLimit?.requests ?? 100;
+  const ttl = options.tokenTtlSeconds ?? 86_400;
+  if (!(windowMs > 0)) throw new RangeError(`rateLimit.windowMs must be > 0, got ${windowMs}`);
+  if (!(budget >= 0)) throw new RangeError(`rateLimit.requests must be >= 0, got ${budget}`);
+  if (!(ttl > 0)) throw new RangeError(`tokenTtlSeconds must be > 0, got ${ttl}`);
+  const initialFaults: Faults = { latencyMs: options.faults?.latencyMs ?? 0, errorRate: options.faults?.errorRate ?? 0 };
+  const faults: Faults = { ...initialFaults };
+  const tokens = new Map<string, TokenInfo>();
+  const windows = new Map<string, { window: number; used: number }>();
+  const limits = new Map<string, number>();
+  let stats = emptyStats();
+
+  const rateState = (clientId: string): RateLimitState => {
+    const t = now();
+    const window = Math.floor(t / windowMs);
+    let w = windows.get(clientId);
+    if (!w || w.window !== window) windows.set(clientId, (w = { window, used: 0 }));
+    const limit = limits.get(clientId) ?? budget;
+    return { clientId, used: w.used, limit, remaining: Math.max(0, limit - w.used), resetSeconds: Math.max(1, Math.ceil(((window + 1) * windowMs - t) / 1000)) };
+  };
+
+  const setRateLimit = (clientId: string, change: RateLimitChange): RateLimitState => {
+    if (change.limit !== undefined) {
+      if (!(Number.isInteger(change.limit) && change.limit >= 0)) throw new RangeError(`limit must be a whole number >= 0, got ${change.limit}`);
+      limits.set(clientId, change.limit);
+    }
+    if (change.used !== undefined) {
+      if (!(Number.isInteger(change.used) && change.used >= 0)) throw new RangeError(`used must be a whole number >= 0, got ${change.used}`);
+      windows.set(clientId, { window: Math.floor(now() / windowMs), used: change.used });
+    }
+    return rateState(clientId);
+  };
+
+  const rateHeaders = (s: RateLimitState): Record<string, string> => ({
+    "x-ratelimit-used": String(s.used),
+    "x-ratelimit-remaining": s.remaining.toFixed(1),
+    "x-ratelimit-reset": String(s.resetSeconds),
+  });
+
+  const issueToken = (info: TokenInfo): string => {
+    const t = now();
+    if (tokens.size > 10_000) for (const [k, v] of tokens) if (v.expiresAt <= t) tokens.delete(k);
+    const token = `${randomBytes(4).toString("hex")}-${randomBytes(24).toString("base64url")}`;
+    tokens.set(token, info);
+    return token;
+  };
+
+  const tokenEndpoint = (req: Request): Reply => {
+    if (req.method !== "POST") return redditError(405);
+    const m = /^basic\s+(.+)$/i.exec(req.headers.authorization ?? "");
+    const decoded = m ? Buffer.from(m[1]!, "base64").toString("utf8") : "";
+    const colon = decoded.indexOf(":");
+    const clientId = colon >= 0 ? decoded.slice(0, colon) : "";
+    const secret = colon >= 0 ? decoded.slice(colon + 1) : "";
+    const client = clients.get(clientId);
+    if (!m || colon < 0 || !client || client.clientSecret !== secret) return redditError(401);
+    stats.requests.byClient[clientId] = (stats.requests.byClient[clientId] ?? 0) + 1;
+    const form = new URLSearchParams(req.body);
+    const grant = form.get("grant_type");
+    let username: string | undefined;
+    if (grant === "client_credentials") {
+      // app-only
+    } else if (grant === INSTALLED_CLIENT_GRANT) {
+      if (!form.get("device_id")) return { status: 200, body: { error: "invalid_request" } };
+    } else if (grant === "refresh_token") {
+      const rt = form.get("refresh_token");
+      if (!rt || !(client.refreshTokens ?? []).includes(rt)) return { status: 200, body: { error: "invalid_grant" } };
+    } else if (grant === "password") {
+      const user = (client.users ?? []).find((u) => u.username === form.get("username") && u.password === form.get("password"));
+      if (!user) return { status: 200, body: { error: "invalid_grant" } };
+      username = user.username;
+    } else {
+      return { status: 200, body: { error: "unsupported_grant_type" } };
+    }
+    const token = issueToken({ clientId, username, expiresAt: now() + ttl * 1000 });
+    return { status: 200, body: { access_token: token, token_type: "bearer", expires_in: ttl, scope: "*" } };
+  };
+
+  const authenticate = (req: Request): TokenInfo | undefined => {
+    const m = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+    const info = m ? tokens.get(m[1]!) : undefined;
+    return info && info.expiresAt > now() ? info : undefined;
+  };
+
+  const pageParams = (query: URLSearchParams): PageRequest | undefined => {
+    const page: PageRequest = { limit: limitParam(query, 25, 100) };
+    for (const k of ["after", "before"] as const) {
+      const v = query.get(k);
+      if (v === null || v === "") continue;
+      const i = data.postIndex(v);
+      if (i === undefined || !v.startsWith("t3_")) return undefined;
+      page[k] = i;
+    }
+    return page;
+  };
+
+  const listingReply = (page: PostPage | undefined, raw: boolean): Reply => {
+    if (!page) return { status: 200, body: toListing([], null, null, 0) };
+    const children = page.items.map((i) => data.postThing(i));
+    const body = toListing(children, page.after === null ? null : `t3_${data.postId(page.after)}`, page.before === null ? null : `t3_${data.postId(page.before)}`);
+    return { status: 200, body: raw ? body : legacyEscape(body) };
+  };
+
+  /** Subreddit indexes of `a+b` style names (`all` / `popular`: null), or undefined when one is unknown. */
+  const resolveSubs = (names: string): number[] | null | undefined => {
+    if (names.toLowerCase() === "all" || names.toLowerCase() === "popular") return null;
+    const out: number[] = [];
+    for (const n of names.split("+")) {
+      const s = data.subredditIndex(n);
+      if (s === undefined) return undefined;
+      out.push(s);
+    }
+    return out;
+  };
+
+  const route = (req: Request, path: string, auth: TokenInfo): Reply => {
+    const q = req.query;
+    const raw = q.get("raw_json") === "1";
+    const get = req.method === "GET" || req.method === "HEAD";
+    let m: RegExpExecArray | null;
+
+    if ((m = /^(?:\/r\/([^/]+))?(?:\/(hot|new|top|rising|best))?$/.exec(path === "/" ? "" : path))) {
+      if (!get) return redditError(405);
+      const subs = m[1] === undefined ? null : resolveSubs(m[1]);
+      if (subs === undefined) return redditError(404);
+      const sortName = m[2] ?? "hot";
+      if (!SORTS.has(sortName)) return redditError(404);
+      const sort: ListingSort = sortName === "best" ? "hot" : (sortName as ListingSort);
+      const page = pageParams(q);
+      return listingReply(page && data.listPosts(subs, sort, page, timeParam(q, "day")), raw);
+    }
+
+    if ((m = /^(?:\/r\/([^/]+))?\/search$/.exec(path))) {
+      if (!get) return redditError(405);
+      let subs: number[] | null = null;
+      if (m[1] !== undefined) {
+        const resolved = resolveSubs(m[1]);
+        if (resolved === undefined) return redditError(404);
+        // Reddit searches one subreddit only when restrict_sr is set; snoowrap always sends it.
+        subs = truthy(q.get("restrict_sr")) ? resolved : null;
+      }
+      const sortName = (q.get("sort") ?? "relevance") as SearchSort;
+      const sort: SearchSort = SEARCH_SORTS.has(sortName) ? sortName : "relevance";
+      const page = pageParams(q);
+      return listingReply(page && data.searchPosts(q.get("q") ?? "", subs, sort, page, timeParam(q, "all")), raw);
+    }
+
+    if ((m = /^(?:\/r\/([^/]+))?\/comments\/([0-9a-z]+)(?:\/[^/]*(?:\/([0-9a-z]+))?)?$/.exec(path))) {
+      if (!get) return redditError(405);
+      if (m[1] !== undefined && data.subredditIndex(m[1]) === undefined) return redditError(404);
+      const i = data.postIndex(m[2]!);
+      if (i === undefined || !data.isVisible(i)) return redditError(404);
+      const depth = q.get("depth");
+      const focus = q.get("comment") ?? m[3];
+      const tree = data.commentTree(i, {
+        limit: limitParam(q, 200, 500),
+        depth: depth !== null && /^\d+$/.test(depth) && Number(depth) > 0 ? Number(depth) : undefined,
+        sort: COMMENT_SORTS[q.get("sort") ?? "confidence"] ?? "confidence",
+        focus: focus || undefined,
+      });
+      const body = [toListing([data.postThing(i)], null, null, 1), tree ?? toListing([], null, null, null)];
+      return { status: 200, body: raw ? body : legacyEscape(body) };
+    }
+
+    if (path === "/api/info") {
+      if (!get) return redditError(405);
+      const ids = (q.get("id") ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+      if (ids.length > 100) return redditError(400);
+      const children = ids.map((id) => data.thing(id)).filter((t) => t !== undefined);
+      const body = toListing(children, null, null, children.length);
+      return { status: 200, body: raw ? body : legacyEscape(body) };
+    }
+
+    if (path === "/api/morechildren") {
+      const params = req.method === "POST" ? new URLSearchParams(req.body) : q;
+      const link = params.get("link_id") ?? "";
+      const i = data.postIndex(link);
+      const ids = (params.get("children") ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").slice(0, 100);
+      const things = i !== undefined && data.isVisible(i) ? data.moreChildren(i, ids, COMMENT_SORTS[params.get("sort") ?? "confidence"] ?? "confidence") : [];
+      const body = { json: { errors: [], data: { things } } };
+      return { status: 200, body: raw ? body : legacyEscape(body) };
+    }
+
+    if ((m = /^\/r\/([^/]+)\/about$/.exec(path))) {
+      if (!get) return redditError(405);
+      const s = data.subredditIndex(m[1]!);
+      if (s === undefined) return redditError(404);
+      const about: { kind: "t5"; data: RedditSubredditData } = { kind: "t5", data: data.subreddit(s) };
+      return { status: 200, body: raw ? about : legacyEscape(about) };
+    }
+
+    if (path === "/api/v1/me") {
+      if (!auth.username) return redditError(403);
+      const u = auth.username;
+      return { status: 200, body: { name: u, id: Buffer.from(u).toString("hex").slice(0, 8), created_utc: 1_500_000_000, link_karma: 1, comment_karma: 1, total_karma: 2, has_verified_email: true, is_employee: false, has_mail: false, over_18: false, icon_img: "" } };
+    }
+
+    return redditError(404);
+  };
+
+  const sandboxRoute = (req: Request): Reply => {
+    const path = req.path.replace(/\/+$/, "");
+    if (path === "/_sandbox/stats" && req.method === "GET") return { status: 200, body: stats };
+    if (req.method !== "POST") return { status: 404, body: { error: `no sandbox endpoint ${req.method} ${req.path}` } };
+    const body = parseJsonBody(req);
+    if (!body) return badRequest("body must be a JSON object");
+    if (path === "/_sandbox/advance") {
+      const ms = body.ms;
+      if (typeof ms !== "number" || !(ms >= 0)) return badRequest("ms must be a number >= 0");
+      return { status: 200, body: { now: world.clock.advance(ms) } };
+    }
+    if (path === "/_sandbox/faults") {
+      const { latencyMs, errorRate } = body;
+      if (latencyMs !== undefined && (typeof latencyMs !== "number" || !(latencyMs >= 0))) return badRequest("latencyMs must be a number >= 0");
+      if (errorRate !== undefined && (typeof errorRate !== "number" || !(errorRate >= 0 && errorRate <= 1))) return badRequest("errorRate must be a number in 0..1");
+      if (typeof latencyMs === "number") faults.latencyMs = latencyMs;
+      if (typeof errorRate === "number") faults.errorRate = errorRate;
+      return { status: 200, body: faults };
+    }
+    if (path === "/_sandbox/ratelimit") {
+      const { clientId, used, limit } = body;
+      if (typeof clientId !== "string" || clientId === "") return badRequest("clientId must be a string");
+      if (used !== undefined && typeof used !== "number") return badRequest("used must be a number");
+      if (limit !== undefined && typeof limit !== "number") return badRequest("limit must be a number");
+      try {
+        return { status: 200, body: setRateLimit(clientId, { used: used as number | undefined, limit: limit as number | undefined }) };
+      } catch (err) {
+        return badRequest((err as Error).message);
+      }
+    }
+    const rm = /^\/_sandbox\/posts\/([^/]+)\/remove$/.exec(path);
+    if (rm) {
+      const by = body.by ?? "moderator";
+      if (by !== "moderator" && by !== "deleted") return badRequest('by must be "moderator" or "deleted"');
+      const id = rm[1]!;
+      if (!data.removePost(id, by)) return { status: 404, body: { error: `no post ${id}` } };
+      return { status: 200, body: { id: id.replace(/^t3_/, ""), removed_by_category: by } };
+    }
+    if (path === "/_sandbox/reset") {
+      reset();
+      return { status: 200, body: { ok: true } };
+    }
+    return { status: 404, body: { error: `no sandbox endpoint ${req.method} ${req.path}` } };
+  };
+
+  const reset = (): void => {
+    stats = emptyStats();
+    windows.clear();
+    limits.clear();
+    data.resetRemovals();
+    faults.latencyMs = initialFaults.latencyMs;
+    faults.errorRate = initialFaults.errorRate;
+  };
+
+  const handler = (req: Request): Reply => {
+    if (req.path.startsWith("/_sandbox/")) return sandboxRoute(req);
+    const path = normalizePath(req.path);
+    const endpoint = classify(path);
+    stats.requests.total++;
+    stats.requests.byEndpoint[endpoint]++;
+    if (!req.headers["user-agent"]) return redditError(403);
+    if (endpoint === "token") return tokenEndpoint(req);
+    const auth = authenticate(req);
+    if (!auth) return redditError(401, { "www-authenticate": 'Bearer realm="reddit", error="invalid_token"' });
+    stats.requests.byClient[auth.clientId] = (stats.requests.byClient[auth.clientId] ?? 0) + 1;
+    const before = rateState(auth.clientId);
+    const w = windows.get(auth.clientId)!;
+    w.used++;
+    const state = { ...before, used: w.used, remaining: Math.max(0, before.limit - w.used) };
+    const headers = rateHeaders(state);
+    if (w.used > state.limit) {
+      stats.rateLimited++;
+      return redditError(429, headers);
+    }
+    const reply = route(req, path, auth);
+    return { ...reply, headers: { ...headers, ...reply.headers } };
+  };
+
+  const http = await serve(handler, {
+    host: options.host,
+    port: options.port,
+    faults,
+    faultSeed: `${world.config.seed}/reddit`,
+    serverError: (status) => redditError(status),
+  });
+
+  return {
+    url: http.url,
+    world,
+    faults,
+    data,
+    stats: () => structuredClone(stats),
+    setRateLimit,
+    removePost: (id, by = "moderator") => data.removePost(id, by),
+    advance: (ms) => world.clock.advance(ms),
+    reset,
+    close: () => http.close(),
+  };
+}
