@@ -1,0 +1,71 @@
+import type { YouTubeChannelParams, YouTubeMostPopularParams, YouTubeSearchParams } from "@prismq/task-types";
+import type { Logger } from "@prismq/worker-kit";
+import { QuotaExhaustedError, YouTubeError } from "@prismq/youtube-source";
+import type { RunReport, YouTubeDiscovery } from "./discovery.js";
+
+/**
+ * Remembers that the day's quota is spent, so discovery pauses (schedules skip,
+ * no discovery task is claimed) until the quota day ends, with one log line
+ * when it pauses and one when it resumes.
+ */
+export class QuotaGate {
+  private until = 0;
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+  paused(): boolean {
+    if (this.until && this.now() >= this.until) {
+      this.until = 0;
+      this.logger.info("YouTube quota day turned over: discovery resumes");
+    }
+    return this.until > 0;
+  }
+  pause(err: QuotaExhaustedError): void {
+    if (this.until < err.resetAt) {
+      if (!this.until) this.logger.warn({ resetAt: new Date(err.resetAt).toISOString(), source: err.source }, "YouTube quota spent: discovery paused until the quota day ends");
+      this.until = err.resetAt;
+    }
+  }
+}
+
+export type SourceParams =
+  | { kind: "channel"; params: YouTubeChannelParams }
+  | { kind: "search"; params: YouTubeSearchParams }
+  | { kind: "most_popular"; params: YouTubeMostPopularParams };
+
+export type RunOutcome = { ok: true; report: RunReport } | { ok: false; error: string; retryable: boolean };
+
+/**
+ * Runs one source (a scheduled one or a claimed task) and turns every error
+ * into an outcome: quota spent pauses the gate (retryable), a channel that does
+ * not exist or a request the API refuses is not retryable, the rest is.
+ */
+export async function runSource<K extends SourceParams["kind"]>(
+  discovery: YouTubeDiscovery,
+  gate: QuotaGate,
+  kind: K,
+  params: Extract<SourceParams, { kind: K }>["params"],
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<RunOutcome> {
+  if (gate.paused()) return { ok: false, error: "YouTube quota spent for today", retryable: true };
+  try {
+    const report =
+      kind === "channel"
+        ? await discovery.channel(params as YouTubeChannelParams, signal)
+        : kind === "search"
+          ? await discovery.search(params as YouTubeSearchParams, signal)
+          : await discovery.mostPopular(params as YouTubeMostPopularParams, signal);
+    logger.info(report, "discovery run done");
+    return { ok: true, report };
+  } catch (err) {
+    if (err instanceof QuotaExhaustedError) {
+      gate.pause(err);
+      return { ok: false, error: err.message, retryable: true };
+    }
+    const retryable = !(err instanceof YouTubeError) || err.retryable || err.code === "YT_ERR_AUTH";
+    logger.error({ err }, "discovery run failed");
+    return { ok: false, error: err instanceof Error ? err.message : String(err), retryable };
+  }
+}

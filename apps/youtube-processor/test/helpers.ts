@@ -1,0 +1,130 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
+import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
+import { TaskManagerClient, type ClaimedTask, type Task, type TaskSummary } from "@prismq/taskmanager-client";
+import { startServer, type RunningServer } from "@prismq/taskmanager-server";
+import { YouTube, registerAll, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
+import { BatchWorker, DirectOutbox, createLogger, type Logger } from "@prismq/worker-kit";
+import { YouTubeApi, type YouTubeApiOptions } from "@prismq/youtube-source";
+import { YouTubeProcessor, type ProcessorDeps, type VideoTask } from "../src/processor.js";
+
+export const uid = (): string => randomBytes(5).toString("hex");
+export const silent: Logger = createLogger({ service: "youtube-processor-test", level: "silent" });
+
+export interface RigOptions {
+  processor?: Partial<Omit<ProcessorDeps, "api" | "ideas" | "outbox" | "logger">>;
+  api?: Partial<YouTubeApiOptions>;
+  batchSize?: number;
+}
+
+/**
+ * A real TaskManager server (own temp SQLite file and key, catalog registered),
+ * a YouTube sandbox, an idea store on a temp SQLite dir, a DirectOutbox, and the
+ * processor wired to them; all torn down when the test ends.
+ */
+export class Rig {
+  readonly dir = mkdtempSync(join(tmpdir(), "ytp-"));
+  readonly tmKey = `ytp-tm-${uid()}`;
+  readonly ytKey = `ytp-yt-${uid()}`;
+  readonly workerId = `ytp-${uid()}`;
+  server!: RunningServer;
+  client!: TaskManagerClient;
+  sandbox!: YouTubeSandbox;
+  store!: IdeaStore;
+  outbox!: DirectOutbox;
+  api!: YouTubeApi;
+  processor!: YouTubeProcessor;
+  /** Every batch `handle` was given, as video ids. */
+  readonly handled: string[][] = [];
+  /** Tasks the claim helper failed for bad params. */
+  readonly invalid: InvalidTask[] = [];
+
+  static async start(t: TestContext, options: RigOptions = {}): Promise<Rig> {
+    const rig = new Rig();
+    t.after(() => rig.stop());
+    await rig.init(options);
+    return rig;
+  }
+
+  private async init(options: RigOptions): Promise<void> {
+    this.server = await startServer({ storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") }, apiKeys: [this.tmKey] });
+    this.client = new TaskManagerClient({ baseUrl: this.server.url, apiKey: this.tmKey, workerId: this.workerId, retry: false });
+    await registerAll(this.client);
+    this.sandbox = await startYouTubeSandbox({ world: { seed: "processor-tests" } });
+    this.store = await openIdeaStore({ dataDir: join(this.dir, "ideas") });
+    this.outbox = new DirectOutbox({ client: this.client, logger: silent });
+    this.api = new YouTubeApi({ apiKey: this.ytKey, rootUrl: this.sandbox.rootUrl, attempts: 1, logger: silent, ...options.api });
+    this.processor = new YouTubeProcessor({
+      api: this.api,
+      ideas: this.store,
+      outbox: this.outbox,
+      logger: silent,
+      // The sandbox's world clock, so video ages are what the sandbox's statistics mean.
+      now: () => this.sandbox.world.clock.now(),
+      ...options.processor,
+    });
+  }
+
+  /** A BatchWorker as the app builds it: claim with the typed helper, handle with the processor. */
+  worker(batchSize = 50): BatchWorker<VideoTask> {
+    return new BatchWorker<VideoTask>({
+      name: YouTube.Video.name,
+      batchSize,
+      outbox: this.outbox,
+      workerId: this.workerId,
+      logger: silent,
+      claim: (signal) => YouTube.Video.claim(this.client, { workerId: this.workerId, signal, onInvalid: (e) => this.invalid.push(e) }),
+      handle: (batch, signal) => {
+        this.handled.push(batch.map((task) => task.params.video_id));
+        return this.processor.handle(batch, signal);
+      },
+    });
+  }
+
+  /** Creates one Video task per id; answers the task id of each. */
+  async createVideos(ids: readonly string[], hops?: number): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const video_id of ids) {
+      const created = await YouTube.Video.create(this.client, hops === undefined ? { video_id } : { video_id, hops });
+      if (created.deduplicated) throw new Error(`task for ${video_id} already existed`);
+      out.set(video_id, created.id);
+    }
+    return out;
+  }
+
+  async tasks(type: string, status?: Task["status"]): Promise<TaskSummary[]> {
+    const all: TaskSummary[] = [];
+    for await (const t of this.client.listTasks({ type, pageSize: 1000, ...(status ? { status } : {}) })) all.push(t);
+    return all;
+  }
+
+  async task(id: number): Promise<Task> {
+    const t = await this.client.getTask(id);
+    if (!t) throw new Error(`no task ${id}`);
+    return t;
+  }
+
+  /** Video tasks as if claimed, to hand to `processor.handle` directly. */
+  fakeClaims(ids: readonly string[], firstId = 1_000_000): Array<ClaimedTask<YouTubeVideoParams>> {
+    return ids.map((video_id, k) => ({ id: firstId + k, type: YouTube.Video.name, params: { video_id }, attempts: 1, priority: 0 }));
+  }
+
+  /** The sandbox's index of a video id. */
+  index(id: string): number {
+    const i = this.sandbox.data.videoIndex(id);
+    if (i === undefined) throw new Error(`unknown video ${id}`);
+    return i;
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.close();
+    await this.store?.close();
+    await this.sandbox?.close();
+    await this.server?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

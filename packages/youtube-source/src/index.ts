@@ -1,0 +1,10 @@
+export { YouTubeApi, toYouTubeError } from "./api.js";
+export type { CommentThread, Page, ResolvedChannel, SearchQuery, UploadItem, Video, YouTubeApiOptions } from "./api.js";
+export { DEFAULT_DAILY_QUOTA, QUOTA_COSTS, QUOTA_TIME_ZONE } from "./costs.js";
+export type { YouTubeMethod } from "./costs.js";
+export { QuotaExhaustedError, YouTubeError } from "./errors.js";
+export type { YouTubeErrorCode } from "./errors.js";
+export { SHORTS_MAX_SECONDS, durationSeconds } from "./duration.js";
+export { extractYouTubeIds } from "./links.js";
+export { VIDEO_SCORE, commentTexts, videoMetrics, videoScore, videoToIdea } from "./idea.js";
+export type { VideoMetrics } from "./idea.js";
