@@ -5,6 +5,7 @@ import { YouTube, registerAll } from "@prismq/task-types";
 import {
   BatchWorker,
   ConfigError,
+  SourcesError,
   Runtime,
   Shutdown,
   WorkerMetrics,
@@ -15,7 +16,7 @@ import { DEFAULT_DAILY_QUOTA, QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtub
 import { loadConfig, type Config } from "./config.js";
 import { YouTubeDiscovery } from "./discovery.js";
 import { QuotaGate, runSource } from "./run.js";
-import { SourcesError, loadSources, type Source } from "./sources.js";
+import { loadSources, type Source } from "./sources.js";
 
 const SERVICE = "youtube-discovery";
 

@@ -22,3 +22,5 @@ export type { AppState } from "./state.js";
 export { BatchWorker } from "./batch-worker.js";
 export type { BatchOutcome, BatchWorkerOptions } from "./batch-worker.js";
 export type { RuntimeOptions } from "./runtime.js";
+export { SourcesError, durationMs, readDocument, scheduleOf, throwIfProblems } from "./sources.js";
+export type { WhenFields } from "./sources.js";
