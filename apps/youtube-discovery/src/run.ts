@@ -41,22 +41,15 @@ export type RunOutcome = { ok: true; report: RunReport } | { ok: false; error: s
  * into an outcome: quota spent pauses the gate (retryable), a channel that does
  * not exist or a request the API refuses is not retryable, the rest is.
  */
-export async function runSource<K extends SourceParams["kind"]>(
-  discovery: YouTubeDiscovery,
-  gate: QuotaGate,
-  kind: K,
-  params: Extract<SourceParams, { kind: K }>["params"],
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<RunOutcome> {
+export async function runSource(discovery: YouTubeDiscovery, gate: QuotaGate, source: SourceParams, logger: Logger, signal?: AbortSignal): Promise<RunOutcome> {
   if (gate.paused()) return { ok: false, error: "YouTube quota spent for today", retryable: true };
   try {
     const report =
-      kind === "channel"
-        ? await discovery.channel(params as YouTubeChannelParams, signal)
-        : kind === "search"
-          ? await discovery.search(params as YouTubeSearchParams, signal)
-          : await discovery.mostPopular(params as YouTubeMostPopularParams, signal);
+      source.kind === "channel"
+        ? await discovery.channel(source.params, signal)
+        : source.kind === "search"
+          ? await discovery.search(source.params, signal)
+          : await discovery.mostPopular(source.params, signal);
     logger.info(report, "discovery run done");
     return { ok: true, report };
   } catch (err) {

@@ -113,12 +113,12 @@ describe("YouTubeDiscovery against the sandbox", () => {
   it("stops before the API's 403 when our budget is spent, and pauses cleanly", async () => {
     const { key, discovery } = make(250);
     const gate = new QuotaGate(silent);
-    const outcome = await runSource(discovery, gate, "search", { query: "guitar synth drums", max_results: 300 }, silent);
+    const outcome = await runSource(discovery, gate, { kind: "search", params: { query: "guitar synth drums", max_results: 300 } }, silent);
     assert.equal(outcome.ok, false);
     assert.equal(rig.sandbox.quota(key).spent, 200, "the third page (100 more units) was never asked for");
     assert.equal(rig.sandbox.quota(key).rejected, 0, "the API never had to refuse");
     assert.equal(gate.paused(), true);
-    const skipped = await runSource(discovery, gate, "channel", { channel_id: rig.sandbox.data.channel(4).handle }, silent);
+    const skipped = await runSource(discovery, gate, { kind: "channel", params: { channel_id: rig.sandbox.data.channel(4).handle } }, silent);
     assert.deepEqual(skipped, { ok: false, error: "YouTube quota spent for today", retryable: true });
     assert.equal(rig.sandbox.quota(key).spent, 200, "paused: no call at all");
   });
@@ -127,7 +127,7 @@ describe("YouTubeDiscovery against the sandbox", () => {
     const { key, discovery, budget } = make();
     rig.sandbox.setQuota(key, { spent: 10_000 });
     const gate = new QuotaGate(silent);
-    const outcome = await runSource(discovery, gate, "most_popular", { region_code: "US" }, silent);
+    const outcome = await runSource(discovery, gate, { kind: "most_popular", params: { region_code: "US" } }, silent);
     assert.equal(outcome.ok, false);
     assert.equal(gate.paused(), true);
     assert.equal((await budget.state()).remaining, 0, "our budget is marked spent for the day");
@@ -145,7 +145,7 @@ describe("YouTubeDiscovery against the sandbox", () => {
 
   it("fails a task for a channel that does not exist without retrying it", async () => {
     const { discovery } = make();
-    const outcome = await runSource(discovery, new QuotaGate(silent), "channel", { channel_id: "@nosuchchannel" }, silent);
+    const outcome = await runSource(discovery, new QuotaGate(silent), { kind: "channel", params: { channel_id: "@nosuchchannel" } }, silent);
     assert.equal(outcome.ok, false);
     assert.equal(!outcome.ok && outcome.retryable, false);
     assert.match(!outcome.ok ? outcome.error : "", /not found: @nosuchchannel/);

@@ -1,33 +1,19 @@
 #!/usr/bin/env node
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { openIdeaStore } from "@prismq/idea-store";
-import { TaskManagerClient, createWorkerId } from "@prismq/taskmanager-client";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, ConfigError, Runtime, Shutdown, WorkerMetrics, createLogger, startHealthServer } from "@prismq/worker-kit";
+import { BatchWorker, WorkerApp, loadOrExit } from "@prismq/worker-kit";
 import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
-import { loadConfig, type Config } from "./config.js";
+import { loadConfig } from "./config.js";
 import { YouTubeProcessor } from "./processor.js";
 
 const SERVICE = "youtube-processor";
+const exit = (code: number): never => process.exit(code);
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const metrics = new WorkerMetrics(SERVICE);
-  const workerId = createWorkerId(SERVICE);
-  const client = new TaskManagerClient({ baseUrl: config.TASKMANAGER_API_URL, apiKey: config.TASKMANAGER_API_KEY, workerId, logger });
-  const runtime = new Runtime({ service: SERVICE, client, logger, metrics, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-  const shutdown = new Shutdown({ deadlineMs: config.SHUTDOWN_TIMEOUT_MS, logger, exit: (code) => process.exit(code) });
-  shutdown.install();
+  const config = await loadOrExit(() => loadConfig(process.env), exit);
+  const app = new WorkerApp(SERVICE, config, exit);
+  const { logger, metrics, client, runtime, workerId } = app;
 
   await registerAll(client);
   const ideas = await openIdeaStore({ url: config.IDEA_DATABASE_URL, dataDir: config.DATA_DIR });
@@ -64,21 +50,11 @@ async function main(): Promise<void> {
     handle: (batch, signal) => processor.handle(batch, signal),
   }).start();
 
-  const health = await startHealthServer({
-    host: config.HEALTH_HOST,
-    port: config.HEALTH_PORT,
-    registry: metrics.registry,
-    isStopping: () => shutdown.stopping,
-    checks: { taskmanager: async () => (await client.health()).status === "healthy", ideas: async () => (await ideas.count()) >= 0 },
-  });
-  logger.info({ health: health.url, mode: runtime.mode }, `${SERVICE} running`);
-
-  shutdown
-    .register("video worker", () => worker.stop())
-    .register("runtime", () => runtime.close())
-    .register("idea store", () => ideas.close())
-    .register("taskmanager client", () => client.close())
-    .register("health server", () => health.close());
+  await app.serve({ ideas: async () => (await ideas.count()) >= 0 });
+  app.closeInOrder([
+    ["video worker", () => worker.stop()],
+    ["idea store", () => ideas.close()],
+  ]);
 }
 
 main().catch((err: unknown) => {

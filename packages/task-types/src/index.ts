@@ -39,3 +39,4 @@ export { registerAll } from "./register.js";
 export type { RegisterAllResult, RegistrableTaskType } from "./register.js";
 export { HOSTED_SCHEMA_KEYWORDS, hostedSchemaProblems } from "./schema.js";
 export type { ParamSchema, ParamSchemaType } from "./schema.js";
+export { extractYouTubeIds } from "./links.js";

@@ -22,5 +22,7 @@ export type { AppState } from "./state.js";
 export { BatchWorker } from "./batch-worker.js";
 export type { BatchOutcome, BatchWorkerOptions } from "./batch-worker.js";
 export type { RuntimeOptions } from "./runtime.js";
-export { SourcesError, durationMs, readDocument, scheduleOf, throwIfProblems } from "./sources.js";
+export { SourcesError, durationMs, parseSourceList, readDocument, scheduleOf, sourceSlug, sourceWhen, throwIfProblems } from "./sources.js";
 export type { WhenFields } from "./sources.js";
+export { WorkerApp, loadOrExit } from "./app.js";
+export type { AppConfig, RunOutcome } from "./app.js";

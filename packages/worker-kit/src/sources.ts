@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
+import { z } from "zod";
 import { checkSchedule, type ScheduleSpec } from "./schedules.js";
 
 /** A bad sources file: `problems` names each bad entry and field. */
@@ -72,4 +73,53 @@ export async function readDocument(path: string, what: string): Promise<unknown>
 /** Throws one {@link SourcesError} listing `problems`, when there are any. */
 export function throwIfProblems(what: string, problems: string[]): void {
   if (problems.length) throw new SourcesError(`${what}: ${problems.length} problem(s):\n  - ${problems.join("\n  - ")}`, problems);
+}
+
+/** The schedule fields every source entry may carry, for an app's entry schemas. */
+export const sourceWhen = {
+  id: z.string().regex(/^[A-Za-z0-9_.:@-]{1,100}$/, "must be 1-100 of letters, digits and _.:@-").optional(),
+  every: z.union([z.string(), z.number()]).optional(),
+  cron: z.string().optional(),
+  time_zone: z.string().optional(),
+};
+
+/** A name part for a default source id: runs of other characters become `_`. */
+export const sourceSlug = (s: string): string => s.replace(/[^A-Za-z0-9_.:@-]+/g, "_").slice(0, 80);
+
+/**
+ * Parses a sources document `{ sources: [...] }`: each entry is checked with
+ * `entry`, then turned into a source by `build` (which may throw an error with
+ * `details`, such as a task type's params error), then scheduled. Ids must be
+ * unique. One {@link SourcesError} names every problem, so a bad file starts
+ * nothing.
+ */
+export function parseSourceList<E extends WhenFields, S extends { id: string }>(
+  what: string,
+  doc: unknown,
+  entry: z.ZodType<E>,
+  build: (e: E) => S,
+): Array<S & { schedule: ScheduleSpec }> {
+  const top = z.strictObject({ sources: z.array(z.unknown()) }).safeParse(doc);
+  if (!top.success) throwIfProblems(what, ["sources: the file must be an object with a `sources` list"]);
+  const problems: string[] = [];
+  const out: Array<S & { schedule: ScheduleSpec }> = [];
+  const ids = new Set<string>();
+  (top.data?.sources ?? []).forEach((raw, i) => {
+    const where = `sources[${i}]`;
+    const r = entry.safeParse(raw);
+    if (!r.success) {
+      for (const issue of r.error.issues) problems.push(`${where}${issue.path.length ? `.${issue.path.join(".")}` : ""}: ${issue.message}`);
+      return;
+    }
+    try {
+      const source = build(r.data);
+      if (ids.has(source.id)) problems.push(`${where}: id "${source.id}" is used twice`);
+      ids.add(source.id);
+      out.push({ ...source, schedule: scheduleOf(source.id, r.data, where, problems) });
+    } catch (err) {
+      for (const d of (err as { details?: string[] }).details ?? [err instanceof Error ? err.message : String(err)]) problems.push(`${where}: ${d}`);
+    }
+  });
+  throwIfProblems(what, problems);
+  return out;
 }

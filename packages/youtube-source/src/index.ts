@@ -5,6 +5,7 @@ export type { YouTubeMethod } from "./costs.js";
 export { QuotaExhaustedError, YouTubeError } from "./errors.js";
 export type { YouTubeErrorCode } from "./errors.js";
 export { SHORTS_MAX_SECONDS, durationSeconds } from "./duration.js";
-export { extractYouTubeIds } from "./links.js";
+// Kept in @prismq/task-types, where both platforms can reach it; re-exported here for YouTube code.
+export { extractYouTubeIds } from "@prismq/task-types";
 export { VIDEO_SCORE, commentTexts, videoMetrics, videoScore, videoToIdea } from "./idea.js";
 export type { VideoMetrics } from "./idea.js";
