@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Composition root of reddit-discovery: the only place that reads the environment and exits.
+import { Reddit, registerAll } from "@prismq/task-types";
+import { WorkerApp, loadOrExit } from "@prismq/worker-kit";
+import { RedditApi, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
+import { loadConfig } from "./config.js";
+import { RedditDiscovery } from "./discovery.js";
+import { runSource } from "./run.js";
+import { loadSources } from "./sources.js";
+
+const SERVICE = "reddit-discovery";
+const exit = (code: number): never => process.exit(code);
+
+async function main(): Promise<void> {
+  const config = await loadOrExit(() => {
+    const c = loadConfig(process.env);
+    clientOptions(c); // a username without its password stops here, with the other config errors' exit code
+    return c;
+  }, exit);
+  const sources = await loadOrExit(async () => (config.REDDIT_SOURCES ? loadSources(config.REDDIT_SOURCES) : []), exit);
+  const app = new WorkerApp(SERVICE, config, exit);
+  const { logger, metrics, client, runtime } = app;
+
+  await registerAll(client);
+  const api = new RedditApi({ client: await connectReddit(config), budget: redditBudget(runtime, config), metrics, logger });
+  const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, defaultLimit: config.DEFAULT_LIMIT });
+
+  const schedules = await runtime.startSchedules(
+    sources.map((s) => s.schedule),
+    async (id) => {
+      const source = sources.find((s) => s.id === id);
+      if (source) await runSource(discovery, source, logger.child({ source: id }));
+    },
+  );
+  logger.info({ sources: sources.length }, sources.length ? "sources scheduled" : "no REDDIT_SOURCES: running claimed discovery tasks only");
+
+  // Discovery requests created by other apps (the YouTube processor's searches) and operators.
+  const workers = [
+    app.discoveryLoop(Reddit.Subreddit, (params, log, signal) => runSource(discovery, { kind: "subreddit", params }, log, signal)),
+    app.discoveryLoop(Reddit.Search, (params, log, signal) => runSource(discovery, { kind: "search", params }, log, signal)),
+  ];
+
+  await app.serve();
+  app.closeInOrder([
+    ["schedules", () => schedules.close()],
+    ["discovery workers", async () => void (await Promise.all(workers.map((w) => w.stop())))],
+  ]);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${SERVICE} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

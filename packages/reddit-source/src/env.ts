@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { ConfigError, env, type Budget, type Runtime } from "@prismq/worker-kit";
+import { createRedditClient, type RedditClientOptions, type Snoowrap } from "./snoowrap-adapter.js";
+
+/**
+ * The Reddit variables both Reddit apps share; spread into an app's config
+ * shape. Credentials pick the OAuth flow: a refresh token, or a script app's
+ * username and password, or neither (app-only).
+ */
+export const redditEnv = {
+  /** OAuth client id (required). */
+  REDDIT_CLIENT_ID: z.string().min(1),
+  /** OAuth client secret; empty for an installed app. */
+  REDDIT_CLIENT_SECRET: z.string().optional(),
+  REDDIT_REFRESH_TOKEN: z.string().optional(),
+  REDDIT_USERNAME: z.string().optional(),
+  REDDIT_PASSWORD: z.string().optional(),
+  /** Reddit's required form: `<platform>:<app id>:<version> (by /u/<user>)`. */
+  REDDIT_USER_AGENT: z.string().regex(/^[\w.-]+:[\w.-]+:[\w.+-]+ \(by \/u\/[\w-]+\)$/, 'must look like "node:prismq-reddit:0.1.0 (by /u/yourname)"'),
+  /** Another API base (the sandbox's). Default: the real Reddit. */
+  REDDIT_API_URL: env.httpUrl().optional(),
+  /** Requests per minute shared by every Reddit process of this client. Default 90, below Reddit's 100. */
+  REDDIT_REQUESTS_PER_MINUTE: env.int(90, 1, 1_000),
+};
+
+/** The parsed Reddit variables. */
+export interface RedditEnv {
+  REDDIT_CLIENT_ID: string;
+  REDDIT_CLIENT_SECRET?: string;
+  REDDIT_REFRESH_TOKEN?: string;
+  REDDIT_USERNAME?: string;
+  REDDIT_PASSWORD?: string;
+  REDDIT_USER_AGENT: string;
+  REDDIT_API_URL?: string;
+  REDDIT_REQUESTS_PER_MINUTE: number;
+}
+
+/** The client options of the variables; a username without a password (or the other way round) is a `ConfigError`. */
+export function clientOptions(c: RedditEnv): RedditClientOptions {
+  if (!!c.REDDIT_USERNAME !== !!c.REDDIT_PASSWORD) {
+    const missing = c.REDDIT_USERNAME ? "REDDIT_PASSWORD" : "REDDIT_USERNAME";
+    throw new ConfigError(`reddit: ${missing}: is required with ${missing === "REDDIT_PASSWORD" ? "REDDIT_USERNAME" : "REDDIT_PASSWORD"}`, [`${missing}: is required`]);
+  }
+  return {
+    userAgent: c.REDDIT_USER_AGENT,
+    clientId: c.REDDIT_CLIENT_ID,
+    clientSecret: c.REDDIT_CLIENT_SECRET,
+    refreshToken: c.REDDIT_REFRESH_TOKEN,
+    username: c.REDDIT_USERNAME,
+    password: c.REDDIT_PASSWORD,
+    baseUrl: c.REDDIT_API_URL,
+  };
+}
+
+/** A snoowrap client for the variables, authenticated (bad credentials reject here, at start). */
+export function connectReddit(c: RedditEnv): Promise<Snoowrap> {
+  return createRedditClient(clientOptions(c));
+}
+
+/** The requests-per-minute budget every Reddit process of this client shares (in Redis in hybrid mode). */
+export function redditBudget(runtime: Runtime, c: RedditEnv): Budget {
+  return runtime.budget({ name: `reddit-requests.${c.REDDIT_CLIENT_ID.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40)}`, limit: c.REDDIT_REQUESTS_PER_MINUTE, window: { kind: "fixed", ms: 60_000 } });
+}

@@ -1,0 +1,137 @@
+import { extractYouTubeIds } from "@prismq/task-types";
+import { classify, extractTerms, type IdeaInput } from "@prismq/idea-store";
+import { isRemoved, type RedditComment, type RedditPost } from "./api.js";
+
+/** The measured signals of a post that its score is folded from. */
+export interface RedditMetrics {
+  score: number;
+  numComments: number;
+  upvoteRatio: number;
+  /** Hours since creation (at least 1, so a fresh post's rates stay sane). */
+  ageHours: number;
+  /** score / ageHours. */
+  scorePerHour: number;
+  /** numComments / ageHours. */
+  commentsPerHour: number;
+}
+
+/**
+ * How a post's 0-100 score is made, in the open: each signal is squashed to
+ * 0..1 by `x / (x + half)` (it reaches 0.5 at `half`), then weighted.
+ * - `scorePerHour`, half 25: a post gaining 25 points an hour is halfway.
+ * - `commentsPerHour`, half 5: five comments an hour is a lively thread.
+ * - `upvoteRatio`, half 0.7: near the geometric middle of the usual 0.5..1
+ *   range, where `x / (x + half)` spreads that range the most.
+ */
+export const REDDIT_SCORE = {
+  scorePerHour: { weight: 0.45, half: 25 },
+  commentsPerHour: { weight: 0.35, half: 5 },
+  upvoteRatio: { weight: 0.2, half: 0.7 },
+} as const;
+
+const squash = (x: number, half: number) => (!(x > 0) ? 0 : x / (x + half));
+const count = (n: number) => (Number.isFinite(n) && n > 0 ? n : 0);
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The signals of `post` at `now` (ms since the epoch). Negative or missing counts are 0. */
+export function redditMetrics(post: RedditPost, now: number): RedditMetrics {
+  const score = count(post.score);
+  const numComments = count(post.numComments);
+  const upvoteRatio = Math.min(1, count(post.upvoteRatio));
+  const created = post.createdUtc * 1000;
+  const ageHours = Math.max(1, Number.isFinite(created) && created > 0 ? (now - created) / 3_600_000 : 1);
+  return {
+    score,
+    numComments,
+    upvoteRatio,
+    ageHours: round(ageHours, 3),
+    scorePerHour: round(score / ageHours, 2),
+    commentsPerHour: round(numComments / ageHours, 2),
+  };
+}
+
+/** The 0-100 score of a post's signals (one decimal), by {@link REDDIT_SCORE}. */
+export function redditScore(m: RedditMetrics): number {
+  const s =
+    REDDIT_SCORE.scorePerHour.weight * squash(m.scorePerHour, REDDIT_SCORE.scorePerHour.half) +
+    REDDIT_SCORE.commentsPerHour.weight * squash(m.commentsPerHour, REDDIT_SCORE.commentsPerHour.half) +
+    REDDIT_SCORE.upvoteRatio.weight * squash(m.upvoteRatio, REDDIT_SCORE.upvoteRatio.half);
+  return round(100 * s, 1);
+}
+
+/**
+ * Every YouTube video id linked from a post (its URL, then its text) and its
+ * comments (in the order given), in all URL forms, each once, in order.
+ */
+export function youtubeLinks(post: RedditPost, comments: readonly RedditComment[]): string[] {
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const text of [post.url, post.selftext, ...comments.map((c) => c.body)]) {
+    for (const id of extractYouTubeIds(text)) {
+      if (!seen.has(id)) {
+        seen.add(id);
+        ids.push(id);
+      }
+    }
+  }
+  return ids;
+}
+
+const GONE = new Set(["[removed]", "[deleted]"]);
+
+/**
+ * The `IdeaInspiration` of a post: title; description (a self post's text,
+ * a link post's URL); content (the text and the bodies of the comments given,
+ * removed ones left out); keywords (flair, subreddit, then the strongest terms);
+ * source fields; the score by {@link REDDIT_SCORE}; the category by
+ * idea-store's `classify`; metadata with the counts, the signals and the
+ * linked YouTube videos. `now` is ms since the epoch.
+ */
+export function postToIdea(post: RedditPost, comments: readonly RedditComment[], now: number): IdeaInput {
+  const title = post.title.trim() || `Reddit post ${post.id}`;
+  const selftext = GONE.has(post.selftext.trim()) ? "" : post.selftext;
+  const description = post.isSelf ? selftext : post.url;
+  const bodies = comments.map((c) => c.body.trim()).filter((b) => b !== "" && !GONE.has(b));
+  const content = [selftext, ...bodies].filter(Boolean).join("\n\n");
+  const tags = [post.flair, post.subreddit.toLowerCase()].filter((t): t is string => typeof t === "string" && t.trim() !== "");
+  // For a link post the URL says little; the classifier reads the text around it.
+  const text = { title, tags, description: selftext, content: bodies.join("\n") };
+  const { category, contextualCategoryScores, subcategoryRelevance } = classify(text);
+  const metrics = redditMetrics(post, now);
+  const created = new Date(post.createdUtc * 1000);
+  const author = post.author && post.author !== "[deleted]" ? post.author : null;
+  return {
+    title: title.slice(0, 1000),
+    description,
+    content,
+    keywords: extractTerms(text, 15),
+    sourceType: "text",
+    sourceId: post.id,
+    sourceUrl: post.permalink || null,
+    sourcePlatform: "reddit",
+    sourceCreatedBy: author,
+    sourceCreatedAt: post.createdUtc > 0 && Number.isFinite(created.getTime()) ? created.toISOString() : null,
+    score: redditScore(metrics),
+    category,
+    subcategoryRelevance,
+    contextualCategoryScores,
+    metadata: {
+      postId: post.id,
+      subreddit: post.subreddit,
+      author: post.author,
+      score: post.score,
+      upvoteRatio: post.upvoteRatio,
+      numComments: post.numComments,
+      awards: post.totalAwards,
+      domain: post.domain,
+      url: post.url,
+      flair: post.flair,
+      isSelf: post.isSelf,
+      over18: post.over18,
+      removed: isRemoved(post),
+      commentsFetched: bodies.length,
+      metrics: { ...metrics },
+      youtubeVideoIds: youtubeLinks(post, comments),
+    },
+  };
+}
