@@ -15,7 +15,7 @@ export interface ProcessorDeps {
   commentsPerVideo?: number;
   /** Create Reddit Search tasks for each video's strongest terms. Default true. */
   crossModule?: boolean;
-  /** Terms in a cross-module Reddit query. Default 3. */
+  /** Terms in a cross-module Reddit query (Reddit matches every term). Default 2. */
   queryTerms?: number;
   now?: () => number;
 }
@@ -85,7 +85,7 @@ export class YouTubeProcessor {
       let redditQueryText: string | null = null;
       if (this.deps.crossModule !== false) {
         const hops = nextHop(task.params, "cross-platform");
-        redditQueryText = hops === null ? null : redditQuery(idea.keywords ?? [], this.deps.queryTerms ?? 3);
+        redditQueryText = hops === null ? null : redditQuery(idea.keywords ?? [], this.deps.queryTerms ?? 2);
         if (hops !== null && redditQueryText) {
           await outbox.create(Reddit.Search.name, Reddit.Search.params({ query: redditQueryText, sort: "relevance", time_filter: "month", limit: 25, hops }));
         }

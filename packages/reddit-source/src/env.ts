@@ -20,7 +20,7 @@ export const redditEnv = {
   /** Another API base (the sandbox's). Default: the real Reddit. */
   REDDIT_API_URL: env.httpUrl().optional(),
   /** Requests per minute shared by every Reddit process of this client. Default 90, below Reddit's 100. */
-  REDDIT_REQUESTS_PER_MINUTE: env.int(90, 1, 1_000),
+  REDDIT_REQUESTS_PER_MINUTE: env.int(90, 1, 100_000),
 };
 
 /** The parsed Reddit variables. */
