@@ -1,9 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createKeyCheck } from "./auth.js";
+import { dashboardHeaders, dashboardHtml } from "./dashboard.js";
 import { paramsJson, dedupeKey } from "./dedupe.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
-import { historyBody, taskBody, taskSummaryBody, taskTypeBody, unixNow } from "./format.js";
+import { historyBody, statsBody, taskBody, taskSummaryBody, taskTypeBody, unixNow, type IdeaCounts } from "./format.js";
 import { likeToRegExp } from "./like.js";
 import { openApiDocument } from "./openapi.js";
 import {
@@ -11,15 +12,23 @@ import {
   claimBody,
   completeBody,
   createBody,
+  failBody,
   listQuery,
   parse,
   pathId,
   progressBody,
   registerBody,
+  requeueBody,
   typeNameProblem,
 } from "./requests.js";
 import { SchemaCache } from "./schemas.js";
-import type { Store } from "./store/types.js";
+import type { OperatorOutcome, Store } from "./store/types.js";
+
+/** What the stats read from an idea store; `@prismq/idea-store`'s `IdeaStore` has it. */
+export interface IdeaCountSource {
+  count(): Promise<number>;
+  countBy(field: "platform" | "category"): Promise<Record<string, number>>;
+}
 
 /** What the HTTP layer needs; `index.ts` builds it from the environment, tests build it directly. */
 export interface AppOptions {
@@ -34,14 +43,23 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** Clock in ms; tests may move it. Default `Date.now`. */
   now?: () => number;
+  /** Where `GET /api/stats` counts ideas. Default none: `ideas` is `null`. */
+  ideas?: IdeaCountSource | null;
 }
+
+/** Minutes of throughput in the stats, ending with the current one. */
+export const STATS_MINUTES = 60;
+/** Task ids listed per worker in the stats. */
+export const STATS_TASKS_PER_WORKER = 20;
+/** Failed tasks listed in the stats. */
+export const STATS_FAILURES = 20;
 
 /** Largest `params` or `result`, as compact JSON. */
 export const MAX_JSON_FIELD_BYTES = 64 * 1024;
 /** Deepest nesting accepted in a request body. */
 export const MAX_JSON_DEPTH = 64;
 
-const OPEN_PATHS = new Set(["/api/health", "/api/openapi.json", "/api/docs"]);
+const OPEN_PATHS = new Set(["/api/health", "/api/openapi.json", "/api/docs", "/api/dashboard"]);
 
 const ok = (data: unknown) => ({ success: true, message: "Success", data, timestamp: unixNow() });
 
@@ -164,6 +182,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return name;
   };
 
+  const ideaSource = options.ideas ?? null;
+  const ideaCounts = async (): Promise<IdeaCounts | null> => {
+    if (!ideaSource) return null;
+    try {
+      const [total, byPlatform, byCategory] = await Promise.all([ideaSource.count(), ideaSource.countBy("platform"), ideaSource.countBy("category")]);
+      return { total, byPlatform, byCategory };
+    } catch (err) {
+      // The task counts are still worth answering; the log says why the ideas are missing.
+      logger.error({ err }, "stats: idea store unavailable");
+      return null;
+    }
+  };
+
   const checkName = (name: string) => {
     const problem = typeNameProblem(name);
     if (problem) throw badRequest(`Invalid task type name: ${problem}`);
@@ -186,6 +217,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
       api.get("/docs", async (_req, reply) => {
         reply.type("text/html; charset=utf-8");
         return docsPage();
+      });
+
+      api.get("/dashboard", async (_req, reply) => {
+        reply.headers(dashboardHeaders);
+        return dashboardHtml;
+      });
+
+      api.get("/stats", async () => {
+        const firstMinute = Math.floor(now() / 60_000) - (STATS_MINUTES - 1);
+        const [rows, ideas] = await Promise.all([
+          store.stats({ since: firstMinute * 60_000, tasksPerWorker: STATS_TASKS_PER_WORKER, failures: STATS_FAILURES }),
+          ideaCounts(),
+        ]);
+        return ok(statsBody(rows, firstMinute, STATS_MINUTES, ideas));
       });
 
       api.post("/task-types/register", async (req) => {
@@ -301,6 +346,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
         const message = r.status === "completed" ? "Task completed" : r.status === "failed" ? "Task failed" : "Task failed, returned to the queue for a retry";
         return ok({ id, status: r.status, message });
       });
+
+      api.post<{ Params: { id: string } }>("/tasks/:id/requeue", async (req) => {
+        const id = pathId(req.params.id);
+        const body = parse(requeueBody, req.body);
+        const reason = body.reason?.trim() ? body.reason : null;
+        const r = await store.requeue({ id, reason, now: now() });
+        if (!r.ok) throw operatorRefusal(r, "requeue");
+        return ok({ id, status: r.status, message: "Task requeued" });
+      });
+
+      api.post<{ Params: { id: string } }>("/tasks/:id/fail", async (req) => {
+        const id = pathId(req.params.id);
+        const body = parse(failBody, req.body);
+        const r = await store.fail({ id, error: body.error, now: now() });
+        if (!r.ok) throw operatorRefusal(r, "fail");
+        return ok({ id, status: r.status, message: "Task failed by operator" });
+      });
     },
     { prefix: "/api" },
   );
@@ -312,6 +374,13 @@ function refusalError(refusal: "not_found" | "not_claimed" | "other_worker"): Ap
   if (refusal === "not_found") return new ApiError(404, "Task not found");
   if (refusal === "not_claimed") return new ApiError(400, "Task is not in claimed state");
   return new ApiError(403, "Task is claimed by another worker");
+}
+
+function operatorRefusal(r: Exclude<OperatorOutcome, { ok: true }>, action: "requeue" | "fail"): ApiError {
+  if (r.refusal === "not_found") return new ApiError(404, "Task not found");
+  if (r.status === "completed") return new ApiError(400, "Task is completed");
+  if (action === "fail") return new ApiError(400, "Task is already failed");
+  return new ApiError(400, "Task is not in a state that can be requeued", [`status: ${r.status}; only claimed or failed tasks can be requeued`]);
 }
 
 function docsPage(): string {

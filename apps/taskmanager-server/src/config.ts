@@ -24,6 +24,11 @@ export interface ServerConfig {
   maxAttempts: number;
   /** Largest accepted request body, in bytes. Default 1 MiB. */
   bodyLimitBytes: number;
+  /**
+   * Idea store whose counts `GET /api/stats` reports: `postgres://…` or `sqlite:<path>`
+   * (env `IDEA_DATABASE_URL`). Default none: the stats say `ideas: null`.
+   */
+  ideaDatabaseUrl: string | undefined;
   /** pino level. Default `info`. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -72,6 +77,13 @@ const envSchema = z.object({
   CLAIM_TIMEOUT_SECONDS: intFrom("CLAIM_TIMEOUT_SECONDS", 300, 1, 86_400 * 7),
   MAX_ATTEMPTS: intFrom("MAX_ATTEMPTS", 3, 1, 1000),
   BODY_LIMIT_BYTES: intFrom("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+  IDEA_DATABASE_URL: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || v === "" || /^postgres(ql)?:\/\//.test(v) || /^sqlite:.+/.test(v),
+      "IDEA_DATABASE_URL must start with postgres://, postgresql:// or sqlite: followed by a path",
+    ),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -105,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     claimTimeoutSeconds: e.CLAIM_TIMEOUT_SECONDS,
     maxAttempts: e.MAX_ATTEMPTS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    ideaDatabaseUrl: e.IDEA_DATABASE_URL === "" ? undefined : e.IDEA_DATABASE_URL,
     logLevel: e.LOG_LEVEL,
   };
 }

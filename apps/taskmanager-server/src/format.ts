@@ -1,4 +1,4 @@
-import type { HistoryRow, TaskRow, TaskSummaryRow, TaskTypeRow } from "./store/types.js";
+import type { HistoryRow, StatsRows, TaskRow, TaskSummaryRow, TaskTypeRow } from "./store/types.js";
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, as the hosted service sends database times. */
 export function dbTime(ms: number): string;
@@ -67,5 +67,48 @@ export function historyBody(h: HistoryRow) {
     worker_id: h.workerId,
     message: h.message,
     created_at: dbTime(h.createdAt),
+  };
+}
+
+/** Idea counts for the stats, or `null` when the server has no idea store. */
+export interface IdeaCounts {
+  total: number;
+  byPlatform: Record<string, number>;
+  byCategory: Record<string, number>;
+}
+
+/** `YYYY-MM-DD HH:MM` in UTC for a minute number (ms / 60000). */
+const minuteLabel = (minute: number) => new Date(minute * 60_000).toISOString().slice(0, 16).replace("T", " ");
+
+/**
+ * The `data` of `GET /api/stats`. `throughput` has one entry per minute from `firstMinute`
+ * (ms / 60000) for `minutes` minutes, oldest first, zeros included.
+ */
+export function statsBody(rows: StatsRows, firstMinute: number, minutes: number, ideas: IdeaCounts | null) {
+  const counted = new Map(rows.minutes.map((m) => [Number(m.minute), m]));
+  const byTypeStatus = rows.byTypeStatus
+    .map((r) => ({ type: r.type, status: r.status, count: Number(r.count) }))
+    .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
+  return {
+    tasks: { total: byTypeStatus.reduce((sum, r) => sum + r.count, 0), byTypeStatus },
+    workers: rows.workers.map((w) => ({ worker_id: w.workerId, claimed: w.claimed, task_ids: w.taskIds })),
+    recentFailures: rows.failures.map((f) => ({
+      id: f.id,
+      type: f.type,
+      error_message: f.errorMessage,
+      attempts: f.attempts,
+      completed_at: dbTime(f.completedAt),
+    })),
+    throughput: Array.from({ length: minutes }, (_, i) => {
+      const minute = firstMinute + i;
+      const m = counted.get(minute);
+      return {
+        minute: minuteLabel(minute),
+        created: Number(m?.created ?? 0),
+        completed: Number(m?.completed ?? 0),
+        failed: Number(m?.failed ?? 0),
+      };
+    }),
+    ideas,
   };
 }

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const logger = pino({
     name: "taskmanager-server",
     level: config.logLevel,
-    redact: { paths: ["apiKeys", "req.headers[\"x-api-key\"]", "*.apiKey", "databaseUrl"], censor: "[redacted]" },
+    redact: { paths: ["apiKeys", "req.headers[\"x-api-key\"]", "*.apiKey", "databaseUrl", "ideaDatabaseUrl"], censor: "[redacted]" },
   });
   const { keys, generatedIn } = resolveKeys(config);
   const storage: StorageOptions = config.databaseUrl
@@ -54,18 +54,21 @@ async function main(): Promise<void> {
     claimTimeoutSeconds: config.claimTimeoutSeconds,
     maxAttempts: config.maxAttempts,
     bodyLimitBytes: config.bodyLimitBytes,
+    ideas: config.ideaDatabaseUrl ? { url: config.ideaDatabaseUrl } : undefined,
   });
   logger.info(
     {
       url: server.url,
       storage: storage.kind === "sqlite" ? resolve(storage.path) : `postgres (schema ${config.databaseSchema})`,
       apiKeyFile: generatedIn,
+      // The idea store's location never holds credentials.
+      ideas: server.ideas ? `${server.ideas.kind} ${server.ideas.location}` : null,
     },
     `TaskManager listening on ${server.url}`,
   );
   // The one human-facing line: where to point clients, and where the key is.
   process.stdout.write(
-    `\nTaskManager API: ${server.url}  (docs: ${server.url}/docs)\n` +
+    `\nTaskManager API: ${server.url}  (docs: ${server.url}/docs, dashboard: ${server.url}/dashboard)\n` +
       (generatedIn ? `API key: in ${generatedIn} (set API_KEYS to choose your own)\n\n` : "\n"),
   );
 

@@ -77,6 +77,68 @@ const taskType = {
 };
 
 const workerId = { type: "string", minLength: 1, maxLength: 255 };
+const count = { type: "integer", minimum: 0 };
+const counts = { type: "object", additionalProperties: count };
+
+const stats = {
+  type: "object",
+  required: ["tasks", "workers", "recentFailures", "throughput", "ideas"],
+  properties: {
+    tasks: {
+      type: "object",
+      required: ["total", "byTypeStatus"],
+      properties: {
+        total: count,
+        byTypeStatus: {
+          type: "array",
+          description: "One entry per type and status that has tasks, by type then status",
+          items: { type: "object", required: ["type", "status", "count"], properties: { type: { type: "string" }, status: taskSummary.properties.status, count } },
+        },
+      },
+    },
+    workers: {
+      type: "array",
+      description: "Workers holding claimed tasks (by claimed_by), most first",
+      items: {
+        type: "object",
+        required: ["worker_id", "claimed", "task_ids"],
+        properties: { worker_id: { type: "string" }, claimed: count, task_ids: { type: "array", maxItems: 20, items: { type: "integer" }, description: "Lowest ids first, at most 20" } },
+      },
+    },
+    recentFailures: {
+      type: "array",
+      maxItems: 20,
+      description: "The 20 most recently failed tasks (final failures), newest first",
+      items: {
+        type: "object",
+        required: ["id", "type", "error_message", "attempts", "completed_at"],
+        properties: { id: { type: "integer" }, type: { type: "string" }, error_message: { type: ["string", "null"] }, attempts: count, completed_at: time },
+      },
+    },
+    throughput: {
+      type: "array",
+      minItems: 60,
+      maxItems: 60,
+      description: "The last 60 minutes (UTC), oldest first, the current minute last; from the task history. failed counts final failures only",
+      items: {
+        type: "object",
+        required: ["minute", "created", "completed", "failed"],
+        properties: { minute: { type: "string", description: "UTC, YYYY-MM-DD HH:MM" }, created: count, completed: count, failed: count },
+      },
+    },
+    ideas: {
+      oneOf: [
+        { type: "null", description: "The server has no idea store (IDEA_DATABASE_URL unset)" },
+        { type: "object", required: ["total", "byPlatform", "byCategory"], properties: { total: count, byPlatform: counts, byCategory: { ...counts, description: "Ideas without a category count as `uncategorized`" } } },
+      ],
+    },
+  },
+};
+
+const operatorAnswer = (status: string) => ({
+  type: "object",
+  properties: { id: { type: "integer" }, status: { const: status }, message: { type: "string" } },
+});
 
 export const openApiDocument = {
   openapi: "3.1.0",
@@ -229,6 +291,43 @@ export const openApiDocument = {
           403: err("Task is claimed by another worker"),
           404: err("Task not found"),
         },
+      },
+    },
+    "/tasks/{id}/requeue": {
+      post: {
+        summary: "Operator (this server only): put a claimed or failed task back to pending; attempts unchanged, claim cleared",
+        parameters: [idParam],
+        requestBody: body({ type: "object", properties: { reason: { type: "string", maxLength: 2000, description: "Written to the history (worker_id `operator`)" } } }),
+        responses: {
+          200: ok("Requeued", operatorAnswer("pending")),
+          400: err("Validation failed, Task is completed, or Task is not in a state that can be requeued (pending)"),
+          404: err("Task not found"),
+        },
+      },
+    },
+    "/tasks/{id}/fail": {
+      post: {
+        summary: "Operator (this server only): fail a pending or claimed task for good",
+        parameters: [idParam],
+        requestBody: body({ type: "object", required: ["error"], properties: { error: { type: "string", minLength: 1, maxLength: 2000, description: "Stored as error_message and written to the history" } } }),
+        responses: {
+          200: ok("Failed", operatorAnswer("failed")),
+          400: err("Validation failed, Task is completed, or Task is already failed"),
+          404: err("Task not found"),
+        },
+      },
+    },
+    "/stats": {
+      get: {
+        summary: "Counts for operators and the dashboard: tasks by type and status, workers, recent failures, throughput, ideas",
+        responses: { 200: ok("One consistent snapshot", stats) },
+      },
+    },
+    "/dashboard": {
+      get: {
+        summary: "Operator dashboard (HTML; no key to load it, the page asks for the key and polls /stats)",
+        security: [],
+        responses: { 200: { description: "The page", content: { "text/html": { schema: { type: "string" } } } } },
       },
     },
   },

@@ -68,6 +68,19 @@ export const completeBody = z.object({
   retryable: z.boolean().optional(),
 });
 
+/** Longest operator `reason` or `error`, in characters. */
+export const MAX_OPERATOR_TEXT = 2000;
+
+/** `POST /tasks/{id}/requeue` (operator). */
+export const requeueBody = z.object({
+  reason: z.string().max(MAX_OPERATOR_TEXT).nullish(),
+});
+
+/** `POST /tasks/{id}/fail` (operator). */
+export const failBody = z.object({
+  error: z.string().trim().min(1).max(MAX_OPERATOR_TEXT),
+});
+
 export const listQuery = z.object({
   status: z.enum(["pending", "claimed", "completed", "failed"]).optional(),
   type: typePattern.optional(),

@@ -1,13 +1,15 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { pino, type Logger } from "pino";
 import { buildApp, type AppOptions } from "./app.js";
 import { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 
-export { buildApp, MAX_JSON_DEPTH, MAX_JSON_FIELD_BYTES } from "./app.js";
-export type { AppOptions } from "./app.js";
+export { buildApp, MAX_JSON_DEPTH, MAX_JSON_FIELD_BYTES, STATS_FAILURES, STATS_MINUTES, STATS_TASKS_PER_WORKER } from "./app.js";
+export type { AppOptions, IdeaCountSource } from "./app.js";
+export { dashboardCsp, dashboardHtml } from "./dashboard.js";
 export { loadConfig, ConfigError } from "./config.js";
 export type { ServerConfig } from "./config.js";
 export { dedupeKey, paramsJson } from "./dedupe.js";
@@ -27,8 +29,18 @@ export async function openStore(storage: StorageOptions): Promise<Store> {
   return PostgresStore.open({ connectionString: storage.url, schema: storage.schema, poolSize: storage.poolSize });
 }
 
-export interface StartOptions extends Omit<AppOptions, "store" | "logger"> {
+/** Where the idea store lives, as `@prismq/idea-store`'s `openIdeaStore` takes it. */
+export interface IdeaStoreOptions {
+  /** `postgres://…`, `sqlite:<path>` or a file path; absent: `<dataDir>/ideas.sqlite`. */
+  url?: string;
+  /** Directory of the default SQLite file. Default `./data`. */
+  dataDir?: string;
+}
+
+export interface StartOptions extends Omit<AppOptions, "store" | "logger" | "ideas"> {
   storage: StorageOptions;
+  /** Opens this idea store (read only: counts) for `GET /api/stats`; closed by `close()`. Default none: `ideas` is `null`. */
+  ideas?: IdeaStoreOptions;
   /** Default: a silent logger. */
   logger?: Logger;
   /** Default 127.0.0.1. */
@@ -43,21 +55,32 @@ export interface RunningServer {
   port: number;
   app: FastifyInstance;
   store: Store;
+  /** The idea store opened from `ideas`, or `null`. */
+  ideas: IdeaStore | null;
   close(): Promise<void>;
 }
 
 /**
- * Opens the store, builds the app and listens. `close()` stops accepting
- * connections, waits for requests in flight, then closes the store.
+ * Opens the store (and the idea store when `ideas` is given), builds the app and listens.
+ * `close()` stops accepting connections, waits for requests in flight, then closes the stores.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const store = await openStore(options.storage);
+  let ideas: IdeaStore | null = null;
+  try {
+    if (options.ideas) ideas = await openIdeaStore({ url: options.ideas.url, dataDir: options.ideas.dataDir });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const logger = options.logger ?? pino({ level: "silent" });
-  const app = buildApp({ ...options, store, logger });
+  const { ideas: _ideaOptions, ...appOptions } = options;
+  const app = buildApp({ ...appOptions, store, logger, ideas });
   try {
     await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
   } catch (err) {
     await store.close();
+    await ideas?.close();
     throw err;
   }
   const { port, address } = app.server.address() as AddressInfo;
@@ -68,8 +91,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     port,
     app,
     store,
+    ideas,
     close() {
-      closing ??= app.close().then(() => store.close());
+      closing ??= app.close().then(async () => {
+        try {
+          await store.close();
+        } finally {
+          await ideas?.close();
+        }
+      });
       return closing;
     },
   };

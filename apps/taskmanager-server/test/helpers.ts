@@ -131,3 +131,43 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Pro
   );
   return out;
 }
+
+/** A type whose schema takes any non-empty object, for tests that send arbitrary params. */
+export const anySchema = { type: "object" };
+
+/** The states an operator test starts from. `retry` is pending after one failed attempt. */
+export type StartState = "pending" | "claimed" | "completed" | "failed" | "retry";
+
+/**
+ * Creates a task of type `name` (id `typeId`) and drives it into `state` through the API, as
+ * worker `worker`. Each call uses fresh params, so it is never deduplicated.
+ */
+export async function taskIn(base: string, type: { name: string; id: number }, state: StartState, worker = "worker-1"): Promise<number> {
+  const tm = api(base);
+  const created = await tm.post("/tasks", { type: type.name, params: { n: Math.floor(Math.random() * 1e9), tag: uid() } });
+  if (created.status !== 200) throw new Error(`create failed: ${created.text}`);
+  const id = created.json.data.id as number;
+  if (state === "pending") return id;
+  // Newest first: the task just created, whatever else of this type is pending.
+  const claimed = await tm.post("/tasks/claim", { worker_id: worker, task_type_id: type.id, sort_by: "id", sort_order: "DESC" });
+  if (claimed.json?.data?.id !== id) throw new Error(`expected to claim ${id}: ${claimed.text}`);
+  if (state === "claimed") return id;
+  const body =
+    state === "completed"
+      ? { worker_id: worker, success: true, result: { ok: true } }
+      : { worker_id: worker, success: false, error: `worker error for ${id}`, retryable: state === "retry" };
+  const done = await tm.post(`/tasks/${id}/complete`, body);
+  if (done.status !== 200) throw new Error(`complete failed: ${done.text}`);
+  return id;
+}
+
+/** A task and its history as a client reads them back. */
+export async function readTask(base: string, id: number) {
+  const tm = api(base);
+  const task = (await tm.get(`/tasks/${id}`)).json.data.items[0];
+  const history = (await tm.get(`/tasks/${id}/history`)).json.data.items;
+  return { task, history };
+}
+
+/** Waits `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,17 +1,38 @@
 import pg from "pg";
-import { CLAIMABLE, HISTORY_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TYPE_COLUMNS, claimOrder } from "./sql.js";
+import {
+  CLAIMABLE,
+  DEFAULT_REQUEUE_MESSAGE,
+  HISTORY_COLUMNS,
+  OPERATOR,
+  REQUEUED,
+  STATS_BY_TYPE_STATUS,
+  STATS_FAILURES,
+  STATS_INDEXES,
+  STATS_MINUTES,
+  STATS_WORKERS,
+  SUMMARY_COLUMNS,
+  TASK_COLUMNS,
+  TYPE_COLUMNS,
+  claimOrder,
+  groupWorkers,
+} from "./sql.js";
 import type {
   ClaimInput,
   ClaimedTask,
   CompleteInput,
   CompleteOutcome,
   CreateInput,
+  FailInput,
   HistoryRow,
   ListFilter,
+  OperatorOutcome,
   ProgressInput,
   ProgressOutcome,
   Refusal,
   RegisterInput,
+  RequeueInput,
+  StatsInput,
+  StatsRows,
   Store,
   TaskRow,
   TaskStatus,
@@ -62,6 +83,7 @@ const MIGRATIONS: string[] = [
      created_at BIGINT NOT NULL
    );
    CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
+  STATS_INDEXES,
 ];
 
 /** BIGINT (ids, millisecond times) as JS numbers: every value stays below 2^53. */
@@ -278,6 +300,59 @@ export class PostgresStore implements Store {
     );
     if (!row) return { ok: false, refusal: await this.refusal(input.id) };
     return { ok: true, status: row.status === "pending" ? "pending (retry)" : (row.status as "completed" | "failed") };
+  }
+
+  private async operatorRefusal(id: number): Promise<OperatorOutcome> {
+    const state = await this.one<{ status: TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id]);
+    return state ? { ok: false, refusal: "wrong_status", status: state.status } : { ok: false, refusal: "not_found" };
+  }
+
+  async requeue(input: RequeueInput): Promise<OperatorOutcome> {
+    // One statement, like complete: the conditional UPDATE locks the row, so a worker's concurrent complete and this cannot both apply.
+    const row = await this.one<{ status: "pending" }>(
+      `WITH u AS (
+         UPDATE tasks SET status = 'pending', claimed_by = NULL, claimed_at = NULL, completed_at = NULL, updated_at = $1
+         WHERE id = $2 AND status IN ('claimed', 'failed') RETURNING id, status
+       ), h AS (
+         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+         SELECT id, $3, $4, $5, $1 FROM u
+       ) SELECT status FROM u`,
+      [input.now, input.id, REQUEUED, OPERATOR, input.reason ?? DEFAULT_REQUEUE_MESSAGE],
+    );
+    return row ? { ok: true, status: row.status } : this.operatorRefusal(input.id);
+  }
+
+  async fail(input: FailInput): Promise<OperatorOutcome> {
+    const row = await this.one<{ status: "failed" }>(
+      `WITH u AS (
+         UPDATE tasks SET status = 'failed', error_message = $1, completed_at = $2, updated_at = $2
+         WHERE id = $3 AND status IN ('pending', 'claimed') RETURNING id, status
+       ), h AS (
+         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+         SELECT id, 'failed', $4, $1, $2 FROM u
+       ) SELECT status FROM u`,
+      [input.error, input.now, input.id, OPERATOR],
+    );
+    return row ? { ok: true, status: row.status } : this.operatorRefusal(input.id);
+  }
+
+  async stats(input: StatsInput): Promise<StatsRows> {
+    // One REPEATABLE READ snapshot, so that the counts agree with each other.
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const byTypeStatus = await client.query<StatsRows["byTypeStatus"][number]>(STATS_BY_TYPE_STATUS);
+      const workers = await client.query<{ workerId: string; id: number; claimed: number }>(STATS_WORKERS("$1"), [input.tasksPerWorker]);
+      const failures = await client.query<StatsRows["failures"][number]>(STATS_FAILURES("$1"), [input.failures]);
+      const minutes = await client.query<StatsRows["minutes"][number]>(STATS_MINUTES("$1"), [input.since]);
+      await client.query("COMMIT");
+      return { byTypeStatus: byTypeStatus.rows, workers: groupWorkers(workers.rows), failures: failures.rows, minutes: minutes.rows };
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async history(taskId: number): Promise<HistoryRow[] | undefined> {

@@ -1,19 +1,40 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { CLAIMABLE, HISTORY_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, TYPE_COLUMNS, claimOrder } from "./sql.js";
+import {
+  CLAIMABLE,
+  DEFAULT_REQUEUE_MESSAGE,
+  HISTORY_COLUMNS,
+  OPERATOR,
+  REQUEUED,
+  STATS_BY_TYPE_STATUS,
+  STATS_FAILURES,
+  STATS_INDEXES,
+  STATS_MINUTES,
+  STATS_WORKERS,
+  SUMMARY_COLUMNS,
+  TASK_COLUMNS,
+  TYPE_COLUMNS,
+  claimOrder,
+  groupWorkers,
+} from "./sql.js";
 import type {
   ClaimInput,
   ClaimedTask,
   CompleteInput,
   CompleteOutcome,
   CreateInput,
+  FailInput,
   HistoryRow,
   ListFilter,
+  OperatorOutcome,
   ProgressInput,
   ProgressOutcome,
   Refusal,
   RegisterInput,
+  RequeueInput,
+  StatsInput,
+  StatsRows,
   Store,
   TaskRow,
   TaskStatus,
@@ -64,6 +85,7 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
+  STATS_INDEXES,
 ];
 
 type RawType = Omit<TaskTypeRow, "isActive"> & { isActive: number };
@@ -134,6 +156,18 @@ export class SqliteStore implements Store {
       ),
       historyOf: db.prepare(`SELECT ${HISTORY_COLUMNS} FROM task_history WHERE task_id = ? ORDER BY id`),
       taskExists: db.prepare("SELECT 1 FROM tasks WHERE id = ?"),
+      requeue: db.prepare(
+        `UPDATE tasks SET status = 'pending', claimed_by = NULL, claimed_at = NULL, completed_at = NULL, updated_at = ?
+         WHERE id = ? AND status IN ('claimed', 'failed') RETURNING status`,
+      ),
+      fail: db.prepare(
+        `UPDATE tasks SET status = 'failed', error_message = ?, completed_at = ?, updated_at = ?
+         WHERE id = ? AND status IN ('pending', 'claimed') RETURNING status`,
+      ),
+      statsByTypeStatus: db.prepare(STATS_BY_TYPE_STATUS),
+      statsWorkers: db.prepare(STATS_WORKERS("?")),
+      statsFailures: db.prepare(STATS_FAILURES("?")),
+      statsMinutes: db.prepare(STATS_MINUTES("?")),
     };
     this.tx = this.transactions();
     this.runBatch = this.db.transaction((body: () => void) => body());
@@ -181,6 +215,25 @@ export class SqliteStore implements Store {
         stmts.history.run(input.id, change, input.workerId, message, input.now);
         return { ok: true, status: change as "completed" | "failed" | "pending (retry)" };
       }),
+      requeue: db.transaction((input: RequeueInput): OperatorOutcome => {
+        const row = stmts.requeue.get(input.now, input.id) as { status: "pending" } | undefined;
+        if (!row) return this.operatorRefusal(input.id);
+        stmts.history.run(input.id, REQUEUED, OPERATOR, input.reason ?? DEFAULT_REQUEUE_MESSAGE, input.now);
+        return { ok: true, status: row.status };
+      }),
+      fail: db.transaction((input: FailInput): OperatorOutcome => {
+        const row = stmts.fail.get(input.error, input.now, input.now, input.id) as { status: "failed" } | undefined;
+        if (!row) return this.operatorRefusal(input.id);
+        stmts.history.run(input.id, "failed", OPERATOR, input.error, input.now);
+        return { ok: true, status: row.status };
+      }),
+      // Deferred: a read snapshot, so that every count comes from the same state even with other processes writing.
+      stats: db.transaction((input: StatsInput): StatsRows => ({
+        byTypeStatus: stmts.statsByTypeStatus.all() as StatsRows["byTypeStatus"],
+        workers: groupWorkers(stmts.statsWorkers.all(input.tasksPerWorker) as Array<{ workerId: string; id: number; claimed: number }>),
+        failures: stmts.statsFailures.all(input.failures) as StatsRows["failures"],
+        minutes: stmts.statsMinutes.all(input.since) as StatsRows["minutes"],
+      })),
     };
   }
 
@@ -304,6 +357,23 @@ export class SqliteStore implements Store {
     const state = this.stmts.taskState.get(id) as { status: TaskStatus } | undefined;
     if (!state) return "not_found";
     return state.status === "claimed" ? "other_worker" : "not_claimed";
+  }
+
+  private operatorRefusal(id: number): OperatorOutcome {
+    const state = this.stmts.taskState.get(id) as { status: TaskStatus } | undefined;
+    return state ? { ok: false, refusal: "wrong_status", status: state.status } : { ok: false, refusal: "not_found" };
+  }
+
+  async requeue(input: RequeueInput): Promise<OperatorOutcome> {
+    return this.write(() => this.tx.requeue(input));
+  }
+
+  async fail(input: FailInput): Promise<OperatorOutcome> {
+    return this.write(() => this.tx.fail(input));
+  }
+
+  async stats(input: StatsInput): Promise<StatsRows> {
+    return this.tx.stats(input);
   }
 
   async progress(input: ProgressInput): Promise<ProgressOutcome> {

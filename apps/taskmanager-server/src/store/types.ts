@@ -112,6 +112,47 @@ export type Refusal = "not_found" | "not_claimed" | "other_worker";
 export type CompleteOutcome = { ok: true; status: "completed" | "failed" | "pending (retry)" } | { ok: false; refusal: Refusal };
 export type ProgressOutcome = { ok: true } | { ok: false; refusal: Refusal };
 
+/** What an operator may do to a task: put it back in the queue, or fail it for good. */
+export interface RequeueInput {
+  id: number;
+  /** Written to the history row; `null` for the default text. */
+  reason: string | null;
+  now: number;
+}
+
+export interface FailInput {
+  id: number;
+  /** Stored as the task's `error_message` and written to the history row. */
+  error: string;
+  now: number;
+}
+
+/** Why an operator action was refused: no such task, or its status does not allow it (the status is given). */
+export type OperatorOutcome =
+  | { ok: true; status: "pending" | "failed" }
+  | { ok: false; refusal: "not_found" }
+  | { ok: false; refusal: "wrong_status"; status: TaskStatus };
+
+export interface StatsInput {
+  /** History rows at or after this time (ms) count towards throughput. */
+  since: number;
+  /** Task ids listed per worker. */
+  tasksPerWorker: number;
+  /** Failed tasks listed. */
+  failures: number;
+}
+
+/** Counts behind `GET /api/stats`, straight from GROUP BY queries. */
+export interface StatsRows {
+  byTypeStatus: Array<{ type: string; status: TaskStatus; count: number }>;
+  /** Workers holding `claimed` tasks, most tasks first; `taskIds` holds at most `tasksPerWorker`, lowest first. */
+  workers: Array<{ workerId: string; claimed: number; taskIds: number[] }>;
+  /** Failed tasks, newest `completed_at` first. */
+  failures: Array<{ id: number; type: string; errorMessage: string | null; attempts: number; completedAt: number | null }>;
+  /** History rows since `since`, by minute (ms / 60000) and kind. */
+  minutes: Array<{ minute: number; created: number; completed: number; failed: number }>;
+}
+
 /**
  * The storage behind the API. Each method is one atomic unit: a claim, a
  * create or a complete either happens whole (with its history row) or not at all.
@@ -131,6 +172,12 @@ export interface Store {
   claimTask(input: ClaimInput): Promise<ClaimedTask | undefined>;
   progress(input: ProgressInput): Promise<ProgressOutcome>;
   complete(input: CompleteInput): Promise<CompleteOutcome>;
+  /** Operator: a `claimed` or `failed` task back to `pending` (claim cleared, attempts kept), with a history row. */
+  requeue(input: RequeueInput): Promise<OperatorOutcome>;
+  /** Operator: a `pending` or `claimed` task to `failed` for good, with a history row. */
+  fail(input: FailInput): Promise<OperatorOutcome>;
+  /** Counts for the dashboard, read as one consistent snapshot. */
+  stats(input: StatsInput): Promise<StatsRows>;
   /** `undefined` when the task does not exist. */
   history(taskId: number): Promise<HistoryRow[] | undefined>;
   close(): Promise<void>;
