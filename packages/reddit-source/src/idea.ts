@@ -1,5 +1,5 @@
 import { extractYouTubeIds } from "@prismq/task-types";
-import { classify, extractTerms, type IdeaInput } from "@prismq/idea-store";
+import { classify, extractTerms, foldScore, round, type IdeaInput } from "@prismq/idea-store";
 import { isRemoved, type RedditComment, type RedditPost } from "./api.js";
 
 /** The measured signals of a post that its score is folded from. */
@@ -29,9 +29,7 @@ export const REDDIT_SCORE = {
   upvoteRatio: { weight: 0.2, half: 0.7 },
 } as const;
 
-const squash = (x: number, half: number) => (!(x > 0) ? 0 : x / (x + half));
 const count = (n: number) => (Number.isFinite(n) && n > 0 ? n : 0);
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** The signals of `post` at `now` (ms since the epoch). Negative or missing counts are 0. */
 export function redditMetrics(post: RedditPost, now: number): RedditMetrics {
@@ -52,11 +50,7 @@ export function redditMetrics(post: RedditPost, now: number): RedditMetrics {
 
 /** The 0-100 score of a post's signals (one decimal), by {@link REDDIT_SCORE}. */
 export function redditScore(m: RedditMetrics): number {
-  const s =
-    REDDIT_SCORE.scorePerHour.weight * squash(m.scorePerHour, REDDIT_SCORE.scorePerHour.half) +
-    REDDIT_SCORE.commentsPerHour.weight * squash(m.commentsPerHour, REDDIT_SCORE.commentsPerHour.half) +
-    REDDIT_SCORE.upvoteRatio.weight * squash(m.upvoteRatio, REDDIT_SCORE.upvoteRatio.half);
-  return round(100 * s, 1);
+  return foldScore(REDDIT_SCORE, m);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { classify, extractTerms, type IdeaInput } from "@prismq/idea-store";
+import { classify, extractTerms, foldScore, round, type IdeaInput } from "@prismq/idea-store";
 import type { CommentThread, Video } from "./api.js";
 import { SHORTS_MAX_SECONDS, durationSeconds } from "./duration.js";
 
@@ -26,12 +26,10 @@ export const VIDEO_SCORE = {
   commentRatio: { weight: 0.2, half: 0.002 },
 } as const;
 
-const squash = (x: number, half: number) => (x <= 0 ? 0 : x / (x + half));
 const count = (v: string | null | undefined) => {
   const n = Number(v ?? 0);
   return Number.isFinite(n) && n > 0 ? n : 0;
 };
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** The signals of `video` at `now` (ms). */
 export function videoMetrics(video: Video, now: number): VideoMetrics {
@@ -54,11 +52,7 @@ export function videoMetrics(video: Video, now: number): VideoMetrics {
 
 /** The 0-100 score of a video's signals (one decimal), by {@link VIDEO_SCORE}. */
 export function videoScore(m: VideoMetrics): number {
-  const s =
-    VIDEO_SCORE.viewsPerDay.weight * squash(m.viewsPerDay, VIDEO_SCORE.viewsPerDay.half) +
-    VIDEO_SCORE.engagementRate.weight * squash(m.engagementRate, VIDEO_SCORE.engagementRate.half) +
-    VIDEO_SCORE.commentRatio.weight * squash(m.commentRatio, VIDEO_SCORE.commentRatio.half);
-  return round(100 * s, 1);
+  return foldScore(VIDEO_SCORE, m);
 }
 
 /** Comment texts of threads, top-level only, non-empty. */

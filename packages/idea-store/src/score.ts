@@ -1,0 +1,26 @@
+/** One signal of a score table: its weight, and the value at which it counts half. */
+export interface ScoreSignal {
+  weight: number;
+  half: number;
+}
+
+/** `x / (x + half)`: 0 for 0 (or less, or NaN), 0.5 at `half`, towards 1 beyond. */
+export function squash(x: number, half: number): number {
+  return !(x > 0) ? 0 : x / (x + half);
+}
+
+/** Rounds to `digits` decimals. */
+export function round(n: number, digits: number): number {
+  return Math.round(n * 10 ** digits) / 10 ** digits;
+}
+
+/**
+ * The 0-100 score (one decimal) of `signals` by a transparent table: each
+ * signal squashed by its `half`, weighted, summed. Every platform's score is
+ * folded this way, each with its own table written out beside it.
+ */
+export function foldScore<K extends string>(table: Readonly<Record<K, ScoreSignal>>, signals: Readonly<Record<NoInfer<K>, number>>): number {
+  let s = 0;
+  for (const key of Object.keys(table) as K[]) s += table[key].weight * squash(signals[key], table[key].half);
+  return round(100 * s, 1);
+}
