@@ -84,14 +84,14 @@ describe("reddit-discovery as a process", () => {
       TASKMANAGER_API_KEY: KEY,
       REDDIT_CLIENT_SECRET: "do-not-echo-this-secret",
       REDDIT_USER_AGENT: "curl/8.0",
-      REDDIT_REQUESTS_PER_MINUTE: "5000",
+      REDDIT_REQUESTS_PER_MINUTE: "500000",
       DEFAULT_LIMIT: "0",
     });
     assert.equal(await app.exited, 2);
     const text = app.stderr();
     assert.match(text, /REDDIT_CLIENT_ID: is required/);
     assert.match(text, /REDDIT_USER_AGENT: must look like "node:prismq-reddit:0\.1\.0 \(by \/u\/yourname\)"/);
-    assert.match(text, /REDDIT_REQUESTS_PER_MINUTE: must be at most 1000/);
+    assert.match(text, /REDDIT_REQUESTS_PER_MINUTE: must be at most 100000/);
     assert.match(text, /DEFAULT_LIMIT: must be at least 1/);
     assert.doesNotMatch(text + app.stdout(), /do-not-echo-this-secret/);
   });
