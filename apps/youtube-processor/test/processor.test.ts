@@ -178,10 +178,10 @@ describe("YouTubeProcessor with a BatchWorker, the TaskManager, the sandbox and 
     }
     assert.deepEqual([...seen].sort(), [...queries].sort());
 
-    // The query is the idea's strongest single-word keywords (tags first).
+    // The query is the idea's two strongest single-word keywords (tags first): Reddit's search matches every term.
     const sample = ids[0] as string;
     const row = await idea(rig, sample);
-    assert.equal(((await rig.task(taskIds.get(sample) as number)).result as Result).reddit_search, redditQuery(row.keywords, 3));
+    assert.equal(((await rig.task(taskIds.get(sample) as number)).result as Result).reddit_search, redditQuery(row.keywords, 2));
 
     const again = await rig.processor.handle(rig.fakeClaims(ids));
     assert.ok(again.every((o) => resultOf(o).reddit_search !== null));
