@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     port: { type: "string", default: process.env.PORT ?? "8080" },
     timeout: { type: "string", default: "600" },
     quiet: { type: "boolean", default: false },
+    latency: { type: "string", default: "0" },
   },
 });
 const DATA = resolve(opts["data-dir"] as string);
@@ -79,6 +80,16 @@ const lineMatch = (c: Child, re: RegExp) => () => {
   }
   return undefined;
 };
+
+/** A process's peak resident memory (VmHWM), in MB; "n/a" where /proc does not tell. */
+function peakRssMb(pid: number | undefined): string {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? (Number(kb) / 1024).toFixed(0) : "n/a";
+  } catch {
+    return "n/a";
+  }
+}
 
 function demoKey(): string {
   const file = join(DATA, "api-key");
@@ -197,7 +208,7 @@ async function main(): Promise<void> {
   let ytRoot = process.env.YOUTUBE_API_ROOT_URL;
   let redditUrl = process.env.REDDIT_API_URL;
   if (!realYouTube || !realReddit) {
-    const sandbox = start("sandbox", "packages/sandbox/dist/cli.js", ["--youtube-port", "0", "--reddit-port", "0", "--rpm", String(SANDBOX_RPM), ...(ONCE ? [] : ["--tick", "10000"])], {});
+    const sandbox = start("sandbox", "packages/sandbox/dist/cli.js", ["--youtube-port", "0", "--reddit-port", "0", "--rpm", String(SANDBOX_RPM), "--latency", String(opts.latency), ...(ONCE ? [] : ["--tick", "10000"])], {});
     const root = await waitFor("the sandbox", lineMatch(sandbox, /YOUTUBE_API_ROOT_URL=(\S+)/), sandbox);
     const reddit = await waitFor("the sandbox", lineMatch(sandbox, /REDDIT_API_URL=(\S+)/), sandbox);
     if (!realYouTube) ytRoot = root;
@@ -282,7 +293,12 @@ async function main(): Promise<void> {
     // Done when nothing is open, nothing is waiting in an outbox, and that held for 5 checks (discovery may still be between pages).
     quietChecks = s.total > 0 && s.open === 0 && s.outbox === 0 ? quietChecks + 1 : 0;
     if (quietChecks >= 5) {
-      out(`\n${view}\n\nDone: every task is settled. Summary above; logs in ${join(DATA, "logs")}.\n`);
+      const stored = Object.values(s.ideas).reduce((a, b) => a + b, 0);
+      // The quiet checks at the end are not work: leave them out of the rate.
+      const seconds = (Date.now() - started) / 1000 - quietChecks;
+      out(`\n${view}\n\nIdeas stored: ${stored} in ${seconds.toFixed(1)} s (${(stored / seconds).toFixed(1)} ideas/s)\n`);
+      out(`Peak RSS: ${children.map((c) => `${c.name} ${peakRssMb(c.proc.pid)} MB`).join(", ")}\n`);
+      out(`\nDone: every task is settled. Summary above; logs in ${join(DATA, "logs")}.\n`);
       await stopAll(0);
     }
     if (Date.now() > deadline) {
