@@ -1,19 +1,7 @@
 import { createHash } from "node:crypto";
 import { Reddit, nextHop, type RedditSearchParams, type RedditSubredditParams } from "@prismq/task-types";
-import type { AppState, Logger, Outbox } from "@prismq/worker-kit";
+import type { AppState, Logger, Outbox, RunReport } from "@prismq/worker-kit";
 import type { Page, RedditApi, RedditPost } from "@prismq/reddit-source";
-
-/** What one discovery run found. */
-export interface RunReport {
-  /** Posts the API listed that this run looked at. */
-  listed: number;
-  /** Of those, new to this app: a Post task was created (or queued) for each. */
-  sent: number;
-  /** API pages read (one request each). */
-  pages: number;
-  /** True when a newest-first walk stopped at a post it already knew. */
-  stoppedAtKnown: boolean;
-}
 
 export interface DiscoveryDeps {
   api: RedditApi;

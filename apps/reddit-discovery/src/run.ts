@@ -1,10 +1,9 @@
 import type { RedditSearchParams, RedditSubredditParams } from "@prismq/task-types";
-import type { Logger } from "@prismq/worker-kit";
+import type { Logger, RunOutcome } from "@prismq/worker-kit";
 import { RedditError } from "@prismq/reddit-source";
-import type { RedditDiscovery, RunReport } from "./discovery.js";
+import type { RedditDiscovery } from "./discovery.js";
 
 export type SourceParams = { kind: "subreddit"; params: RedditSubredditParams } | { kind: "search"; params: RedditSearchParams };
-export type RunOutcome = { ok: true; report: RunReport } | { ok: false; error: string; retryable: boolean };
 
 /**
  * Runs one source (scheduled or claimed) and turns errors into an outcome: a

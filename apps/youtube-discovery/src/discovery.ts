@@ -1,18 +1,6 @@
 import { YouTube, nextHop, type YouTubeChannelParams, type YouTubeMostPopularParams, type YouTubeSearchParams } from "@prismq/task-types";
-import type { AppState, Logger, Outbox, WorkerMetrics } from "@prismq/worker-kit";
+import type { AppState, Logger, Outbox, RunReport, WorkerMetrics } from "@prismq/worker-kit";
 import type { ResolvedChannel, UploadItem, YouTubeApi } from "@prismq/youtube-source";
-
-/** What one discovery run found. */
-export interface RunReport {
-  /** Videos the API listed. */
-  listed: number;
-  /** Of those, new to this app: a Video task was created (or queued) for each. */
-  sent: number;
-  /** API pages read. */
-  pages: number;
-  /** True when a channel walk stopped at a video it already knew. */
-  stoppedAtKnown: boolean;
-}
 
 export interface DiscoveryDeps {
   api: YouTubeApi;

@@ -1,7 +1,7 @@
 import type { YouTubeChannelParams, YouTubeMostPopularParams, YouTubeSearchParams } from "@prismq/task-types";
-import type { Logger } from "@prismq/worker-kit";
+import type { Logger, RunOutcome } from "@prismq/worker-kit";
 import { QuotaExhaustedError, YouTubeError } from "@prismq/youtube-source";
-import type { RunReport, YouTubeDiscovery } from "./discovery.js";
+import type { YouTubeDiscovery } from "./discovery.js";
 
 /**
  * Remembers that the day's quota is spent, so discovery pauses (schedules skip,
@@ -34,7 +34,6 @@ export type SourceParams =
   | { kind: "search"; params: YouTubeSearchParams }
   | { kind: "most_popular"; params: YouTubeMostPopularParams };
 
-export type RunOutcome = { ok: true; report: RunReport } | { ok: false; error: string; retryable: boolean };
 
 /**
  * Runs one source (a scheduled one or a claimed task) and turns every error

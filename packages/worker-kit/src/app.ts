@@ -10,8 +10,20 @@ import { Runtime } from "./runtime.js";
 import { Shutdown } from "./shutdown.js";
 import { SourcesError } from "./sources.js";
 
+/** What one discovery run found. */
+export interface RunReport {
+  /** Items the API listed that the run looked at. */
+  listed: number;
+  /** Of those, new to this app: a task was created (or queued) for each. */
+  sent: number;
+  /** API pages read (one request each). */
+  pages: number;
+  /** True when a newest-first walk stopped at an item it already knew. */
+  stoppedAtKnown: boolean;
+}
+
 /** What one discovery run ended in: its report, or an error and whether a retry may help. */
-export type RunOutcome = { ok: true; report: object } | { ok: false; error: string; retryable: boolean };
+export type RunOutcome = { ok: true; report: RunReport } | { ok: false; error: string; retryable: boolean };
 
 /** The variables of `commonEnv`, parsed: what every worker app's config holds. */
 export interface AppConfig {

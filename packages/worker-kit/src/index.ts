@@ -25,4 +25,4 @@ export type { RuntimeOptions } from "./runtime.js";
 export { SourcesError, durationMs, parseSourceList, readDocument, scheduleOf, sourceSlug, sourceWhen, throwIfProblems } from "./sources.js";
 export type { WhenFields } from "./sources.js";
 export { WorkerApp, loadOrExit } from "./app.js";
-export type { AppConfig, RunOutcome } from "./app.js";
+export type { AppConfig, RunOutcome, RunReport } from "./app.js";
