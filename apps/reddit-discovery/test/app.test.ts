@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
@@ -7,51 +6,10 @@ import { Redis } from "ioredis";
 import { DEFAULT_REDDIT_CLIENT } from "@prismq/sandbox";
 import { Reddit } from "@prismq/task-types";
 import { KEY, Rig, UA, uid } from "./helpers.js";
+import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const WEEK_S = 604_800;
-
-interface App {
-  child: ChildProcessWithoutNullStreams;
-  lines: Array<Record<string, unknown>>;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the app as it is deployed (its own process), collecting its JSON log lines. */
-function startApp(env: Record<string, string>): App {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
-  const lines: Array<Record<string, unknown>> = [];
-  let out = "";
-  let err = "";
-  let buf = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, stdout: () => out, stderr: () => err, exited };
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** An OAuth app of the sandbox with secrets no other string in the test shares. */
 const appClient = () => ({ clientId: `rdd-app-${uid()}`, clientSecret: `rdd-secret-${uid()}${uid()}`, refreshTokens: [`rdd-refresh-${uid()}${uid()}`] });
@@ -79,7 +37,7 @@ function envFor(rig: Rig, client: ReturnType<typeof appClient>, extra: Record<st
 describe("reddit-discovery as a process", () => {
   it("refuses a bad environment with one message naming each bad variable (exit 2), never echoing a secret", async (t) => {
     const rig = await Rig.start(t);
-    const app = startApp({
+    const app = startAppProcess({
       TASKMANAGER_API_URL: rig.server.url,
       TASKMANAGER_API_KEY: KEY,
       REDDIT_CLIENT_SECRET: "do-not-echo-this-secret",
@@ -103,7 +61,7 @@ describe("reddit-discovery as a process", () => {
       const rig = await rigFor(t, client);
       const env = envFor(rig, client, { REDDIT_USERNAME: "sandbox" });
       delete env.REDDIT_REFRESH_TOKEN;
-      const app = startApp(env);
+      const app = startAppProcess(env);
       const code = await app.exited;
       assert.match(app.stderr(), /REDDIT_PASSWORD: is required/);
       assert.equal(code, 2);
@@ -122,7 +80,7 @@ describe("reddit-discovery as a process", () => {
         sources: [{ kind: "subreddit" }, { kind: "subreddit", subreddit: "Cooking", sort: "best" }, { kind: "search", query: "soup", every: "soon" }, { kind: "podcast" }, { kind: "subreddit", subreddit: "r/Cooking" }],
       }),
     );
-    const app = startApp(envFor(rig, client, { REDDIT_SOURCES: sources }));
+    const app = startAppProcess(envFor(rig, client, { REDDIT_SOURCES: sources }));
     assert.equal(await app.exited, 2);
     const text = app.stderr();
     assert.match(text, /sources\[0\]\.subreddit/);
@@ -134,7 +92,7 @@ describe("reddit-discovery as a process", () => {
     assert.equal(asked.byClient[client.clientId], undefined, "the app asked nothing of Reddit");
     assert.equal(asked.byEndpoint.listing + asked.byEndpoint.search, 0);
 
-    const missing = startApp(envFor(rig, client, { REDDIT_SOURCES: join(rig.dir, "no-such-file.yaml") }));
+    const missing = startAppProcess(envFor(rig, client, { REDDIT_SOURCES: join(rig.dir, "no-such-file.yaml") }));
     assert.equal(await missing.exited, 2);
     assert.match(missing.stderr(), /no-such-file\.yaml/);
   });
@@ -175,7 +133,7 @@ describe("reddit-discovery as a process", () => {
       );
       const prefix = `test-rdd-${uid()}`;
       const dataDir = join(rig.dir, `data-${mode}`);
-      const app = startApp(envFor(rig, client, { REDDIT_SOURCES: sources, DATA_DIR: dataDir, ...(mode === "hybrid" ? { REDIS_URL, QUEUE_PREFIX: prefix } : {}) }));
+      const app = startAppProcess(envFor(rig, client, { REDDIT_SOURCES: sources, DATA_DIR: dataDir, ...(mode === "hybrid" ? { REDIS_URL, QUEUE_PREFIX: prefix } : {}) }));
       try {
         await until(
           async () => {
@@ -240,7 +198,7 @@ describe("reddit-discovery as a process", () => {
     const listing = await Reddit.Subreddit.create(rig.client, { subreddit: sub, sort: "new", limit: 20, hops: 1 });
     const search = await Reddit.Search.create(rig.client, { query: word, subreddit: other, sort: "new", limit: 3, hops: 1 });
     const missing = await Reddit.Subreddit.create(rig.client, { subreddit: "nosuchsubreddit", sort: "new" });
-    const app = startApp(envFor(rig, client));
+    const app = startAppProcess(envFor(rig, client));
     try {
       await until(
         async () => {

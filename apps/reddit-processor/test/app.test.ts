@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,27 +10,10 @@ import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { startServer, type RunningServer } from "@prismq/taskmanager-server";
 import { Reddit, YouTube, registerAll } from "@prismq/task-types";
 import { UA, uid } from "./helpers.js";
+import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const KEY = "rd-processor-app-key-0123456789";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-function startApp(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; stderr: () => string; stdout: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
-  let err = "";
-  let out = "";
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, stderr: () => err, stdout: () => out, exited };
-}
-
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("reddit-processor as a process", () => {
   const dir = mkdtempSync(join(tmpdir(), "rdp-app-"));
@@ -57,7 +39,7 @@ describe("reddit-processor as a process", () => {
   });
 
   it("refuses a bad environment with one message naming each bad variable (exit 2), never echoing a secret", async () => {
-    const app = startApp({
+    const app = startAppProcess({
       TASKMANAGER_API_URL: server.url,
       TASKMANAGER_API_KEY: KEY,
       REDDIT_CLIENT_SECRET: "do-not-echo-this-secret",
@@ -79,7 +61,7 @@ describe("reddit-processor as a process", () => {
   it(
     "refuses a username without a password as a configuration error (exit 2), naming the missing variable, before any request",
     async () => {
-      const app = startApp({
+      const app = startAppProcess({
         TASKMANAGER_API_URL: server.url,
         TASKMANAGER_API_KEY: KEY,
         REDDIT_CLIENT_ID: DEFAULT_REDDIT_CLIENT.clientId,
@@ -110,7 +92,7 @@ describe("reddit-processor as a process", () => {
       const endpointsBefore = sandbox.stats().requests.byEndpoint;
       const ideasDir = join(dir, `ideas-${mode}`);
       const prefix = `test-rdp-${mode}-${uid()}`;
-      const app = startApp({
+      const app = startAppProcess({
         TASKMANAGER_API_URL: server.url,
         TASKMANAGER_API_KEY: KEY,
         REDDIT_CLIENT_ID: oauth.clientId,

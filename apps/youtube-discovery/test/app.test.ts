@@ -1,45 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { YouTube } from "@prismq/task-types";
 import { KEY, Rig, uid } from "./helpers.js";
+import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-/** Starts the app as it is deployed (its own process), collecting its JSON log lines. */
-function startApp(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; lines: Array<Record<string, unknown>>; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
-  const lines: Array<Record<string, unknown>> = [];
-  let err = "";
-  let buf = "";
-  child.stdout.on("data", (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, stderr: () => err, exited };
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("youtube-discovery as a process", () => {
   const rig = new Rig();
@@ -60,11 +28,11 @@ describe("youtube-discovery as a process", () => {
   it("refuses a bad environment and a bad sources file with one message naming each problem (exit 2)", async () => {
     const sources = join(rig.dir, "bad-sources.json");
     writeFileSync(sources, JSON.stringify({ sources: [{ kind: "channel", channel: "no-at-sign" }, { kind: "search", query: "x", every: "soon" }, { kind: "podcast" }] }));
-    const bad = startApp({ TASKMANAGER_API_URL: "http://127.0.0.1:1/nope", YOUTUBE_API_KEY: "k" });
+    const bad = startAppProcess({ TASKMANAGER_API_URL: "http://127.0.0.1:1/nope", YOUTUBE_API_KEY: "k" });
     assert.equal(await bad.exited, 2);
     assert.match(bad.stderr(), /TASKMANAGER_API_URL: must end in \/api/);
     assert.match(bad.stderr(), /TASKMANAGER_API_KEY: is required/);
-    const badSources = startApp(baseEnv({ YOUTUBE_SOURCES: sources }));
+    const badSources = startAppProcess(baseEnv({ YOUTUBE_SOURCES: sources }));
     assert.equal(await badSources.exited, 2);
     const text = badSources.stderr();
     assert.match(text, /sources\[0\]: .*channel_id/);
@@ -79,7 +47,7 @@ describe("youtube-discovery as a process", () => {
       const sources = join(rig.dir, `sources-${mode}.yaml`);
       writeFileSync(sources, `sources:\n  - kind: channel\n    channel: "${channel.handle}"\n    max_videos: 500\n    every: 1h\n`);
       const prefix = `test-ytd-${uid()}`;
-      const app = startApp(baseEnv({ YOUTUBE_SOURCES: sources, ...(mode === "hybrid" ? { REDIS_URL, QUEUE_PREFIX: prefix } : {}) }));
+      const app = startAppProcess(baseEnv({ YOUTUBE_SOURCES: sources, ...(mode === "hybrid" ? { REDIS_URL, QUEUE_PREFIX: prefix } : {}) }));
       try {
         const wanted = new Set(uploads);
         await until(async () => {

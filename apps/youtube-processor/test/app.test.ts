@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,27 +9,10 @@ import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { startServer, type RunningServer } from "@prismq/taskmanager-server";
 import { Reddit, YouTube, registerAll } from "@prismq/task-types";
+import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const KEY = "yt-processor-app-key-0123456789";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-function startApp(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; stderr: () => string; stdout: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
-  let err = "";
-  let out = "";
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, stderr: () => err, stdout: () => out, exited };
-}
-
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("youtube-processor as a process", () => {
   const dir = mkdtempSync(join(tmpdir(), "ytp-app-"));
@@ -51,7 +33,7 @@ describe("youtube-processor as a process", () => {
   });
 
   it("refuses a bad environment with one message naming each bad variable (exit 2)", async () => {
-    const app = startApp({ TASKMANAGER_API_URL: server.url, TASKMANAGER_API_KEY: KEY, BATCH_SIZE: "500", CROSS_MODULE: "perhaps" });
+    const app = startAppProcess({ TASKMANAGER_API_URL: server.url, TASKMANAGER_API_KEY: KEY, BATCH_SIZE: "500", CROSS_MODULE: "perhaps" });
     assert.equal(await app.exited, 2);
     assert.match(app.stderr(), /YOUTUBE_API_KEY: is required/);
     assert.match(app.stderr(), /BATCH_SIZE: must be at most 50/);
@@ -65,7 +47,7 @@ describe("youtube-processor as a process", () => {
       for (const id of ids) taskIds.push((await YouTube.Video.create(client, { video_id: id })).id);
       const ideasDir = join(dir, `ideas-${mode}`);
       const prefix = `test-ytp-${mode}-${Date.now()}`;
-      const app = startApp({
+      const app = startAppProcess({
         TASKMANAGER_API_URL: server.url,
         TASKMANAGER_API_KEY: KEY,
         YOUTUBE_API_KEY: `key-${mode}`,
