@@ -1,0 +1,380 @@
+/**
+ * The whole system for the fault tests, each part its own process as deployed:
+ * the TaskManager server (SQLite), the sandbox of both APIs, and the four apps.
+ * A test can stop, kill and restart any part, change the sandbox's faults, and
+ * at the end check what must hold after any fault: every expected idea stored
+ * once, no task left open, no task failed for a reason a retry would fix, no
+ * secret in any log.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
+import { RedditData, World, YouTubeData } from "@prismq/sandbox";
+import { TaskManagerClient, type Task, type TaskSummary } from "@prismq/taskmanager-client";
+import { Reddit, YouTube } from "@prismq/task-types";
+
+export const root = fileURLToPath(new URL("../../..", import.meta.url));
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+export const APPS = ["youtube-discovery", "youtube-processor", "reddit-discovery", "reddit-processor"] as const;
+export type App = (typeof APPS)[number];
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A free TCP port on loopback (so a restarted server comes back where the apps look for it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One process of the system: started, stopped, killed and started again as a test says. */
+export class Proc {
+  private child: ChildProcess | undefined;
+  private exit: Promise<number | null> = Promise.resolve(null);
+  /** Everything it wrote, over all its runs. */
+  output = "";
+  /** Output of the current run only. */
+  current = "";
+  starts = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    readonly env: Record<string, string | undefined>,
+  ) {}
+
+  start(): this {
+    assert.equal(this.running, false, `${this.name} is already running`);
+    this.starts++;
+    this.current = "";
+    const child = spawn(process.execPath, this.args, { cwd: root, env: { PATH: process.env.PATH, ...this.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (d: Buffer) => {
+      this.output += d.toString();
+      this.current += d.toString();
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    this.exit = new Promise((r) => child.on("exit", (code, signal) => r(code ?? (signal ? 128 : null))));
+    this.child = child;
+    return this;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The first match of `re`'s group 1 in this run's output, waiting for it. */
+  async line(re: RegExp, ms = 30_000): Promise<string> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this.current);
+      if (m) return m[1] as string;
+      if (!this.running) throw new Error(`${this.name} exited before printing ${re}:\n${this.current.slice(-3000)}`);
+      if (Date.now() > end) throw new Error(`${this.name}: timed out waiting for ${re}:\n${this.current.slice(-3000)}`);
+      await sleep(50);
+    }
+  }
+
+  /** Sends `signal` and waits for the exit; answers the exit code and how long the stop took. */
+  async stop(signal: NodeJS.Signals = "SIGTERM", deadlineMs = 30_000): Promise<{ code: number | null; ms: number }> {
+    if (!this.running) return { code: await this.exit, ms: 0 };
+    const started = Date.now();
+    this.child?.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadlineMs)));
+    const code = await Promise.race([this.exit, late]);
+    clearTimeout(timer);
+    if (code === "late") {
+      this.child?.kill("SIGKILL");
+      throw new Error(`${this.name} did not exit within ${deadlineMs} ms of ${signal}:\n${this.current.slice(-3000)}`);
+    }
+    return { code, ms: Date.now() - started };
+  }
+}
+
+/** What `pnpm start` writes: a channel and a subreddit, scheduled every `every`. */
+export interface Scope {
+  channel: { handle: string; index: number; max: number };
+  subreddit: { name: string; limit: number };
+}
+export const SCOPE: Scope = { channel: { handle: "@tech0", index: 0, max: 60 }, subreddit: { name: "technology", limit: 60 } };
+
+export interface SystemOptions {
+  /** hybrid: BullMQ on `redisUrl`; direct: no Redis. */
+  mode: "hybrid" | "direct";
+  redisUrl?: string;
+  /** Extra sandbox CLI arguments, e.g. `--latency 200 --error-rate 0.2`. */
+  sandboxArgs?: string[];
+  /** Extra server variables, e.g. `CLAIM_TIMEOUT_SECONDS`. */
+  serverEnv?: Record<string, string>;
+  /** Extra variables for every app, and per app. */
+  appEnv?: Record<string, string>;
+  perApp?: Partial<Record<App, Record<string, string>>>;
+  /** How often discovery runs its sources. Default 20s. */
+  every?: string;
+  scope?: Scope;
+}
+
+/** Prometheus text -> the sum of a metric's samples whose labels contain every `labels` pair. */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+export class System {
+  readonly dir = mkdtempSync(join(tmpdir(), "prismq-fault-"));
+  readonly key = `tm-${randomBytes(18).toString("hex")}`;
+  readonly youtubeKey = `yt-${randomBytes(18).toString("hex")}`;
+  readonly prefix = `fault-${randomBytes(4).toString("hex")}`;
+  readonly scope: Scope;
+  server!: Proc;
+  sandbox!: Proc;
+  readonly apps = new Map<App, Proc>();
+  tmUrl = "";
+  youtubeRoot = "";
+  redditUrl = "";
+  client!: TaskManagerClient;
+  private readonly health = new Map<App, string>();
+
+  private constructor(readonly options: SystemOptions) {
+    this.scope = options.scope ?? SCOPE;
+  }
+
+  static async start(options: SystemOptions): Promise<System> {
+    const sys = new System(options);
+    try {
+      await sys.boot();
+    } catch (err) {
+      await sys.close();
+      throw err;
+    }
+    return sys;
+  }
+
+  private async boot(): Promise<void> {
+    const o = this.options;
+    const port = await freePort();
+    this.server = new Proc("taskmanager-server", ["apps/taskmanager-server/dist/index.js"], {
+      PORT: String(port),
+      API_KEYS: this.key,
+      SQLITE_PATH: join(this.dir, "taskmanager.sqlite"),
+      LOG_LEVEL: "info",
+      ...o.serverEnv,
+    });
+    await this.startServer();
+    this.client = new TaskManagerClient({ baseUrl: this.tmUrl, apiKey: this.key, retry: { attempts: 10 } });
+
+    this.sandbox = new Proc("sandbox", ["packages/sandbox/dist/cli.js", "--youtube-port", "0", "--reddit-port", "0", "--rpm", "100000", ...(o.sandboxArgs ?? [])], {});
+    this.sandbox.start();
+    this.youtubeRoot = await this.sandbox.line(/YOUTUBE_API_ROOT_URL=(\S+)/);
+    this.redditUrl = await this.sandbox.line(/REDDIT_API_URL=(\S+)/);
+
+    const every = o.every ?? "20s";
+    const { channel, subreddit } = this.scope;
+    const youtubeSources = join(this.dir, "youtube-sources.yaml");
+    writeFileSync(youtubeSources, `sources:\n  - kind: channel\n    channel: "${channel.handle}"\n    max_videos: ${channel.max}\n    every: ${every}\n`);
+    const redditSources = join(this.dir, "reddit-sources.yaml");
+    writeFileSync(redditSources, `sources:\n  - kind: subreddit\n    subreddit: ${subreddit.name}\n    sort: new\n    limit: ${subreddit.limit}\n    every: ${every}\n`);
+
+    const common: Record<string, string | undefined> = {
+      TASKMANAGER_API_URL: this.tmUrl,
+      TASKMANAGER_API_KEY: this.key,
+      REDIS_URL: o.mode === "hybrid" ? (o.redisUrl ?? REDIS_URL) : undefined,
+      QUEUE_PREFIX: this.prefix,
+      LOG_LEVEL: "info",
+      HEALTH_PORT: "0",
+      IDEA_DATABASE_URL: `sqlite:${join(this.dir, "ideas.sqlite")}`,
+      YOUTUBE_API_KEY: this.youtubeKey,
+      YOUTUBE_API_ROOT_URL: this.youtubeRoot,
+      REDDIT_CLIENT_ID: "sandbox-client",
+      REDDIT_CLIENT_SECRET: "sandbox-secret",
+      REDDIT_REFRESH_TOKEN: "sandbox-refresh",
+      REDDIT_USER_AGENT: "node:prismq-workers-faults:0.1.0 (by /u/prismq)",
+      REDDIT_API_URL: this.redditUrl,
+      REDDIT_REQUESTS_PER_MINUTE: "90000",
+      ...o.appEnv,
+    };
+    for (const app of APPS) {
+      const env = {
+        ...common,
+        DATA_DIR: join(this.dir, app),
+        YOUTUBE_SOURCES: app === "youtube-discovery" ? youtubeSources : undefined,
+        REDDIT_SOURCES: app === "reddit-discovery" ? redditSources : undefined,
+        ...o.perApp?.[app],
+      };
+      this.apps.set(app, new Proc(app, [`apps/${app}/dist/index.js`], env));
+    }
+    for (const app of APPS) await this.startApp(app);
+  }
+
+  /** Starts the server (again) on its port and the same database file. */
+  async startServer(): Promise<void> {
+    this.server.start();
+    this.tmUrl = await this.server.line(/TaskManager API: (\S+)/);
+  }
+
+  app(name: App): Proc {
+    return this.apps.get(name) as Proc;
+  }
+
+  /** Starts an app (again) and waits until it serves its health endpoint. */
+  async startApp(name: App): Promise<void> {
+    const p = this.app(name).start();
+    this.health.set(name, await p.line(/"health":"([^"]+)"/));
+  }
+
+  /** An app's /metrics text; "" when it does not answer. */
+  async metrics(name: App): Promise<string> {
+    const url = this.health.get(name);
+    if (!url || !this.app(name).running) return "";
+    return fetch(`${url}/metrics`).then((r) => r.text(), () => "");
+  }
+
+  async metric(name: App, metric: string, labels: Record<string, string> = {}): Promise<number> {
+    return metricSum(await this.metrics(name), metric, labels);
+  }
+
+  async tasks(): Promise<TaskSummary[]> {
+    const all: TaskSummary[] = [];
+    for await (const t of this.client.listTasks({ pageSize: 1000 })) all.push(t);
+    return all;
+  }
+
+  /** Sandbox controls: the same `/_sandbox/...` endpoints an operator would call. */
+  async youtubeSandbox(path: string, body: object): Promise<unknown> {
+    return this.sandboxCall(new URL(`_sandbox/${path}`, this.youtubeRoot).href, body);
+  }
+  async redditSandbox(path: string, body: object): Promise<unknown> {
+    return this.sandboxCall(`${this.redditUrl}/_sandbox/${path}`, body);
+  }
+  private async sandboxCall(url: string, body: object): Promise<unknown> {
+    const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json: unknown = await r.json();
+    assert.equal(r.status, 200, `${url}: ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  /**
+   * Waits until the work is done: tasks exist, none is pending or claimed, no
+   * outbox holds anything, and that held for `quiet` checks a second apart.
+   */
+  async settled(ms: number, quiet = 5): Promise<void> {
+    const end = Date.now() + ms;
+    let calm = 0;
+    let last = "";
+    while (calm < quiet) {
+      if (Date.now() > end) throw new Error(`not settled after ${ms} ms: ${last}\n${this.tails()}`);
+      await sleep(1_000);
+      try {
+        const tasks = await this.tasks();
+        const open = tasks.filter((t) => t.status === "pending" || t.status === "claimed").length;
+        let outbox = 0;
+        for (const app of APPS) outbox += await this.metric(app, "prismq_outbox_depth");
+        last = `${tasks.length} tasks, ${open} open, outbox ${outbox}`;
+        calm = tasks.length > 0 && open === 0 && outbox === 0 ? calm + 1 : 0;
+      } catch (err) {
+        last = String(err);
+        calm = 0;
+      }
+    }
+  }
+
+  /** The last lines of every process, for a failure message. */
+  tails(): string {
+    return [this.server, this.sandbox, ...this.apps.values()]
+      .filter(Boolean)
+      .map((p) => `--- ${p.name} (${p.running ? "running" : "stopped"}):\n${p.current.split("\n").slice(-8).join("\n")}`)
+      .join("\n");
+  }
+
+  /** What the sources must find in the sandbox's world (same seed, same data). */
+  expected(): { videos: string[]; posts: string[] } {
+    const world = new World();
+    return {
+      videos: new YouTubeData(world).uploads(this.scope.channel.index).slice(0, this.scope.channel.max),
+      posts: new RedditData(world).postIds(this.scope.subreddit.name).slice(0, this.scope.subreddit.limit),
+    };
+  }
+
+  /**
+   * What must hold once settled, whatever the fault was. Answers the tasks,
+   * full, for the test's own checks.
+   */
+  async verify(): Promise<Task[]> {
+    const summaries = await this.tasks();
+    assert.deepEqual(summaries.filter((t) => t.status === "pending" || t.status === "claimed").map((t) => `${t.type} ${t.id} ${t.status}`), [], "no task left pending or claimed");
+    const tasks: Task[] = [];
+    for (const t of summaries) tasks.push((await this.client.getTask(t.id)) as Task);
+    // A task may only fail for a reason no retry can fix: the thing it names does not exist.
+    const failed = tasks.filter((t) => t.status === "failed");
+    for (const t of failed) assert.match(t.errorMessage ?? "", /not found|was removed|was deleted/, `task ${t.id} (${t.type}) failed for a transient reason: ${t.errorMessage}`);
+
+    const ideas = await this.ideas();
+    try {
+      const done = (type: string, field: string) =>
+        new Set(tasks.filter((t) => t.type === type && t.status === "completed").map((t) => String((t.params as Record<string, unknown>)[field])));
+      const stored = async (platform: string) => {
+        const ids: string[] = [];
+        for (let offset = 0; ; offset += 1000) {
+          const page = await ideas.query({ platform, limit: 1000, offset });
+          ids.push(...page.map((i) => i.sourceId));
+          if (page.length < 1000) return ids;
+        }
+      };
+      const videos = await stored("youtube");
+      const posts = await stored("reddit");
+      assert.equal(new Set(videos).size, videos.length, "no video stored twice");
+      assert.equal(new Set(posts).size, posts.length, "no post stored twice");
+      // Exactly the items of the completed tasks are stored: nothing lost, nothing extra.
+      assert.deepEqual(new Set(videos), done(YouTube.Video.name, "video_id"), "stored videos = videos of completed Video tasks");
+      assert.deepEqual(new Set(posts), done(Reddit.Post.name, "post_id"), "stored posts = posts of completed Post tasks");
+      const want = this.expected();
+      for (const id of want.videos) assert.ok(videos.includes(id), `expected video ${id} stored`);
+      for (const id of want.posts) assert.ok(posts.includes(id), `expected post ${id} stored`);
+      assert.ok(tasks.some((t) => t.type === Reddit.Search.name && t.status === "completed"), "cross-module Reddit searches ran");
+    } finally {
+      await ideas.close();
+    }
+    this.assertNoSecrets();
+    return tasks;
+  }
+
+  ideas(): Promise<IdeaStore> {
+    return openIdeaStore({ url: `sqlite:${join(this.dir, "ideas.sqlite")}` });
+  }
+
+  /** No process printed a key or secret, over all its runs. */
+  assertNoSecrets(): void {
+    for (const p of [this.server, this.sandbox, ...this.apps.values()]) {
+      if (!p) continue;
+      for (const secret of [this.key, this.youtubeKey]) assert.ok(!p.output.includes(secret), `${p.name} logged a secret`);
+    }
+  }
+
+  /** Stops everything (apps first, SIGKILL after 20 s) and removes the data. */
+  async close(): Promise<void> {
+    const procs = [...this.apps.values(), this.sandbox, this.server].filter(Boolean);
+    await Promise.all(procs.map((p) => p.stop("SIGTERM", 20_000).catch(() => undefined)));
+    await this.client?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
