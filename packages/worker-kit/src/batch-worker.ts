@@ -21,6 +21,12 @@ export interface BatchWorkerOptions<T extends SettledTask> {
   workerId: string;
   /** Most tasks per batch. Default 50. */
   batchSize?: number;
+  /**
+   * How long a claim already in flight when `stop()` is called may still take
+   * before it is aborted, ms. Default 5,000. A claim the server has granted but
+   * whose answer was cut off would hold its task until the claim timeout.
+   */
+  claimGraceMs?: number;
   /** Idle polling: first and largest wait, ms. Default 250 / 5,000. */
   idleMinMs?: number;
   idleMaxMs?: number;
@@ -36,8 +42,11 @@ export interface BatchWorkerOptions<T extends SettledTask> {
  * hand, which is settled as usual.
  */
 export class BatchWorker<T extends SettledTask> {
-  private readonly o: BatchWorkerOptions<T> & { batchSize: number; idleMinMs: number; idleMaxMs: number };
+  private readonly o: BatchWorkerOptions<T> & { batchSize: number; idleMinMs: number; idleMaxMs: number; claimGraceMs: number };
+  /** Aborted by `stop()`: no new claim starts. */
   private readonly intake = new AbortController();
+  /** Aborted `claimGraceMs` after `stop()`: a claim in flight is let finish until then, so its task is handled, not stranded. */
+  private readonly claims = new AbortController();
   private loop: Promise<void> | undefined;
   private idleStreak = 0;
   /** Batches handled so far. */
@@ -46,7 +55,7 @@ export class BatchWorker<T extends SettledTask> {
   constructor(options: BatchWorkerOptions<T>) {
     const batchSize = options.batchSize ?? 50;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a whole number >= 1, got ${batchSize}`);
-    this.o = { ...options, batchSize, idleMinMs: options.idleMinMs ?? 250, idleMaxMs: options.idleMaxMs ?? 5_000 };
+    this.o = { ...options, batchSize, idleMinMs: options.idleMinMs ?? 250, idleMaxMs: options.idleMaxMs ?? 5_000, claimGraceMs: options.claimGraceMs ?? 5_000 };
   }
 
   /** Starts the loop. */
@@ -65,10 +74,15 @@ export class BatchWorker<T extends SettledTask> {
     }
   }
 
-  /** Stops claiming; resolves when the batch in hand is settled. */
+  /** Stops claiming; resolves when the batch in hand (with a claim that was in flight) is settled. */
   async stop(): Promise<void> {
     this.intake.abort();
-    await this.loop;
+    const grace = setTimeout(() => this.claims.abort(), this.o.claimGraceMs);
+    try {
+      await this.loop;
+    } finally {
+      clearTimeout(grace);
+    }
   }
 
   private async run(): Promise<void> {
@@ -94,7 +108,7 @@ export class BatchWorker<T extends SettledTask> {
   private async runOnce(): Promise<{ n: number; failed: boolean }> {
     const batch: T[] = [];
     while (batch.length < this.o.batchSize && !this.intake.signal.aborted) {
-      const task = await this.o.claim(this.intake.signal).catch((err: unknown) => {
+      const task = await this.o.claim(this.claims.signal).catch((err: unknown) => {
         if (this.intake.signal.aborted) return null;
         if (batch.length > 0) {
           this.o.logger?.warn({ err, loop: this.o.name }, "claim failed: handling the batch in hand");

@@ -306,6 +306,53 @@ describe("BatchWorker", () => {
       assert.equal(worker.batches, 1);
     });
 
+    it("stop() lets a claim already in flight finish, and handles and settles its task instead of leaving it claimed", async () => {
+      const type = await newType();
+      const [id] = await createTasks(type, 1);
+      const workerId = `claimer-${uid()}`;
+      const claimer = client(workerId);
+      let inFlight = false;
+      const worker = new BatchWorker<Job>({
+        name: "test",
+        workerId,
+        logger: silent,
+        outbox: new DirectOutbox({ client: claimer, logger: silent }),
+        // The answer of this claim comes back only after stop() was called.
+        claim: async (signal) => {
+          inFlight = true;
+          await sleep(300);
+          return claimer.claimTask<{ n: number }>({ taskType: type, signal });
+        },
+        handle: async (batch) => batch.map((t) => ok(t)),
+      }).start();
+      await waitFor(() => inFlight, 5_000, "a claim in flight");
+      await worker.stop();
+      assert.deepEqual(await statuses([id as number]), ["completed"]);
+    });
+
+    it("stop() aborts a claim that is still in flight after claimGraceMs", async () => {
+      let aborted = false;
+      const worker = new BatchWorker<Job>({
+        name: "test",
+        workerId: "w",
+        logger: silent,
+        outbox: new DirectOutbox({ client: admin, logger: silent }),
+        claimGraceMs: 100,
+        claim: (signal) =>
+          new Promise((_, reject) => {
+            signal.addEventListener("abort", () => {
+              aborted = true;
+              reject(new Error("aborted"));
+            });
+          }),
+        handle: async () => [],
+      }).start();
+      await sleep(50);
+      const outcome = await Promise.race([worker.stop().then(() => "stopped"), sleep(5_000).then(() => "still waiting")]);
+      assert.equal(outcome, "stopped");
+      assert.equal(aborted, true);
+    });
+
     it("stop() ends an idle wait at once", async () => {
       const type = await newType();
       const { worker, claimCalls } = setup(type, async (batch) => batch.map((t) => ok(t)), { idleMinMs: 20_000, idleMaxMs: 20_000 });
