@@ -137,6 +137,8 @@ export interface QueuedOutboxOptions {
   maxDelayMs?: number;
   /** Deliver in this process (default true). False makes a producer only. */
   deliver?: boolean;
+  /** How long `close()` keeps delivering what is queued before it stops, in ms. Default 5,000. */
+  closeDrainMs?: number;
 }
 
 const sha1 = (s: string) => createHash("sha1").update(s).digest("hex").slice(0, 16);
@@ -157,6 +159,7 @@ export class QueuedOutbox implements Outbox {
   private readonly worker: Worker | undefined;
   private readonly attempts: number;
   private readonly depthTimer: NodeJS.Timeout | undefined;
+  private readonly closeDrainMs: number;
 
   constructor(
     private readonly deps: OutboxDeps,
@@ -164,6 +167,7 @@ export class QueuedOutbox implements Outbox {
   ) {
     const name = options.queueName ?? "outbox";
     this.attempts = options.attempts ?? 100_000;
+    this.closeDrainMs = options.closeDrainMs ?? 5_000;
     const base = options.baseDelayMs ?? 500;
     const max = options.maxDelayMs ?? 15_000;
     this.queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
@@ -240,8 +244,18 @@ export class QueuedOutbox implements Outbox {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  /** Stops delivering (waits for deliveries in flight), then closes the queue. Undelivered messages stay in Redis. */
+  /**
+   * Keeps delivering for up to `closeDrainMs`, so a stop with the TaskManager
+   * up leaves no task claimed behind a queued settle; then stops delivering
+   * (waits for deliveries in flight) and closes the queue. What is still
+   * undelivered stays in Redis for the next process.
+   */
   async close(): Promise<void> {
+    if (this.worker && this.closeDrainMs > 0) {
+      await this.drained(this.closeDrainMs).catch(async () => {
+        this.deps.logger?.warn({ left: await this.depth().catch(() => undefined) }, "outbox not drained at stop: the rest stays in Redis for the next process");
+      });
+    }
     if (this.depthTimer) clearInterval(this.depthTimer);
     await this.worker?.close();
     await this.queue.close();

@@ -190,7 +190,7 @@ describe("Outbox", () => {
       const prefix = testPrefix();
       prefixes.push(prefix);
       await server.stop();
-      const first = new QueuedOutbox({ client, logger: silent }, { connection, prefix, baseDelayMs: 50, maxDelayMs: 200 });
+      const first = new QueuedOutbox({ client, logger: silent }, { connection, prefix, baseDelayMs: 50, maxDelayMs: 200, closeDrainMs: 300 });
       for (let n = 0; n < 5; n++) await first.create(type, { n });
       await first.close();
       await server.start();
@@ -200,6 +200,20 @@ describe("Outbox", () => {
       await second.close();
       await client.close();
     });
+  });
+
+  it("keeps delivering at close until the queue is empty, when the TaskManager answers again", async () => {
+    const type = await newType();
+    const client = server.client("outbox-e", 300);
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    await server.stop();
+    const outbox = new QueuedOutbox({ client, logger: silent }, { connection, prefix, baseDelayMs: 50, maxDelayMs: 200 });
+    for (let n = 0; n < 5; n++) await outbox.create(type, { n });
+    await server.start();
+    await outbox.close();
+    assert.equal((await tasksOf(type)).length, 5, "every queued create was delivered before the close ended");
+    await client.close();
   });
 
   it("a NetworkError is what a stopped TaskManager gives (the outbox retries it)", async () => {
