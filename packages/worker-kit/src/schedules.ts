@@ -45,6 +45,13 @@ export function checkSchedule(spec: ScheduleSpec): ScheduleSpec {
   if (spec.everyMs !== undefined && !(Number.isInteger(spec.everyMs) && spec.everyMs >= 100)) {
     throw new RangeError(`schedule ${spec.id}: everyMs must be a whole number >= 100, got ${spec.everyMs}`);
   }
+  if (spec.timeZone !== undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: spec.timeZone });
+    } catch {
+      throw new RangeError(`schedule ${spec.id}: unknown time zone "${spec.timeZone}"`);
+    }
+  }
   if (spec.pattern !== undefined) {
     try {
       CronExpressionParser.parse(spec.pattern, { tz: spec.timeZone ?? "UTC" });

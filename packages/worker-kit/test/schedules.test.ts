@@ -145,6 +145,7 @@ describe("schedule specs", () => {
     assert.throws(() => checkSchedule({ id: "x", everyMs: 50 }), /everyMs must be a whole number >= 100/);
     assert.throws(() => checkSchedule({ id: "x", pattern: "61 * * * *" }), /bad cron pattern "61 \* \* \* \*"/);
     assert.throws(() => checkSchedule({ id: "bad id!", everyMs: 1000 }), /schedule id/);
+    assert.throws(() => checkSchedule({ id: "x", pattern: "0 * * * *", timeZone: "Mars/Olympus_Mons" }), /schedule x: unknown time zone "Mars\/Olympus_Mons"/);
     assert.throws(() => new Schedules([{ id: "a", everyMs: 1000 }, { id: "a", everyMs: 2000 }], { name: "n", handler: async () => {} }), /used twice/);
     assert.deepEqual(checkSchedule({ id: "channel:@sandbox", everyMs: 1000 }), { id: "channel:@sandbox", everyMs: 1000 });
   });
