@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const budget = runtime.budget({ name: "youtube-quota", limit: config.YOUTUBE_DAILY_QUOTA, window: { kind: "daily", timeZone: QUOTA_TIME_ZONE } });
   const api = new YouTubeApi({ apiKey: config.YOUTUBE_API_KEY, rootUrl: config.YOUTUBE_API_ROOT_URL, budget, metrics, logger });
   const discovery = new YouTubeDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics });
-  const gate = new QuotaGate(logger);
+  const gate = new QuotaGate(logger, budget);
 
   const schedules = await runtime.startSchedules(
     sources.map((s) => s.schedule),

@@ -1,31 +1,39 @@
 import type { YouTubeChannelParams, YouTubeMostPopularParams, YouTubeSearchParams } from "@prismq/task-types";
-import type { Logger, RunOutcome } from "@prismq/worker-kit";
+import type { Budget, Logger, RunOutcome } from "@prismq/worker-kit";
 import { QuotaExhaustedError, YouTubeError } from "@prismq/youtube-source";
 import type { YouTubeDiscovery } from "./discovery.js";
 
 /**
  * Remembers that the day's quota is spent, so discovery pauses (schedules skip,
- * no discovery task is claimed) until the quota day ends, with one log line
- * when it pauses and one when it resumes.
+ * no discovery task is claimed) until the quota returns: the quota day ends,
+ * or the shared budget has units again (its window turned over on another
+ * replica's clock, or the daily quota was raised). One log line when it
+ * pauses and one when it resumes.
  */
 export class QuotaGate {
   private until = 0;
   constructor(
     private readonly logger: Logger,
+    /** The budget that says when units are back; without it, only the clock does. */
+    private readonly budget?: Pick<Budget, "state">,
     private readonly now: () => number = Date.now,
   ) {}
-  paused(): boolean {
-    if (this.until && this.now() >= this.until) {
-      this.until = 0;
-      this.logger.info("YouTube quota day turned over: discovery resumes");
-    }
-    return this.until > 0;
+  async paused(): Promise<boolean> {
+    if (!this.until) return false;
+    if (this.now() >= this.until) return this.resume("YouTube quota day turned over: discovery resumes");
+    if (this.budget && (await this.budget.state()).remaining > 0) return this.resume("YouTube quota has units again: discovery resumes");
+    return true;
   }
   pause(err: QuotaExhaustedError): void {
     if (this.until < err.resetAt) {
-      if (!this.until) this.logger.warn({ resetAt: new Date(err.resetAt).toISOString(), source: err.source }, "YouTube quota spent: discovery paused until the quota day ends");
+      if (!this.until) this.logger.warn({ resetAt: new Date(err.resetAt).toISOString(), source: err.source }, "YouTube quota spent: discovery paused until the quota returns");
       this.until = err.resetAt;
     }
+  }
+  private resume(message: string): false {
+    this.until = 0;
+    this.logger.info(message);
+    return false;
   }
 }
 
@@ -41,7 +49,7 @@ export type SourceParams =
  * not exist or a request the API refuses is not retryable, the rest is.
  */
 export async function runSource(discovery: YouTubeDiscovery, gate: QuotaGate, source: SourceParams, logger: Logger, signal?: AbortSignal): Promise<RunOutcome> {
-  if (gate.paused()) return { ok: false, error: "YouTube quota spent for today", retryable: true };
+  if (await gate.paused()) return { ok: false, error: "YouTube quota spent for today", retryable: true };
   try {
     const report =
       source.kind === "channel"

@@ -117,7 +117,7 @@ describe("YouTubeDiscovery against the sandbox", () => {
     assert.equal(outcome.ok, false);
     assert.equal(rig.sandbox.quota(key).spent, 200, "the third page (100 more units) was never asked for");
     assert.equal(rig.sandbox.quota(key).rejected, 0, "the API never had to refuse");
-    assert.equal(gate.paused(), true);
+    assert.equal(await gate.paused(), true);
     const skipped = await runSource(discovery, gate, { kind: "channel", params: { channel_id: rig.sandbox.data.channel(4).handle } }, silent);
     assert.deepEqual(skipped, { ok: false, error: "YouTube quota spent for today", retryable: true });
     assert.equal(rig.sandbox.quota(key).spent, 200, "paused: no call at all");
@@ -129,18 +129,31 @@ describe("YouTubeDiscovery against the sandbox", () => {
     const gate = new QuotaGate(silent);
     const outcome = await runSource(discovery, gate, { kind: "most_popular", params: { region_code: "US" } }, silent);
     assert.equal(outcome.ok, false);
-    assert.equal(gate.paused(), true);
+    assert.equal(await gate.paused(), true);
     assert.equal((await budget.state()).remaining, 0, "our budget is marked spent for the day");
     await assert.rejects(discovery.mostPopular({ region_code: "US" }), QuotaExhaustedError);
   });
 
   it("resumes when the quota day turns over", async () => {
     let now = Date.parse("2026-11-28T07:59:00Z");
-    const gate = new QuotaGate(silent, () => now);
+    const gate = new QuotaGate(silent, undefined, () => now);
     gate.pause(new QuotaExhaustedError("budget", Date.parse("2026-11-28T08:00:00Z"), "search.list"));
-    assert.equal(gate.paused(), true);
+    assert.equal(await gate.paused(), true);
     now = Date.parse("2026-11-28T08:00:00Z");
-    assert.equal(gate.paused(), false);
+    assert.equal(await gate.paused(), false);
+  });
+
+  it("resumes when the shared budget has units again before the day ends, and stays paused while it has none", async () => {
+    const { key, discovery, budget } = make();
+    rig.sandbox.setQuota(key, { spent: 10_000 });
+    const gate = new QuotaGate(silent, budget);
+    assert.equal((await runSource(discovery, gate, { kind: "most_popular", params: { region_code: "US" } }, silent)).ok, false);
+    assert.equal(await gate.paused(), true, "the API said the quota is spent: our budget is spent too");
+    assert.equal(await gate.paused(), true, "still paused while the budget has nothing");
+    const raised = { state: async () => ({ spent: 10_000, remaining: 500, resetAt: Date.now() + 3_600_000 }) };
+    const follows = new QuotaGate(silent, raised);
+    follows.pause(new QuotaExhaustedError("api", Date.now() + 3_600_000, "videos.list"));
+    assert.equal(await follows.paused(), false, "units are back (the daily quota was raised): discovery resumes");
   });
 
   it("fails a task for a channel that does not exist without retrying it", async () => {

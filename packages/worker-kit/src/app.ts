@@ -87,7 +87,7 @@ export class WorkerApp {
    * `paused()`), runs each, and settles it with the run's outcome through the
    * outbox. Started; stop it with `stop()`.
    */
-  discoveryLoop<P extends object>(def: TaskTypeDef<P>, run: (params: P, logger: Logger, signal: AbortSignal) => Promise<RunOutcome>, paused: () => boolean = () => false): BatchWorker<ClaimedTask<P>> {
+  discoveryLoop<P extends object>(def: TaskTypeDef<P>, run: (params: P, logger: Logger, signal: AbortSignal) => Promise<RunOutcome>, paused: () => boolean | Promise<boolean> = () => false): BatchWorker<ClaimedTask<P>> {
     const { logger, client, workerId } = this;
     return new BatchWorker({
       name: def.name,
@@ -96,7 +96,7 @@ export class WorkerApp {
       workerId,
       logger,
       metrics: this.metrics,
-      claim: async (signal) => (paused() ? null : def.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid discovery task failed") })),
+      claim: async (signal) => ((await paused()) ? null : def.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid discovery task failed") })),
       handle: async ([task], signal) => {
         if (!task) return [];
         const outcome = await run(task.params, logger.child({ taskId: task.id, taskType: task.type }), signal);
