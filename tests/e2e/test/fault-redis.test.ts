@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { APPS, System, freePort, sleep } from "./system.js";
+import { APPS, System, exec, freePort, sleep } from "./system.js";
 
 /** A Redis of this test alone, persisting to an append-only file as a production Redis under BullMQ does. */
 class PrivateRedis {
@@ -29,13 +28,7 @@ class PrivateRedis {
   }
 }
 
-function run(cmd: string, args: string[]): Promise<number | null> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: "ignore" });
-    p.on("error", () => resolve(-1));
-    p.on("exit", (code) => resolve(code));
-  });
-}
+const run = async (cmd: string, args: string[]) => (await exec(cmd, args)).code;
 
 describe("fault: Redis is restarted in the middle of a run (hybrid mode)", () => {
   it("BullMQ reconnects: the schedules fire again, the outboxes deliver, nothing is lost", { timeout: 300_000 }, async () => {

@@ -26,6 +26,17 @@ export type App = (typeof APPS)[number];
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs a command to its end; answers its exit code (-1 when it cannot start) and stdout. */
+export function exec(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "ignore"] });
+    let stdout = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.on("error", () => resolve({ code: -1, stdout }));
+    p.on("close", (code) => resolve({ code, stdout }));
+  });
+}
+
 /** A free TCP port on loopback (so a restarted server comes back where the apps look for it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
