@@ -86,6 +86,15 @@ export const sourceWhen = {
 /** A name part for a default source id: runs of other characters become `_`. */
 export const sourceSlug = (s: string): string => s.replace(/[^A-Za-z0-9_.:@-]+/g, "_").slice(0, 80);
 
+/** ` (got "x")` for a bad scalar value at `path` of an entry, clipped; "" when there is none to show. */
+function given(raw: unknown, path: PropertyKey[]): string {
+  let v: unknown = raw;
+  for (const key of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") return "";
+  const text = JSON.stringify(v);
+  return ` (got ${text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
+}
+
 /**
  * Parses a sources document `{ sources: [...] }`: each entry is checked with
  * `entry`, then turned into a source by `build` (which may throw an error with
@@ -108,7 +117,7 @@ export function parseSourceList<E extends WhenFields, S extends { id: string }>(
     const where = `sources[${i}]`;
     const r = entry.safeParse(raw);
     if (!r.success) {
-      for (const issue of r.error.issues) problems.push(`${where}${issue.path.length ? `.${issue.path.join(".")}` : ""}: ${issue.message}`);
+      for (const issue of r.error.issues) problems.push(`${where}${issue.path.length ? `.${issue.path.join(".")}` : ""}: ${issue.message}${given(raw, issue.path)}`);
       return;
     }
     try {
