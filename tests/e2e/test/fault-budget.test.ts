@@ -11,7 +11,7 @@ describe("fault: the YouTube quota and the Reddit rate limit run out in the midd
     const sys = await System.start({ mode: "hybrid", sandboxArgs: ["--latency", "50"], every: "10s" });
     try {
       const discovery = sys.app("youtube-discovery");
-      await until(async () => (await sys.tasks()).filter((t) => t.status === "completed").length >= 20, 60_000, "progress");
+      await sys.midRun();
 
       // The APIs say their budgets are spent, and new uploads and posts appear while they are.
       await sys.youtubeSandbox("quota", { key: sys.youtubeKey, spent: 10_000 });

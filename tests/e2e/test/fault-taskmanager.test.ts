@@ -11,17 +11,7 @@ for (const mode of ["hybrid", "direct"] as const) {
       // Claims held across the outage in direct mode come back after 10 s; completions lost with the server are redone.
       const sys = await System.start({ mode, sandboxArgs: ["--latency", "100"], serverEnv: { CLAIM_TIMEOUT_SECONDS: "10" } });
       try {
-        // Mid-run: some work done, more to do.
-        const end = Date.now() + 60_000;
-        let open = 0;
-        for (;;) {
-          const tasks = await sys.tasks();
-          open = tasks.filter((t) => t.status === "pending" || t.status === "claimed").length;
-          if (tasks.filter((t) => t.status === "completed").length >= 20) break;
-          assert.ok(Date.now() < end, `no progress within a minute\n${sys.tails()}`);
-          await sleep(100);
-        }
-        assert.ok(open > 0, "the outage starts while work is open");
+        await sys.midRun();
         const stop = await sys.server.stop("SIGTERM");
         assert.equal(stop.code, 0, "the server stops gracefully");
 

@@ -309,6 +309,21 @@ export class System {
     }
   }
 
+  /** Waits until the run is under way: at least `completed` tasks done and more still open. */
+  async midRun(completed = 20): Promise<void> {
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const tasks = await this.tasks();
+      const open = tasks.filter((t) => t.status === "pending" || t.status === "claimed").length;
+      if (tasks.filter((t) => t.status === "completed").length >= completed) {
+        assert.ok(open > 0, "the fault comes while work is open");
+        return;
+      }
+      assert.ok(Date.now() < end, `no progress within a minute\n${this.tails()}`);
+      await sleep(100);
+    }
+  }
+
   /** The last lines of every process, for a failure message. */
   tails(): string {
     return [this.server, this.sandbox, ...this.apps.values()]
