@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
-import { redisReachable, safeRedisUrl } from "@prismq/worker-kit";
+import { readMetric, redisReachable, safeRedisUrl } from "@prismq/worker-kit";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { values: opts } = parseArgs({
@@ -119,13 +119,11 @@ function writeSources(): { youtube: string; reddit: string } {
   return { youtube, reddit };
 }
 
-/** Prometheus text -> sum of a metric's samples, per label value of `by` (or "" without). */
+/** A metric of an app's /metrics text, summed per value of label `by` (or all under "" without). */
 function metric(text: string, name: string, by?: string): Map<string, number> {
   const sums = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-    const label = by ? (new RegExp(`${by}="([^"]*)"`).exec(line)?.[1] ?? "") : "";
+  for (const { labels, value } of readMetric(text, name)) {
+    const label = by ? (labels[by] ?? "") : "";
     sums.set(label, (sums.get(label) ?? 0) + value);
   }
   return sums;

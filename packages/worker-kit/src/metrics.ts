@@ -76,3 +76,25 @@ export class WorkerMetrics {
     this.scheduleRuns = new Counter({ name: "prismq_schedule_runs_total", help: "Schedule ticks run", labelNames: ["schedule", "outcome"], registers });
   }
 }
+
+/** One sample of a metric in Prometheus text: its labels and value. */
+export interface MetricSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * The samples of metric `name` in a `/metrics` answer (Prometheus text), for
+ * whoever reads an app's metrics from outside: the status view, tests.
+ */
+export function readMetric(text: string, name: string): MetricSample[] {
+  const samples: MetricSample[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labels: Record<string, string> = {};
+    const braces = line.startsWith(`${name}{`) ? line.slice(name.length + 1, line.lastIndexOf("}")) : "";
+    for (const [, key, value] of braces.matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key as string] = (value as string).replace(/\\(["\\n])/g, (_, c: string) => (c === "n" ? "\n" : c));
+    samples.push({ labels, value: Number(line.slice(line.lastIndexOf(" ") + 1)) });
+  }
+  return samples;
+}

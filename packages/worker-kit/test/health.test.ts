@@ -2,7 +2,7 @@
 // content of WorkerMetrics as Prometheus text.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { WorkerMetrics, startHealthServer, type HealthServer, type HealthServerOptions } from "../src/index.js";
+import { WorkerMetrics, readMetric, startHealthServer, type HealthServer, type HealthServerOptions } from "../src/index.js";
 
 const servers: HealthServer[] = [];
 after(async () => {
@@ -197,6 +197,21 @@ describe("/metrics and WorkerMetrics", () => {
     }
     // Only what was counted has samples.
     assert.ok(!lines.some((l) => l.startsWith("prismq_tasks_created_total{")));
+  });
+
+  it("readMetric reads each sample of one metric back from the text, with its labels and value", async () => {
+    const metrics = new WorkerMetrics("svc", { defaultMetrics: false });
+    const server = await start({ registry: metrics.registry });
+    metrics.apiCalls.inc({ api: "youtube", method: "videos.list", outcome: "ok" }, 4);
+    metrics.apiCalls.inc({ api: "reddit", method: 'say "hi"', outcome: "retry" });
+    metrics.outboxDepth.set(2);
+    const text = (await scrape(server)).lines.join("\n");
+    assert.deepEqual(readMetric(text, "prismq_api_calls_total"), [
+      { labels: { api: "youtube", method: "videos.list", outcome: "ok", service: "svc" }, value: 4 },
+      { labels: { api: "reddit", method: 'say "hi"', outcome: "retry", service: "svc" }, value: 1 },
+    ]);
+    assert.deepEqual(readMetric(text, "prismq_outbox_depth"), [{ labels: { service: "svc" }, value: 2 }]);
+    assert.deepEqual(readMetric(text, "prismq_api_calls"), [], "a name is matched whole, not as a prefix");
   });
 
   it("keeps two WorkerMetrics apart, each with its own service label", async () => {

@@ -18,6 +18,7 @@ import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { RedditData, World, YouTubeData } from "@prismq/sandbox";
 import { TaskManagerClient, type Task, type TaskSummary } from "@prismq/taskmanager-client";
 import { Reddit, YouTube } from "@prismq/task-types";
+import { readMetric } from "@prismq/worker-kit";
 
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -140,15 +141,11 @@ export interface SystemOptions {
   scope?: Scope;
 }
 
-/** Prometheus text -> the sum of a metric's samples whose labels contain every `labels` pair. */
+/** The sum of a metric's samples in Prometheus text whose labels include every `labels` pair. */
 export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return sum;
+  return readMetric(text, name)
+    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 }
 
 export class System {
