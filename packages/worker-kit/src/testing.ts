@@ -7,20 +7,35 @@ export interface AppProcess {
   lines: Array<Record<string, unknown>>;
   stdout: () => string;
   stderr: () => string;
+  /** Its exit code (null: ended by a signal), once it has ended and all its output is read. */
   exited: Promise<number | null>;
+  /** True once `exited` has resolved. */
+  readonly ended: boolean;
+  /** Sends `signal`, then SIGKILL when it has not ended within `deadlineMs`; resolves with its exit code and whether it had to be killed. */
+  stop(signal?: NodeJS.Signals, deadlineMs?: number): Promise<{ code: number | null; killed: boolean }>;
+}
+
+export interface AppProcessOptions {
+  /** Arguments after the entry. */
+  args?: string[];
+  /** Working directory. Default: the current one. */
+  cwd?: string;
 }
 
 /**
- * Starts an app's composition root (`src/index.ts` of the current folder, run
- * with tsx) with exactly `env` (plus PATH), collecting its output. Tests of
+ * Starts an app's entry with exactly `env` (plus PATH), collecting its output:
+ * by default its composition root `src/index.ts` of the current folder, run
+ * with tsx; an entry ending in `.js` (a build) runs with plain node. Tests of
  * every app use it, so they run the apps the way they are deployed.
  */
-export function startAppProcess(env: Record<string, string>, entry = "src/index.ts"): AppProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
+export function startAppProcess(env: Record<string, string | undefined>, entry = "src/index.ts", options: AppProcessOptions = {}): AppProcess {
+  const node = entry.endsWith(".js") ? [entry] : ["--import", "tsx", entry];
+  const child = spawn(process.execPath, [...node, ...(options.args ?? [])], { cwd: options.cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
   const lines: Array<Record<string, unknown>> = [];
   let out = "";
   let err = "";
   let buf = "";
+  let ended = false;
   child.stdout.on("data", (d: Buffer) => {
     out += d.toString();
     buf += d.toString();
@@ -29,15 +44,44 @@ export function startAppProcess(env: Record<string, string>, entry = "src/index.
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
+        const v: unknown = JSON.parse(line);
+        if (v !== null && typeof v === "object") lines.push(v as Record<string, unknown>);
       } catch {
         // not a log line
       }
     }
   });
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, stdout: () => out, stderr: () => err, exited };
+  child.on("error", (e) => (err += `\n[spawn error] ${e.message}\n`));
+  // "close", not "exit": the output is read to its end by then.
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code) => {
+      ended = true;
+      resolve(code);
+    }),
+  );
+  const stop = async (signal: NodeJS.Signals = "SIGTERM", deadlineMs = 10_000) => {
+    if (ended) return { code: await exited, killed: false };
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadlineMs)));
+    const first = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (first !== "late") return { code: first, killed: false };
+    child.kill("SIGKILL");
+    return { code: await exited, killed: true };
+  };
+  return {
+    child,
+    lines,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    get ended() {
+      return ended;
+    },
+    stop,
+  };
 }
 
 /** Checks `check` every `everyMs` (default 100) until it holds; throws after `ms`, naming `what`. */

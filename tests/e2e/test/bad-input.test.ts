@@ -9,7 +9,6 @@
 //   3. sources files the discovery apps must refuse at start (exit 2, naming the problem);
 //   4. secrets: nothing any process (or the server) writes, at LOG_LEVEL=trace, holds one.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +22,7 @@ import { TaskManagerClient, type HistoryEntry, type Task } from "@prismq/taskman
 import { startServer, type RunningServer } from "@prismq/taskmanager-server";
 import { Reddit, YouTube, registerAll, type AnyTaskTypeDef } from "@prismq/task-types";
 import { createLogger } from "@prismq/worker-kit";
-import { until } from "@prismq/worker-kit/testing";
+import { startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -61,65 +60,13 @@ function leakIn(text: string, secrets: Array<[string, string]>): string | undefi
 
 // ---- apps as processes --------------------------------------------------------------------
 
-interface AppRun {
-  readonly app: AppName;
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  /** The exit code once the process has ended and its output is read (null: ended by a signal); undefined while it runs. */
-  code: number | null | undefined;
-  readonly closed: Promise<number | null>;
-}
-
-function spawnApp(app: AppName, env: Record<string, string>, cwd: string): AppRun {
-  const child = spawn(process.execPath, [entryOf(app)], { cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let resolveClosed: (code: number | null) => void = () => {};
-  const run: AppRun = { app, child, stdout: "", stderr: "", code: undefined, closed: new Promise((r) => (resolveClosed = r)) };
-  child.stdout?.on("data", (d: Buffer) => (run.stdout += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (run.stderr += d.toString()));
-  child.on("error", (err) => (run.stderr += `\n[spawn error] ${err.message}\n`));
-  child.on("close", (code) => {
-    run.code = code;
-    resolveClosed(code);
+/** Resolves with the exit code, or rejects (after stopping it) when it runs longer than `ms`. */
+async function exitWithin(run: AppProcess, app: AppName, ms: number): Promise<number | null> {
+  await until(() => run.ended, ms, `${app} to exit`, 50).catch(async () => {
+    await run.stop("SIGTERM", STOP_MS);
+    throw new Error(`${app} was still running after ${ms} ms; stderr:\n${run.stderr()}\nstdout (end):\n${run.stdout().slice(-2000)}`);
   });
-  return run;
-}
-
-/** SIGTERM, then SIGKILL when it has not ended after `STOP_MS`; resolves with its exit code. */
-async function stopApp(run: AppRun): Promise<number | null> {
-  if (run.code !== undefined) return run.code;
-  run.child.kill("SIGTERM");
-  const ended = await Promise.race([run.closed.then(() => true), sleep(STOP_MS).then(() => false)]);
-  if (!ended) {
-    run.child.kill("SIGKILL");
-    await run.closed;
-    return null;
-  }
-  return run.code ?? null;
-}
-
-/** Resolves with the exit code, or rejects (after killing it) when it runs longer than `ms`. */
-async function exitWithin(run: AppRun, ms: number): Promise<number | null> {
-  const ended = await Promise.race([run.closed.then(() => true), sleep(ms).then(() => false)]);
-  if (!ended) {
-    await stopApp(run);
-    throw new Error(`${run.app} was still running after ${ms} ms; stderr:\n${run.stderr}\nstdout (end):\n${run.stdout.slice(-2000)}`);
-  }
-  return run.code ?? null;
-}
-
-/** The JSON log lines of a process's output (one object per line; `level` is numeric, 10 trace to 60 fatal). */
-function logLines(text: string): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (const line of text.split("\n")) {
-    try {
-      const v: unknown = JSON.parse(line);
-      if (v !== null && typeof v === "object") out.push(v as Record<string, unknown>);
-    } catch {
-      // not a log line
-    }
-  }
-  return out;
+  return run.exited;
 }
 
 // ---- one rig per test ---------------------------------------------------------------------
@@ -156,7 +103,7 @@ class Rig {
     users: [{ username: `e2e_user_${this.id}`, password: this.secrets.REDDIT_PASSWORD }],
   };
   readonly serverLog: string[] = [];
-  readonly runs: AppRun[] = [];
+  readonly runs: Array<{ app: AppName; run: AppProcess }> = [];
   server?: RunningServer;
   youtube?: YouTubeSandbox;
   reddit?: RedditSandbox;
@@ -243,11 +190,11 @@ class Rig {
     }
   }
 
-  spawn(app: AppName, env: Record<string, string>): AppRun {
-    const run = spawnApp(app, env, this.dir);
-    this.runs.push(run);
+  spawn(app: AppName, env: Record<string, string>): AppProcess {
+    const run = startAppProcess(env, entryOf(app), { cwd: this.dir });
+    this.runs.push({ app, run });
     const secrets = this.secretForms();
-    transcripts.push({ what: `${app} (${this.id}) stdout and stderr`, text: () => run.stdout + run.stderr, secrets: () => secrets });
+    transcripts.push({ what: `${app} (${this.id}) stdout and stderr`, text: () => run.stdout() + run.stderr(), secrets: () => secrets });
     return run;
   }
 
@@ -255,9 +202,9 @@ class Rig {
   leaks(): string[] {
     const secrets = this.secretForms();
     const found: string[] = [];
-    for (const run of this.runs) {
-      const which = leakIn(run.stdout + run.stderr, secrets);
-      if (which) found.push(`${run.app}: ${which}`);
+    for (const { app, run } of this.runs) {
+      const which = leakIn(run.stdout() + run.stderr(), secrets);
+      if (which) found.push(`${app}: ${which}`);
     }
     const which = leakIn(this.serverLog.join(""), secrets);
     if (which) found.push(`TaskManager server: ${which}`);
@@ -265,7 +212,7 @@ class Rig {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.runs.map((r) => stopApp(r)));
+    await Promise.all(this.runs.map(({ run }) => run.stop("SIGTERM", STOP_MS)));
     await this.client?.close().catch(() => {});
     await this.server?.close().catch(() => {});
     await this.youtube?.close().catch(() => {});
@@ -504,7 +451,7 @@ describe("bad input to the four apps, each run as its own process", () => {
 
         const app = rig.spawn(spec.app, rig.env(spec.app));
         const settled = async (): Promise<boolean> => {
-          if (app.code !== undefined) throw new Error(`${spec.app} exited (${String(app.code)}) before the tasks settled:\n${app.stderr}\n${app.stdout.slice(-3000)}`);
+          if (app.ended) throw new Error(`${spec.app} exited (${String(await app.exited)}) before the tasks settled:\n${app.stderr()}\n${app.stdout().slice(-3000)}`);
           for (const c of created) {
             const task = await rig.tm.getTask(c.id);
             if (task?.status !== "completed" && task?.status !== "failed") return false;
@@ -556,16 +503,16 @@ describe("bad input to the four apps, each run as its own process", () => {
           assert.deepEqual(spent, cases.calls);
         });
 
-        const code = await stopApp(app);
+        const { code } = await app.stop("SIGTERM", STOP_MS);
         await t.test("the app ran in hybrid mode logging at trace, wrote no secret anywhere, and stops with exit 0 on SIGTERM", () => {
-          const lines = logLines(app.stdout);
+          const lines = app.lines;
           assert.ok(lines.some((l) => String(l.msg).startsWith("hybrid mode")), "says it runs in hybrid mode");
           assert.ok(
             lines.some((l) => typeof l.level === "number" && l.level <= 20),
             "trace and debug lines were on, so the check saw everything the app can log",
           );
           assert.deepEqual(rig.leaks(), [], "no secret in any output");
-          assert.equal(code, 0, app.stderr);
+          assert.equal(code, 0, app.stderr());
         });
       });
     }
@@ -647,12 +594,12 @@ describe("bad input to the four apps, each run as its own process", () => {
         const path = row.file(rig.dir);
         const variable = row.app === "youtube-discovery" ? "YOUTUBE_SOURCES" : "REDDIT_SOURCES";
         const app = rig.spawn(row.app, rig.env(row.app, { [variable]: path }));
-        const code = await exitWithin(app, 20_000);
-        const seen = `exit ${String(code)}; stderr:\n${app.stderr}`;
+        const code = await exitWithin(app, row.app, 20_000);
+        const seen = `exit ${String(code)}; stderr:\n${app.stderr()}`;
         assert.equal(code, 2, seen);
-        assert.doesNotMatch(app.stderr, /failed to start/, `refused as configuration, not a crash: ${seen}`);
-        for (const e of row.expect) assert.match(app.stderr, typeof e === "string" ? new RegExp(escape(e).replace(escape("{path}"), escape(path))) : e, seen);
-        assert.equal(logLines(app.stdout).length, 0, `nothing started, so nothing was logged: ${app.stdout}`);
+        assert.doesNotMatch(app.stderr(), /failed to start/, `refused as configuration, not a crash: ${seen}`);
+        for (const e of row.expect) assert.match(app.stderr(), typeof e === "string" ? new RegExp(escape(e).replace(escape("{path}"), escape(path))) : e, seen);
+        assert.equal(app.lines.length, 0, `nothing started, so nothing was logged: ${app.stdout()}`);
         assert.equal(rig.yt.stats().requests + rig.rd.stats().requests.total, 0, "no API was asked anything");
         assert.deepEqual(rig.leaks(), [], "no secret in the message");
       });

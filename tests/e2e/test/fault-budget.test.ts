@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RedditData, World, YouTubeData } from "@prismq/sandbox";
-import { until } from "@prismq/worker-kit/testing";
 import { REDIS_URL, System, exec, sleep } from "./system.js";
 
 const ADVANCE_MS = 3 * 86_400_000;
@@ -18,8 +17,8 @@ describe("fault: the YouTube quota and the Reddit rate limit run out in the midd
       await sys.redditSandbox("ratelimit", { clientId: "sandbox-client", used: 100_000 });
       await sys.youtubeSandbox("advance", { ms: ADVANCE_MS });
 
-      await until(() => /YouTube quota spent: discovery paused/.test(discovery.current), 30_000, "youtube-discovery to pause");
-      await until(() => /Reddit answered 429|waiting for the rate-limit reset|X-Ratelimit-Reset/i.test(sys.app("reddit-discovery").current + sys.app("reddit-processor").current), 60_000, "a Reddit app to wait for the rate limit");
+      await sys.until(() => /YouTube quota spent: discovery paused/.test(discovery.current), "youtube-discovery to pause", 30_000);
+      await sys.until(() => /Reddit answered 429|waiting for the rate-limit reset|X-Ratelimit-Reset/i.test(sys.app("reddit-discovery").current + sys.app("reddit-processor").current), "a Reddit app to wait for the rate limit");
       // Paused means no call at all: a whole schedule period (10 s) and more without one.
       const calls = await sys.metric("youtube-discovery", "prismq_api_calls_total", { api: "youtube" });
       await sleep(12_000);
@@ -31,7 +30,7 @@ describe("fault: the YouTube quota and the Reddit rate limit run out in the midd
       const keys = (await exec("redis-cli", ["-u", REDIS_URL, "--scan", "--pattern", `${sys.prefix}:budget:youtube-quota:*`])).stdout.split("\n").filter(Boolean);
       assert.ok(keys.length > 0, "the shared quota lives in Redis");
       assert.equal((await exec("redis-cli", ["-u", REDIS_URL, "del", ...keys])).code, 0);
-      await until(() => /discovery resumes/.test(discovery.current), 30_000, "youtube-discovery to resume");
+      await sys.until(() => /discovery resumes/.test(discovery.current), "youtube-discovery to resume", 30_000);
 
       await sys.settled(200_000);
       await sys.verify();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Reddit, YouTube } from "@prismq/task-types";
-import { System, sleep, type App } from "./system.js";
+import { System, type App } from "./system.js";
 
 const CLAIM_TIMEOUT_SECONDS = 8;
 
@@ -16,17 +16,13 @@ describe("fault: both processors are killed with SIGKILL in the middle of a batc
       ];
       // Wait until each processor holds claimed tasks of its type, then kill it at once.
       for (const [app, type] of victims) {
-        const end = Date.now() + 60_000;
-        for (;;) {
-          const mine = (await sys.tasks()).filter((t) => t.type === type && t.status === "claimed" && t.claimedBy?.startsWith(`${app}-`));
-          if (mine.length > 0) {
-            await sys.app(app).stop("SIGKILL");
-            held.set(app, mine.map((t) => t.id));
-            break;
-          }
-          assert.ok(Date.now() < end, `${app} claimed nothing within a minute\n${sys.tails()}`);
-          await sleep(50);
-        }
+        let mine: number[] = [];
+        await sys.until(async () => {
+          mine = (await sys.tasks()).filter((t) => t.type === type && t.status === "claimed" && t.claimedBy?.startsWith(`${app}-`)).map((t) => t.id);
+          return mine.length > 0;
+        }, `${app} to hold claimed tasks`, 60_000, 50);
+        await sys.app(app).stop("SIGKILL");
+        held.set(app, mine);
       }
       // The killed processors' claims are still held: nobody settles them until the claim times out.
       for (const ids of held.values()) for (const id of ids) assert.equal((await sys.client.getTask(id))?.status, "claimed", `task ${id} stays claimed`);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Reddit, YouTube } from "@prismq/task-types";
-import { APPS, System, sleep } from "./system.js";
+import { APPS, System } from "./system.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -11,13 +11,10 @@ for (const mode of ["hybrid", "direct"] as const) {
       const sys = await System.start({ mode, sandboxArgs: ["--latency", "300"], appEnv: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) } });
       try {
         // Mid-batch: both processors hold claimed tasks.
-        const end = Date.now() + 60_000;
-        for (;;) {
+        await sys.until(async () => {
           const claimed = (await sys.tasks()).filter((t) => t.status === "claimed");
-          if (claimed.some((t) => t.type === YouTube.Video.name) && claimed.some((t) => t.type === Reddit.Post.name)) break;
-          assert.ok(Date.now() < end, `the processors claimed nothing within a minute\n${sys.tails()}`);
-          await sleep(50);
-        }
+          return claimed.some((t) => t.type === YouTube.Video.name) && claimed.some((t) => t.type === Reddit.Post.name);
+        }, "both processors to hold claimed tasks", 60_000, 50);
         const stops = await Promise.all(APPS.map((app) => sys.app(app).stop("SIGTERM", SHUTDOWN_TIMEOUT_MS + 5_000)));
         for (const [i, app] of APPS.entries()) {
           const { code, ms } = stops[i] as { code: number | null; ms: number };

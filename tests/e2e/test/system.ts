@@ -7,7 +7,7 @@
  * secret in any log.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -19,6 +19,7 @@ import { RedditData, World, YouTubeData } from "@prismq/sandbox";
 import { TaskManagerClient, type Task, type TaskSummary } from "@prismq/taskmanager-client";
 import { Reddit, YouTube } from "@prismq/task-types";
 import { readMetric } from "@prismq/worker-kit";
+import { startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
 
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -52,14 +53,11 @@ export function freePort(): Promise<number> {
 
 /** One process of the system: started, stopped, killed and started again as a test says. */
 export class Proc {
-  private child: ChildProcess | undefined;
-  private exit: Promise<number | null> = Promise.resolve(null);
-  /** Everything it wrote, over all its runs. */
-  output = "";
-  /** Output of the current run only. */
-  current = "";
-  starts = 0;
+  private run: AppProcess | undefined;
+  /** Output of the runs before the current one. */
+  private earlier = "";
 
+  /** `args`: the entry, relative to the repository root, then its arguments. */
   constructor(
     readonly name: string,
     private readonly args: string[],
@@ -68,52 +66,40 @@ export class Proc {
 
   start(): this {
     assert.equal(this.running, false, `${this.name} is already running`);
-    this.starts++;
-    this.current = "";
-    const child = spawn(process.execPath, this.args, { cwd: root, env: { PATH: process.env.PATH, ...this.env }, stdio: ["ignore", "pipe", "pipe"] });
-    const keep = (d: Buffer) => {
-      this.output += d.toString();
-      this.current += d.toString();
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    this.exit = new Promise((r) => child.on("exit", (code, signal) => r(code ?? (signal ? 128 : null))));
-    this.child = child;
+    this.earlier += this.current;
+    const [entry, ...args] = this.args;
+    this.run = startAppProcess(this.env, join(root, entry as string), { args, cwd: root });
     return this;
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.run !== undefined && !this.run.ended;
   }
-  get pid(): number | undefined {
-    return this.child?.pid;
+  /** Output of the current run only. */
+  get current(): string {
+    return this.run ? this.run.stdout() + this.run.stderr() : "";
+  }
+  /** Everything it wrote, over all its runs. */
+  get output(): string {
+    return this.earlier + this.current;
   }
 
   /** The first match of `re`'s group 1 in this run's output, waiting for it. */
   async line(re: RegExp, ms = 30_000): Promise<string> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const m = re.exec(this.current);
-      if (m) return m[1] as string;
-      if (!this.running) throw new Error(`${this.name} exited before printing ${re}:\n${this.current.slice(-3000)}`);
-      if (Date.now() > end) throw new Error(`${this.name}: timed out waiting for ${re}:\n${this.current.slice(-3000)}`);
-      await sleep(50);
-    }
+    const seen: { match: RegExpExecArray | null } = { match: null };
+    await until(() => (seen.match = re.exec(this.current)) !== null || !this.running, ms, `${this.name} to print ${re}`, 50).catch((err: Error) => {
+      throw new Error(`${err.message}:\n${this.current.slice(-3000)}`);
+    });
+    if (!seen.match) throw new Error(`${this.name} exited before printing ${re}:\n${this.current.slice(-3000)}`);
+    return seen.match[1] as string;
   }
 
-  /** Sends `signal` and waits for the exit; answers the exit code and how long the stop took. */
+  /** Sends `signal` and waits for the exit; answers the exit code and how long the stop took. Killed past `deadlineMs`, it throws. */
   async stop(signal: NodeJS.Signals = "SIGTERM", deadlineMs = 30_000): Promise<{ code: number | null; ms: number }> {
-    if (!this.running) return { code: await this.exit, ms: 0 };
+    if (!this.run) return { code: null, ms: 0 };
     const started = Date.now();
-    this.child?.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadlineMs)));
-    const code = await Promise.race([this.exit, late]);
-    clearTimeout(timer);
-    if (code === "late") {
-      this.child?.kill("SIGKILL");
-      throw new Error(`${this.name} did not exit within ${deadlineMs} ms of ${signal}:\n${this.current.slice(-3000)}`);
-    }
+    const { code, killed } = await this.run.stop(signal, deadlineMs);
+    if (killed) throw new Error(`${this.name} did not exit within ${deadlineMs} ms of ${signal}:\n${this.current.slice(-3000)}`);
     return { code, ms: Date.now() - started };
   }
 }
@@ -306,19 +292,22 @@ export class System {
     }
   }
 
+  /** worker-kit's `until`, with every process's last lines when it times out. */
+  async until(check: () => boolean | Promise<boolean>, what: string, ms = 60_000, everyMs = 100): Promise<void> {
+    await until(check, ms, what, everyMs).catch((err: Error) => {
+      throw new Error(`${err.message}\n${this.tails()}`);
+    });
+  }
+
   /** Waits until the run is under way: at least `completed` tasks done and more still open. */
   async midRun(completed = 20): Promise<void> {
-    const end = Date.now() + 60_000;
-    for (;;) {
+    let open = 0;
+    await this.until(async () => {
       const tasks = await this.tasks();
-      const open = tasks.filter((t) => t.status === "pending" || t.status === "claimed").length;
-      if (tasks.filter((t) => t.status === "completed").length >= completed) {
-        assert.ok(open > 0, "the fault comes while work is open");
-        return;
-      }
-      assert.ok(Date.now() < end, `no progress within a minute\n${this.tails()}`);
-      await sleep(100);
-    }
+      open = tasks.filter((t) => t.status === "pending" || t.status === "claimed").length;
+      return tasks.filter((t) => t.status === "completed").length >= completed;
+    }, `${completed} tasks completed`);
+    assert.ok(open > 0, "the fault comes while work is open");
   }
 
   /** The last lines of every process, for a failure message. */
