@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Composition root of reddit-discovery: the only place that reads the environment and exits.
 import { Reddit, registerAll } from "@prismq/task-types";
-import { WorkerApp, loadOrExit } from "@prismq/worker-kit";
+import { WorkerApp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { RedditApi, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
 import { loadConfig } from "./config.js";
 import { RedditDiscovery } from "./discovery.js";
@@ -47,7 +47,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${SERVICE} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(SERVICE, main);

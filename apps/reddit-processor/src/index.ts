@@ -2,7 +2,7 @@
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { openIdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, loadOrExit } from "@prismq/worker-kit";
+import { BatchWorker, WorkerApp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { RedditApi, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
 import { loadConfig } from "./config.js";
 import { RedditProcessor } from "./processor.js";
@@ -49,7 +49,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${SERVICE} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(SERVICE, main);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Composition root of youtube-discovery: the only place that reads the environment and exits.
 import { YouTube, registerAll } from "@prismq/task-types";
-import { WorkerApp, loadOrExit } from "@prismq/worker-kit";
+import { WorkerApp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
 import { loadConfig } from "./config.js";
 import { YouTubeDiscovery } from "./discovery.js";
@@ -46,7 +46,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${SERVICE} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(SERVICE, main);

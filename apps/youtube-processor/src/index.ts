@@ -2,7 +2,7 @@
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { openIdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, loadOrExit } from "@prismq/worker-kit";
+import { BatchWorker, WorkerApp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
 import { loadConfig } from "./config.js";
 import { YouTubeProcessor } from "./processor.js";
@@ -57,7 +57,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${SERVICE} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(SERVICE, main);

@@ -54,6 +54,18 @@ export async function loadOrExit<C>(load: () => C | Promise<C>, exit: (code: num
 }
 
 /**
+ * Runs an app's `main`; an error it throws ends the app with one line on
+ * stderr (the stack) and exit 1. A bad configuration has already exited 2
+ * through {@link loadOrExit}.
+ */
+export function runMain(service: string, main: () => Promise<void>, exit: (code: number) => void = (code) => process.exit(code)): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${service} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    exit(1);
+  });
+}
+
+/**
  * The parts every worker app composes, built the same way in each: the root
  * logger, metrics, a worker id, the TaskManager client, the runtime (hybrid or
  * direct mode) and the shutdown (signals installed). The app adds its own

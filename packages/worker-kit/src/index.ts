@@ -25,5 +25,5 @@ export type { BatchOutcome, BatchWorkerOptions } from "./batch-worker.js";
 export type { RuntimeOptions } from "./runtime.js";
 export { SourcesError, durationMs, parseSourceList, readDocument, scheduleOf, sourceSlug, sourceWhen, throwIfProblems } from "./sources.js";
 export type { WhenFields } from "./sources.js";
-export { WorkerApp, loadOrExit } from "./app.js";
+export { WorkerApp, loadOrExit, runMain } from "./app.js";
 export type { AppConfig, RunOutcome, RunReport } from "./app.js";
