@@ -5,7 +5,7 @@ import { describe, it, type TestContext } from "node:test";
 import { Redis } from "ioredis";
 import { DEFAULT_REDDIT_CLIENT } from "@prismq/sandbox";
 import { Reddit } from "@prismq/task-types";
-import { KEY, Rig, UA, uid } from "./helpers.js";
+import { Rig, UA, uid } from "./helpers.js";
 import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -20,8 +20,8 @@ async function rigFor(t: TestContext, client: ReturnType<typeof appClient>): Pro
 
 function envFor(rig: Rig, client: ReturnType<typeof appClient>, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    TASKMANAGER_API_URL: rig.server.url,
-    TASKMANAGER_API_KEY: KEY,
+    TASKMANAGER_API_URL: rig.tm.server.url,
+    TASKMANAGER_API_KEY: rig.tm.key,
     REDDIT_CLIENT_ID: client.clientId,
     REDDIT_CLIENT_SECRET: client.clientSecret,
     REDDIT_REFRESH_TOKEN: client.refreshTokens[0] as string,
@@ -38,8 +38,8 @@ describe("reddit-discovery as a process", () => {
   it("refuses a bad environment with one message naming each bad variable (exit 2), never echoing a secret", async (t) => {
     const rig = await Rig.start(t);
     const app = startAppProcess({
-      TASKMANAGER_API_URL: rig.server.url,
-      TASKMANAGER_API_KEY: KEY,
+      TASKMANAGER_API_URL: rig.tm.server.url,
+      TASKMANAGER_API_KEY: rig.tm.key,
       REDDIT_CLIENT_SECRET: "do-not-echo-this-secret",
       REDDIT_USER_AGENT: "curl/8.0",
       REDDIT_REQUESTS_PER_MINUTE: "500000",
@@ -172,7 +172,7 @@ describe("reddit-discovery as a process", () => {
         app.child.kill("SIGTERM");
         assert.equal(await app.exited, 0, app.stderr());
         const everything = app.stdout() + app.stderr();
-        assert.ok(!everything.includes(KEY), "the TaskManager API key is never logged");
+        assert.ok(!everything.includes(rig.tm.key), "the TaskManager API key is never logged");
         assert.ok(!everything.includes(client.clientSecret), "the Reddit secret is never logged");
         assert.ok(!everything.includes(client.refreshTokens[0] as string), "the refresh token is never logged");
       } finally {

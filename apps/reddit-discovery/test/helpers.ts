@@ -4,14 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
-import { TaskManagerClient, type Task } from "@prismq/taskmanager-client";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
+import type { Task, TaskManagerClient } from "@prismq/taskmanager-client";
+import { Reddit, type RedditPostParams } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
 import { DirectOutbox, FileState, WorkerMetrics, createLogger, type AppState, type Budget, type BudgetState, type Logger, type SpendResult } from "@prismq/worker-kit";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditDiscovery } from "../src/discovery.js";
 
-export const KEY = "rd-discovery-test-key-0123456789";
 export const UA = "node:prismq-reddit-discovery-test:0.1.0 (by /u/prismq)";
 /** The sandbox's default OAuth app. */
 export const CLIENT = { clientId: "sandbox-client", clientSecret: "sandbox-secret", refreshToken: "sandbox-refresh" };
@@ -39,7 +38,7 @@ export interface Connected {
  */
 export class Rig {
   readonly dir = mkdtempSync(join(tmpdir(), "rdd-"));
-  server!: RunningServer;
+  tm!: TestTaskManager;
   sandbox!: RedditSandbox;
   client!: TaskManagerClient;
   api!: RedditApi;
@@ -57,9 +56,8 @@ export class Rig {
   }
 
   private async init(options: RigOptions): Promise<void> {
-    this.server = await startServer({ storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") }, apiKeys: [KEY] });
-    this.client = new TaskManagerClient({ baseUrl: this.server.url, apiKey: KEY, workerId: `rdd-${uid()}`, retry: false });
-    await registerAll(this.client);
+    this.tm = await startTestTaskManager({ workerId: `rdd-${uid()}`, retry: false });
+    this.client = this.tm.client;
     // A generous server limit unless the test is about rate limits.
     this.sandbox = await startRedditSandbox({ rateLimit: { requests: 100_000, windowMs: 60_000 }, ...options.sandbox });
     ({ api: this.api, metrics: this.metrics, lines: this.lines, logger: this.logger } = await this.connect(options.api));
@@ -82,12 +80,7 @@ export class Rig {
 
   /** Every Post task in the TaskManager, with its params. */
   async postTasks(): Promise<Array<Task<RedditPostParams>>> {
-    const out: Array<Task<RedditPostParams>> = [];
-    for await (const s of this.client.listTasks({ type: Reddit.Post.name, pageSize: 1000 })) {
-      const full = await this.client.getTask(s.id);
-      if (full) out.push(full as unknown as Task<RedditPostParams>);
-    }
-    return out;
+    return Promise.all((await this.tm.tasks(Reddit.Post.name)).map(async (s) => (await this.tm.task(s.id)) as unknown as Task<RedditPostParams>));
   }
 
   /** The post ids of every Post task. */
@@ -126,9 +119,8 @@ export class Rig {
   }
 
   async stop(): Promise<void> {
-    await this.client?.close();
+    await this.tm?.close();
     await this.sandbox?.close();
-    await this.server?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

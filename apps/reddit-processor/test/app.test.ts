@@ -6,13 +6,12 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { openIdeaStore } from "@prismq/idea-store";
 import { DEFAULT_REDDIT_CLIENT, startRedditSandbox, type RedditSandbox } from "@prismq/sandbox";
-import { TaskManagerClient } from "@prismq/taskmanager-client";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { Reddit, YouTube, registerAll } from "@prismq/task-types";
+import type { TaskManagerClient } from "@prismq/taskmanager-client";
+import { Reddit, YouTube } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
 import { UA, uid } from "./helpers.js";
 import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
-const KEY = "rd-processor-app-key-0123456789";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 describe("reddit-processor as a process", () => {
@@ -22,26 +21,24 @@ describe("reddit-processor as a process", () => {
     direct: { clientId: `rdp-direct-${uid()}`, clientSecret: `rdp-secret-${uid()}${uid()}`, refreshTokens: [`rdp-refresh-${uid()}${uid()}`] },
     hybrid: { clientId: `rdp-hybrid-${uid()}`, clientSecret: `rdp-secret-${uid()}${uid()}`, refreshTokens: [`rdp-refresh-${uid()}${uid()}`] },
   };
-  let server: RunningServer;
+  let tm: TestTaskManager;
   let sandbox: RedditSandbox;
   let client: TaskManagerClient;
   before(async () => {
-    server = await startServer({ storage: { kind: "sqlite", path: join(dir, "tm.sqlite") }, apiKeys: [KEY] });
+    tm = await startTestTaskManager();
+    client = tm.client;
     sandbox = await startRedditSandbox({ world: { seed: "processor-app" }, clients: [DEFAULT_REDDIT_CLIENT, apps.direct, apps.hybrid], rateLimit: { requests: 100_000, windowMs: 60_000 } });
-    client = new TaskManagerClient({ baseUrl: server.url, apiKey: KEY });
-    await registerAll(client);
   });
   after(async () => {
-    await client.close();
+    await tm.close();
     await sandbox.close();
-    await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("refuses a bad environment with one message naming each bad variable (exit 2), never echoing a secret", async () => {
     const app = startAppProcess({
-      TASKMANAGER_API_URL: server.url,
-      TASKMANAGER_API_KEY: KEY,
+      TASKMANAGER_API_URL: tm.server.url,
+      TASKMANAGER_API_KEY: tm.key,
       REDDIT_CLIENT_SECRET: "do-not-echo-this-secret",
       REDDIT_USER_AGENT: "python-requests/2.31",
       BATCH_SIZE: "500",
@@ -62,8 +59,8 @@ describe("reddit-processor as a process", () => {
     "refuses a username without a password as a configuration error (exit 2), naming the missing variable, before any request",
     async () => {
       const app = startAppProcess({
-        TASKMANAGER_API_URL: server.url,
-        TASKMANAGER_API_KEY: KEY,
+        TASKMANAGER_API_URL: tm.server.url,
+        TASKMANAGER_API_KEY: tm.key,
         REDDIT_CLIENT_ID: DEFAULT_REDDIT_CLIENT.clientId,
         REDDIT_CLIENT_SECRET: DEFAULT_REDDIT_CLIENT.clientSecret,
         REDDIT_USERNAME: "sandbox",
@@ -93,8 +90,8 @@ describe("reddit-processor as a process", () => {
       const ideasDir = join(dir, `ideas-${mode}`);
       const prefix = `test-rdp-${mode}-${uid()}`;
       const app = startAppProcess({
-        TASKMANAGER_API_URL: server.url,
-        TASKMANAGER_API_KEY: KEY,
+        TASKMANAGER_API_URL: tm.server.url,
+        TASKMANAGER_API_KEY: tm.key,
         REDDIT_CLIENT_ID: oauth.clientId,
         REDDIT_CLIENT_SECRET: oauth.clientSecret,
         REDDIT_REFRESH_TOKEN: oauth.refreshTokens[0] as string,
@@ -130,7 +127,7 @@ describe("reddit-processor as a process", () => {
         await store.close();
         const everything = app.stdout() + app.stderr();
         assert.ok(everything.includes("reddit-processor running"), "it logged that it runs");
-        assert.ok(!everything.includes(KEY), "the TaskManager API key is never logged");
+        assert.ok(!everything.includes(tm.key), "the TaskManager API key is never logged");
         assert.ok(!everything.includes(oauth.clientSecret), "the Reddit secret is never logged");
         assert.ok(!everything.includes(oauth.refreshTokens[0] as string), "the refresh token is never logged");
       } finally {

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
-import { TaskManagerClient, type ClaimedTask, type Task, type TaskSummary } from "@prismq/taskmanager-client";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
+import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
+import { Reddit, type RedditPostParams } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
 import { BatchWorker, DirectOutbox, WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditProcessor, type PostTask, type ProcessorDeps } from "../src/processor.js";
@@ -40,9 +40,8 @@ export interface ExpectedComment {
  */
 export class Rig {
   readonly dir = mkdtempSync(join(tmpdir(), "rdp-"));
-  readonly tmKey = `rdp-tm-${uid()}`;
   readonly workerId = `rdp-${uid()}`;
-  server!: RunningServer;
+  tm!: TestTaskManager;
   client!: TaskManagerClient;
   sandbox!: RedditSandbox;
   store!: IdeaStore;
@@ -61,9 +60,8 @@ export class Rig {
   }
 
   private async init(options: RigOptions): Promise<void> {
-    this.server = await startServer({ storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") }, apiKeys: [this.tmKey] });
-    this.client = new TaskManagerClient({ baseUrl: this.server.url, apiKey: this.tmKey, workerId: this.workerId, retry: false });
-    await registerAll(this.client);
+    this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false });
+    this.client = this.tm.client;
     // A generous server limit: a batch of 100 with comments is 101 requests.
     this.sandbox = await startRedditSandbox({ world: { seed: "processor-tests" }, rateLimit: { requests: 100_000, windowMs: 60_000 }, ...options.sandbox });
     this.store = await openIdeaStore({ dataDir: join(this.dir, "ideas") });
@@ -109,21 +107,17 @@ export class Rig {
     return out;
   }
 
-  async tasks(type: string, status?: Task["status"]): Promise<TaskSummary[]> {
-    const all: TaskSummary[] = [];
-    for await (const t of this.client.listTasks({ type, pageSize: 1000, ...(status ? { status } : {}) })) all.push(t);
-    return all;
+  tasks(type: string, status?: Task["status"]): Promise<TaskSummary[]> {
+    return this.tm.tasks(type, status);
   }
 
-  async task(id: number): Promise<Task> {
-    const t = await this.client.getTask(id);
-    if (!t) throw new Error(`no task ${id}`);
-    return t;
+  task(id: number): Promise<Task> {
+    return this.tm.task(id);
   }
 
   /** The params of every task of a type. */
-  async params<P>(type: string): Promise<P[]> {
-    return Promise.all((await this.tasks(type)).map(async (s) => (await this.task(s.id)).params as unknown as P));
+  params<P>(type: string): Promise<P[]> {
+    return this.tm.params<P>(type);
   }
 
   /** Post tasks as if claimed, to hand to `processor.handle` directly. */
@@ -167,10 +161,9 @@ export class Rig {
   }
 
   async stop(): Promise<void> {
-    await this.client?.close();
+    await this.tm?.close();
     await this.store?.close();
     await this.sandbox?.close();
-    await this.server?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { YouTube } from "@prismq/task-types";
-import { KEY, Rig, uid } from "./helpers.js";
+import { Rig, uid } from "./helpers.js";
 import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -15,8 +15,8 @@ describe("youtube-discovery as a process", () => {
   after(() => rig.stop());
 
   const baseEnv = (extra: Record<string, string> = {}) => ({
-    TASKMANAGER_API_URL: rig.server.url,
-    TASKMANAGER_API_KEY: KEY,
+    TASKMANAGER_API_URL: rig.tm.server.url,
+    TASKMANAGER_API_KEY: rig.tm.key,
     YOUTUBE_API_KEY: `app-${uid()}`,
     YOUTUBE_API_ROOT_URL: rig.sandbox.rootUrl,
     DATA_DIR: join(rig.dir, `data-${uid()}`),
@@ -64,7 +64,7 @@ describe("youtube-discovery as a process", () => {
         assert.match(await health.text(), /prismq_api_calls_total\{api="youtube",method="playlistItems.list",outcome="ok"/);
         app.child.kill("SIGTERM");
         assert.equal(await app.exited, 0, app.stderr());
-        assert.doesNotMatch(JSON.stringify(app.lines), new RegExp(KEY), "the API key is never logged");
+        assert.doesNotMatch(JSON.stringify(app.lines), new RegExp(rig.tm.key), "the API key is never logged");
       } finally {
         app.child.kill("SIGKILL");
         if (mode === "hybrid") {

@@ -6,34 +6,31 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { openIdeaStore } from "@prismq/idea-store";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
-import { TaskManagerClient } from "@prismq/taskmanager-client";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { Reddit, YouTube, registerAll } from "@prismq/task-types";
+import type { TaskManagerClient } from "@prismq/taskmanager-client";
+import { Reddit, YouTube } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
 import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
-const KEY = "yt-processor-app-key-0123456789";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 describe("youtube-processor as a process", () => {
   const dir = mkdtempSync(join(tmpdir(), "ytp-app-"));
-  let server: RunningServer;
+  let tm: TestTaskManager;
   let sandbox: YouTubeSandbox;
   let client: TaskManagerClient;
   before(async () => {
-    server = await startServer({ storage: { kind: "sqlite", path: join(dir, "tm.sqlite") }, apiKeys: [KEY] });
+    tm = await startTestTaskManager();
+    client = tm.client;
     sandbox = await startYouTubeSandbox({ world: { seed: "processor-app" } });
-    client = new TaskManagerClient({ baseUrl: server.url, apiKey: KEY });
-    await registerAll(client);
   });
   after(async () => {
-    await client.close();
+    await tm.close();
     await sandbox.close();
-    await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("refuses a bad environment with one message naming each bad variable (exit 2)", async () => {
-    const app = startAppProcess({ TASKMANAGER_API_URL: server.url, TASKMANAGER_API_KEY: KEY, BATCH_SIZE: "500", CROSS_MODULE: "perhaps" });
+    const app = startAppProcess({ TASKMANAGER_API_URL: tm.server.url, TASKMANAGER_API_KEY: tm.key, BATCH_SIZE: "500", CROSS_MODULE: "perhaps" });
     assert.equal(await app.exited, 2);
     assert.match(app.stderr(), /YOUTUBE_API_KEY: is required/);
     assert.match(app.stderr(), /BATCH_SIZE: must be at most 50/);
@@ -48,8 +45,8 @@ describe("youtube-processor as a process", () => {
       const ideasDir = join(dir, `ideas-${mode}`);
       const prefix = `test-ytp-${mode}-${Date.now()}`;
       const app = startAppProcess({
-        TASKMANAGER_API_URL: server.url,
-        TASKMANAGER_API_KEY: KEY,
+        TASKMANAGER_API_URL: tm.server.url,
+        TASKMANAGER_API_KEY: tm.key,
         YOUTUBE_API_KEY: `key-${mode}`,
         YOUTUBE_API_ROOT_URL: sandbox.rootUrl,
         DATA_DIR: ideasDir,
@@ -70,7 +67,7 @@ describe("youtube-processor as a process", () => {
         const store = await openIdeaStore({ dataDir: ideasDir });
         assert.equal(await store.count({ platform: "youtube" }), 60);
         await store.close();
-        assert.doesNotMatch(app.stdout(), new RegExp(KEY), "the API key is never logged");
+        assert.doesNotMatch(app.stdout(), new RegExp(tm.key), "the API key is never logged");
       } finally {
         app.child.kill("SIGKILL");
         if (mode === "hybrid") {

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
-import { TaskManagerClient, type ClaimedTask, type Task, type TaskSummary } from "@prismq/taskmanager-client";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { YouTube, registerAll, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
+import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
+import { YouTube, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
 import { BatchWorker, DirectOutbox, createLogger, type Logger } from "@prismq/worker-kit";
 import { YouTubeApi, type YouTubeApiOptions } from "@prismq/youtube-source";
 import { YouTubeProcessor, type ProcessorDeps, type VideoTask } from "../src/processor.js";
@@ -28,10 +28,9 @@ export interface RigOptions {
  */
 export class Rig {
   readonly dir = mkdtempSync(join(tmpdir(), "ytp-"));
-  readonly tmKey = `ytp-tm-${uid()}`;
   readonly ytKey = `ytp-yt-${uid()}`;
   readonly workerId = `ytp-${uid()}`;
-  server!: RunningServer;
+  tm!: TestTaskManager;
   client!: TaskManagerClient;
   sandbox!: YouTubeSandbox;
   store!: IdeaStore;
@@ -51,9 +50,8 @@ export class Rig {
   }
 
   private async init(options: RigOptions): Promise<void> {
-    this.server = await startServer({ storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") }, apiKeys: [this.tmKey] });
-    this.client = new TaskManagerClient({ baseUrl: this.server.url, apiKey: this.tmKey, workerId: this.workerId, retry: false });
-    await registerAll(this.client);
+    this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false });
+    this.client = this.tm.client;
     this.sandbox = await startYouTubeSandbox({ world: { seed: "processor-tests" } });
     this.store = await openIdeaStore({ dataDir: join(this.dir, "ideas") });
     this.outbox = new DirectOutbox({ client: this.client, logger: silent });
@@ -96,16 +94,12 @@ export class Rig {
     return out;
   }
 
-  async tasks(type: string, status?: Task["status"]): Promise<TaskSummary[]> {
-    const all: TaskSummary[] = [];
-    for await (const t of this.client.listTasks({ type, pageSize: 1000, ...(status ? { status } : {}) })) all.push(t);
-    return all;
+  tasks(type: string, status?: Task["status"]): Promise<TaskSummary[]> {
+    return this.tm.tasks(type, status);
   }
 
-  async task(id: number): Promise<Task> {
-    const t = await this.client.getTask(id);
-    if (!t) throw new Error(`no task ${id}`);
-    return t;
+  task(id: number): Promise<Task> {
+    return this.tm.task(id);
   }
 
   /** Video tasks as if claimed, to hand to `processor.handle` directly. */
@@ -121,10 +115,9 @@ export class Rig {
   }
 
   async stop(): Promise<void> {
-    await this.client?.close();
+    await this.tm?.close();
     await this.store?.close();
     await this.sandbox?.close();
-    await this.server?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ValidationError, dedupeKey, type TaskManagerClient } from "@prismq/taskmanager-client";
-import { MAX_HOPS, Reddit, TaskParamsError, YouTube, createCrossModule, registerAll, type InvalidTask } from "../src/index.js";
+import { MAX_HOPS, Reddit, TaskParamsError, YouTube, createCrossModule, type InvalidTask } from "../src/index.js";
 import { BAD } from "./fixtures.js";
-import { startTestServer, type TestServer } from "./server.js";
+import { startTestTaskManager, type TestTaskManager } from "../src/testing.js";
 
 async function tasksOf(client: TaskManagerClient, type: string) {
   const out = [];
@@ -15,10 +15,9 @@ async function tasksOf(client: TaskManagerClient, type: string) {
 }
 
 describe("create and claim against our server", () => {
-  let t: TestServer;
+  let t: TestTaskManager;
   before(async () => {
-    t = await startTestServer();
-    await registerAll(t.client);
+    t = await startTestTaskManager({ workerId: "task-types-test", retry: false });
   });
   after(async () => {
     await t.close();
@@ -95,10 +94,10 @@ describe("create and claim against our server", () => {
 });
 
 describe("claiming tasks whose params break the schema", () => {
-  let t: TestServer;
+  let t: TestTaskManager;
   const looseVideo = { type: "object", required: ["video_id"], properties: { video_id: { type: "string" } } };
   before(async () => {
-    t = await startTestServer();
+    t = await startTestTaskManager({ workerId: "task-types-test", register: false, retry: false });
     // Registered elsewhere with a looser schema: the server lets bad params in.
     await t.client.registerTaskType({ name: YouTube.Video.name, version: "0.9.0", paramSchema: looseVideo });
   });
@@ -142,10 +141,9 @@ describe("claiming tasks whose params break the schema", () => {
 });
 
 describe("cross-module tasks and the hop count against our server", () => {
-  let t: TestServer;
+  let t: TestTaskManager;
   before(async () => {
-    t = await startTestServer();
-    await registerAll(t.client);
+    t = await startTestTaskManager({ workerId: "task-types-test", retry: false });
   });
   after(async () => {
     await t.close();

@@ -1,0 +1,74 @@
+// `@prismq/task-types/testing`: a throwaway TaskManager for tests (needs @prismq/taskmanager-server, which tests have).
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TaskManagerClient, type RetryOptions, type Task, type TaskStatus, type TaskSummary } from "@prismq/taskmanager-client";
+import { startServer, type RunningServer } from "@prismq/taskmanager-server";
+import { registerAll } from "./register.js";
+
+export interface TestTaskManagerOptions {
+  /** The first client's worker id. Default `test-<random>`. */
+  workerId?: string;
+  /** Register the whole catalog first. Default true. */
+  register?: boolean;
+  /** The clients' retries (false: none, so a test sees every failure at once). Default: the client's own. */
+  retry?: RetryOptions | false;
+}
+
+/** Our real TaskManager server on a temp SQLite file with a key of its own, and clients of it. */
+export interface TestTaskManager {
+  server: RunningServer;
+  key: string;
+  client: TaskManagerClient;
+  /** Another client on the same server, as another app would have; closed with the rest. */
+  newClient(workerId?: string): TaskManagerClient;
+  /** Every task, all pages; only of `type` and `status` when given. */
+  tasks(type?: string, status?: TaskStatus): Promise<TaskSummary[]>;
+  /** A task that must exist. */
+  task(id: number): Promise<Task>;
+  /** The params of every task of `type`. */
+  params<P>(type: string): Promise<P[]>;
+  /** Closes the clients and the server and removes its file. */
+  close(): Promise<void>;
+}
+
+const uid = (): string => randomBytes(6).toString("hex");
+
+export async function startTestTaskManager(options: TestTaskManagerOptions = {}): Promise<TestTaskManager> {
+  const dir = mkdtempSync(join(tmpdir(), "test-tm-"));
+  const key = `test-tm-${uid()}`;
+  const server = await startServer({ storage: { kind: "sqlite", path: join(dir, "tm.sqlite") }, apiKeys: [key] });
+  const clients: TaskManagerClient[] = [];
+  const newClient = (workerId = `test-${uid()}`) => {
+    const c = new TaskManagerClient({ baseUrl: server.url, apiKey: key, workerId, ...(options.retry === undefined ? {} : { retry: options.retry }) });
+    clients.push(c);
+    return c;
+  };
+  const client = newClient(options.workerId);
+  if (options.register !== false) await registerAll(client);
+  const tasks = async (type?: string, status?: TaskStatus) => {
+    const all: TaskSummary[] = [];
+    for await (const t of client.listTasks({ pageSize: 1000, ...(type ? { type } : {}), ...(status ? { status } : {}) })) all.push(t);
+    return all;
+  };
+  const task = async (id: number) => {
+    const t = await client.getTask(id);
+    if (!t) throw new Error(`no task ${id}`);
+    return t;
+  };
+  return {
+    server,
+    key,
+    client,
+    newClient,
+    tasks,
+    task,
+    params: async <P>(type: string) => Promise.all((await tasks(type)).map(async (s) => (await task(s.id)).params as unknown as P)),
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
