@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { startServer, type RunningServer } from "@prismq/taskmanager-server";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
+import { until } from "../src/testing.js";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const KEY = "worker-kit-test-key-0123456789";
@@ -32,14 +33,8 @@ export async function dropPrefix(prefix: string): Promise<void> {
   }
 }
 
-/** Polls `check` every 25 ms until it is true; fails after `ms`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000, what = "condition"): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** `until` of the testing subpath, polling every 25 ms. */
+export const waitFor = (check: () => boolean | Promise<boolean>, ms = 10_000, what = "condition"): Promise<void> => until(check, ms, what, 25);
 
 /** A real TaskManager server on a temp SQLite file, restartable on the same port and file. */
 export class TestServer {
