@@ -6,7 +6,10 @@ import { createHash } from "node:crypto";
  * `GET /api/stats` every 2 s and opens a task's detail and history on a click.
  *
  * Every piece of server text reaches the page through `textContent`, `createTextNode` or
- * `setAttribute`; the page never parses server text as HTML. The Content-Security-Policy admits
+ * `setAttribute`; the page never parses server text as HTML. Server strings (worker ids, types,
+ * errors, messages, timestamps) are each shown in their own `<bdi>` (`unicode-bidi: isolate`)
+ * with their isolate controls balanced, so a right-to-left override in one cannot reverse what
+ * follows it; bidi controls in params and results are shown as JSON escapes. The Content-Security-Policy admits
  * only this script and this style (by hash), `fetch` to the same origin, and Trusted Types with
  * no policy, so even a string assigned to `innerHTML` would throw instead of running.
  */
@@ -42,6 +45,7 @@ pre { margin: 0; padding: .5rem; background: var(--bg); border: 1px solid var(--
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .75rem; margin: 0; }
 dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
+bdi { unicode-bidi: isolate; }
 svg { width: 100%; height: auto; display: block; }
 svg .created { fill: var(--created); } svg .completed { fill: var(--completed); } svg .failed { fill: var(--failed); }
 svg text { fill: var(--muted); font-size: 12px; }
@@ -63,10 +67,29 @@ const SCRIPT = `
   var key = null;
   var generation = 0;
 
+  // Server text (worker ids, types, errors, messages) goes in a <bdi>: it takes its own
+  // direction, and a right-to-left override inside it cannot reorder what follows. A stray
+  // isolate closer (U+2069) would end the bdi's isolation early and an unclosed opener would
+  // keep it open, so the isolates inside the text are balanced first (both are invisible).
+  function isolated(value) {
+    var text = String(value), open = 0, out = "";
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charCodeAt(i);
+      if (c === 0x2069) { if (open === 0) continue; open--; }
+      else if (c >= 0x2066 && c <= 0x2068) open++;
+      out += text.charAt(i);
+    }
+    for (; open > 0; open--) out += "\\u2069";
+    var node = document.createElement("bdi");
+    node.textContent = out;
+    return node;
+  }
+  // el(tag, { text: ours, iso: the server's, other: attribute }, ...children)
   function el(tag, attrs) {
     var node = document.createElement(tag);
     if (attrs) Object.keys(attrs).forEach(function (name) {
       if (name === "text") node.textContent = String(attrs.text);
+      else if (name === "iso") node.appendChild(isolated(attrs.iso));
       else node.setAttribute(name, String(attrs[name]));
     });
     for (var i = 2; i < arguments.length; i++) {
@@ -85,7 +108,12 @@ const SCRIPT = `
     return node;
   }
   function show(node, on) { node.hidden = !on; }
-  function json(value) { return value === null || value === undefined ? "(none)" : JSON.stringify(value, null, 2); }
+  // Bidi controls in params and results are shown as their JSON escapes (still the same JSON).
+  function json(value) {
+    return value === null || value === undefined ? "(none)" : JSON.stringify(value, null, 2).replace(/[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/g, function (c) {
+      return "\\\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
+    });
+  }
   function taskLink(id) { return el("button", { type: "button", "class": "link", "data-testid": "task-link", "data-task-id": id, text: "#" + id }); }
 
   function AuthError() { this.name = "AuthError"; }
@@ -132,7 +160,7 @@ const SCRIPT = `
         total += counts[s] || 0;
         return el("td", { "class": "n", "data-testid": "status-" + type + "-" + s, text: counts[s] || 0 });
       });
-      rows.push(el.apply(null, ["tr", { "data-testid": "type-row" }, el("td", { text: type })].concat(cells, [el("td", { "class": "n", "data-testid": "status-" + type + "-total", text: total })])));
+      rows.push(el.apply(null, ["tr", { "data-testid": "type-row" }, el("td", { iso: type })].concat(cells, [el("td", { "class": "n", "data-testid": "status-" + type + "-total", text: total })])));
     });
     if (rows.length === 0) rows.push(el("tr", null, el("td", { colspan: 6, "class": "muted", text: "No tasks yet" })));
     $("types").replaceChildren.apply($("types"), rows);
@@ -174,10 +202,10 @@ const SCRIPT = `
       var text = f.error_message === null ? "(no message)" : f.error_message;
       return el("tr", { "data-testid": "failure-row", "data-task-id": f.id },
         el("td", null, taskLink(f.id)),
-        el("td", { "data-testid": "failure-type", text: f.type }),
-        el("td", { "class": "err", "data-testid": "failure-error", text: text.length > 400 ? text.slice(0, 400) + "…" : text }),
+        el("td", { "data-testid": "failure-type", iso: f.type }),
+        el("td", { "class": "err", "data-testid": "failure-error", iso: text.length > 400 ? text.slice(0, 400) + "…" : text }),
         el("td", { "class": "n", text: f.attempts }),
-        el("td", { text: f.completed_at || "" }));
+        el("td", { iso: f.completed_at || "" }));
     });
     if (rows.length === 0) rows.push(el("tr", null, el("td", { colspan: 5, "class": "muted", text: "No failed tasks" })));
     $("failures").replaceChildren.apply($("failures"), rows);
@@ -189,7 +217,7 @@ const SCRIPT = `
       w.task_ids.forEach(function (id) { ids.appendChild(taskLink(id)); });
       if (w.claimed > w.task_ids.length) ids.appendChild(el("span", { "class": "muted", text: "+" + (w.claimed - w.task_ids.length) + " more" }));
       return el("tr", { "data-testid": "worker-row" },
-        el("td", { "data-testid": "worker-id", text: w.worker_id }),
+        el("td", { "data-testid": "worker-id", iso: w.worker_id }),
         el("td", { "class": "n", "data-testid": "worker-claimed", text: w.claimed }),
         ids);
     });
@@ -199,7 +227,7 @@ const SCRIPT = `
 
   function countTable(title, counts, prefix) {
     var rows = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); }).map(function (name) {
-      return el("tr", null, el("td", { text: name }), el("td", { "class": "n", "data-testid": prefix + name, text: counts[name] }));
+      return el("tr", null, el("td", { iso: name }), el("td", { "class": "n", "data-testid": prefix + name, text: counts[name] }));
     });
     return el("table", null, el("thead", null, el("tr", null, el("th", { text: title }), el("th", { "class": "n", text: "ideas" }))), el.apply(null, ["tbody", null].concat(rows)));
   }
@@ -241,7 +269,7 @@ const SCRIPT = `
     } catch (err) {
       if (gen !== generation) return;
       if (err instanceof AuthError) { refused(); show($("key-form"), true); return; }
-      $("net-error").textContent = "Cannot load the stats: " + (err && err.message ? err.message : String(err)) + ". Retrying every 2 s.";
+      $("net-error").replaceChildren("Cannot load the stats: ", isolated(err && err.message ? err.message : String(err)), ". Retrying every 2 s.");
       show($("net-error"), true);
     }
     if (gen === generation) setTimeout(function () { poll(gen); }, POLL_MS);
@@ -256,7 +284,7 @@ const SCRIPT = `
 
   function field(list, name, value) {
     list.appendChild(el("dt", { text: name }));
-    list.appendChild(el("dd", { "data-testid": "detail-" + name, text: value === null || value === undefined ? "" : value }));
+    list.appendChild(el("dd", { "data-testid": "detail-" + name, iso: value === null || value === undefined ? "" : value }));
   }
 
   async function showTask(id) {
@@ -275,17 +303,19 @@ const SCRIPT = `
       ["type", "status", "attempts", "priority", "progress", "progress_message", "claimed_by", "created_at", "claimed_at", "completed_at", "updated_at", "dedupe_key"].forEach(function (name) { field(fields, name, t[name]); });
       $("detail-params").textContent = json(t.params);
       $("detail-result").textContent = json(t.result);
-      $("detail-error").textContent = t.error_message === null ? "(none)" : t.error_message;
+      if (t.error_message === null) $("detail-error").textContent = "(none)";
+      else $("detail-error").replaceChildren(isolated(t.error_message));
       var rows = both[1].items.map(function (h) {
         return el("tr", { "data-testid": "history-row" },
-          el("td", { text: h.created_at }), el("td", { "data-testid": "history-status", text: h.status_change }),
-          el("td", { text: h.worker_id === null ? "" : h.worker_id }), el("td", { "class": "err", text: h.message === null ? "" : h.message }));
+          el("td", { iso: h.created_at }), el("td", { "data-testid": "history-status", iso: h.status_change }),
+          el("td", { iso: h.worker_id === null ? "" : h.worker_id }), el("td", { "class": "err", iso: h.message === null ? "" : h.message }));
       });
       $("detail-history").replaceChildren.apply($("detail-history"), rows);
       box.scrollIntoView({ block: "nearest" });
     } catch (err) {
       if (err instanceof AuthError) { refused(); show($("key-form"), true); return; }
-      $("detail-message").textContent = err && err.status === 404 ? "Task not found" : "Cannot load the task: " + (err && err.message ? err.message : String(err));
+      if (err && err.status === 404) $("detail-message").textContent = "Task not found";
+      else $("detail-message").replaceChildren("Cannot load the task: ", isolated(err && err.message ? err.message : String(err)));
     }
   }
 

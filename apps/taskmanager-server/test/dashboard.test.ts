@@ -29,6 +29,13 @@ const HOSTILE_WORKER = `<img src=x onerror=window.__pwned='worker'>`;
 const HOSTILE_PARAM = `<img src=x onerror=window.__pwned='params'>`;
 const HOSTILE_CATEGORY = `<svg onload=window.__pwned='category'></svg>`;
 const HOSTILE_REASON = `</td><img src=x onerror=window.__pwned='history'>`;
+// Bidi controls: U+202E (right-to-left override) reverses everything after it on its line;
+// U+2069 (pop directional isolate) would end an isolation early if nothing balanced it.
+const BIDI_WORKER = "worker-\u202Eevil";
+const BIDI_ERROR = "error \u2069\u202Egnp.exe then more";
+const BIDI_PARAM = "param \u202Eoverride";
+/** Any bidi embedding, override or isolate control. */
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 
 interface Stats {
   tasks: { total: number; byTypeStatus: Array<{ type: string; status: string; count: number }> };
@@ -51,6 +58,7 @@ describe("the dashboard in a real browser (Chromium)", () => {
   const claimedVideos: number[] = [];
   let hostileFailure = 0;
   let operatorFailure = 0;
+  let bidiFailure = 0;
 
   const tm = () => api(server.url);
   const stats = async (): Promise<Stats> => (await tm().get("/stats")).json.data as Stats;
@@ -107,6 +115,12 @@ describe("the dashboard in a real browser (Chromium)", () => {
     await tm().post(`/tasks/${operatorFailure}/fail`, { error: `operator: ${HOSTILE_ERROR}` });
     const requeued = await taskIn(server.url, post, "failed");
     await tm().post(`/tasks/${requeued}/requeue`, { reason: HOSTILE_REASON });
+    // A worker whose id and error hold bidi controls: one task it still holds, one it failed.
+    await taskIn(server.url, post, "claimed", BIDI_WORKER);
+    bidiFailure = (await tm().post("/tasks", { type: post.name, params: { title: BIDI_PARAM, n: 2 } })).json.data.id;
+    const bidiClaim = await tm().post("/tasks/claim", { worker_id: BIDI_WORKER, task_type_id: post.id, sort_by: "id", sort_order: "DESC" });
+    assert.equal(bidiClaim.json.data.id, bidiFailure);
+    await tm().post(`/tasks/${bidiFailure}/complete`, { worker_id: BIDI_WORKER, success: false, error: BIDI_ERROR, retryable: false });
 
     context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
       executablePath: CHROMIUM,
@@ -264,6 +278,100 @@ describe("the dashboard in a real browser (Chromium)", () => {
     await waitForText("detail-status", "failed");
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok(statSync(shot).size > 10_000, "a screenshot was written");
+  });
+
+  /** Where each character of `word` is drawn (left edge, px), in the element with that test id. */
+  async function charLefts(testId: string, word: string): Promise<number[]> {
+    return page.evaluate<number[]>(`(() => {
+      const root = document.querySelector('[data-testid=${JSON.stringify(testId)}]');
+      const word = ${JSON.stringify(word)};
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const at = n.data.indexOf(word);
+        if (at < 0) continue;
+        const range = document.createRange();
+        return Array.from(word, (_, i) => { range.setStart(n, at + i); range.setEnd(n, at + i + 1); return range.getBoundingClientRect().left; });
+      }
+      return [];
+    })()`);
+  }
+
+  /** Every text node holding a bidi control, under the elements that match `selector`: is it alone in an isolating <bdi>? */
+  async function bidiTextNodes(selector: string): Promise<Array<{ text: string; parent: string; unicodeBidi: string }>> {
+    return page.evaluate<Array<{ text: string; parent: string; unicodeBidi: string }>>(`(() => {
+      const out = [];
+      for (const root of document.querySelectorAll(${JSON.stringify(selector)})) {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          if (!${BIDI_CONTROL.toString()}.test(n.data)) continue;
+          out.push({ text: n.data, parent: n.parentElement.tagName, unicodeBidi: getComputedStyle(n.parentElement).unicodeBidi });
+        }
+      }
+      return out;
+    })()`);
+  }
+
+  it("isolates bidi text: a worker id or error holding U+202E sits in its own <bdi> and cannot reverse what follows", async () => {
+    const row = page.getByTestId("failure-row").filter({ has: page.locator(`[data-task-id="${bidiFailure}"]`) });
+    await row.waitFor({ state: "visible", timeout: 15_000 });
+    // The stray U+2069 is dropped (it is invisible); everything else is shown as it came.
+    assert.equal(await row.getByTestId("failure-error").textContent(), BIDI_ERROR.replace("\u2069", ""));
+    const workerCell = page.getByTestId("worker-id").filter({ hasText: "evil" });
+    assert.equal(await workerCell.textContent(), BIDI_WORKER);
+
+    // Every server string in the tables is the only child of a <bdi> with unicode-bidi: isolate.
+    const cells = await page.evaluate<Array<{ testId: string; children: string[]; unicodeBidi: string | null }>>(`(() =>
+      Array.from(document.querySelectorAll("[data-testid=worker-id], [data-testid=failure-type], [data-testid=failure-error], #types tr > td:first-child"), (td) => ({
+        testId: td.getAttribute("data-testid") || "type",
+        children: Array.from(td.childNodes, (n) => n.nodeName),
+        unicodeBidi: td.firstElementChild ? getComputedStyle(td.firstElementChild).unicodeBidi : null,
+      })))()`);
+    assert.ok(cells.length >= 6, `server cells found: ${cells.length}`);
+    for (const c of cells) assert.deepEqual({ children: c.children, unicodeBidi: c.unicodeBidi }, { children: ["BDI"], unicodeBidi: "isolate" }, c.testId);
+    const nodes = await bidiTextNodes("#workers, #failures, #types, #ideas");
+    assert.equal(nodes.length, 2, "the worker id of the held task and the failure's error");
+    for (const n of nodes) assert.deepEqual({ parent: n.parent, unicodeBidi: n.unicodeBidi }, { parent: "BDI", unicodeBidi: "isolate" }, n.text);
+
+    // The cell after the error is still drawn after it, left to right.
+    const boxes = await row.locator("td").evaluateAll((tds) => tds.map((td) => td.getBoundingClientRect().left));
+    assert.deepEqual([...boxes].sort((a, b) => a - b), boxes, "the row's cells keep their order");
+
+    // The task's detail: fields, error and history rows isolate the worker id and the error too.
+    await row.getByTestId("task-link").click();
+    await waitForText("detail-status", "failed");
+    assert.equal(await text("detail-title"), `Task #${bidiFailure}`);
+    assert.equal(await text("detail-claimed_by"), BIDI_WORKER);
+    assert.equal(await text("detail-error"), BIDI_ERROR.replace("\u2069", ""));
+    const detail = await bidiTextNodes("#detail-fields, #detail-error, #detail-history");
+    assert.ok(detail.length >= 4, `bidi text nodes in the detail: ${detail.length}`);
+    for (const n of detail) assert.deepEqual({ parent: n.parent, unicodeBidi: n.unicodeBidi }, { parent: "BDI", unicodeBidi: "isolate" }, n.text);
+    // Params keep their JSON, with the override shown as its escape.
+    const params = (await text("detail-params")) ?? "";
+    assert.doesNotMatch(params, BIDI_CONTROL);
+    assert.ok(params.includes("param \\u202eoverride"), params);
+    assert.deepEqual(JSON.parse(params), { title: BIDI_PARAM, n: 2 });
+  });
+
+  it("keeps our own text after a server message in reading order, whatever bidi controls the message holds", async () => {
+    // The stats answer an error whose text closes an isolate early and then overrides to right-to-left.
+    await page.route("**/api/stats", (route) =>
+      route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ success: false, error: "stats \u2069\u202Eunavailable" }) }),
+    );
+    try {
+      await page.getByTestId("net-error").waitFor({ state: "visible", timeout: 10_000 });
+      const before = await charLefts("net-error", "Cannot");
+      const after = await charLefts("net-error", "Retrying");
+      assert.equal(after.length, "Retrying".length);
+      for (const xs of [before, after]) {
+        for (let i = 1; i < xs.length; i++) assert.ok((xs[i] as number) > (xs[i - 1] as number), `drawn left to right: ${xs.join(", ")}`);
+      }
+      assert.ok((after[0] as number) > (before.at(-1) as number), "our text after the message is drawn after it");
+      // The stray U+2069 is dropped (it is invisible); the rest is shown as it came.
+      assert.match((await text("net-error")) ?? "", /^Cannot load the stats: stats \u202Eunavailable\. Retrying every 2 s\.$/u);
+    } finally {
+      await page.unroute("**/api/stats");
+    }
+    await page.getByTestId("net-error").waitFor({ state: "hidden", timeout: 10_000 });
   });
 
   it("keeps the key for the session, talks only to its own server, and raised no errors", async () => {

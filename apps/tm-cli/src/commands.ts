@@ -14,8 +14,8 @@ import {
 import { registerAll, typeByName } from "@prismq/task-types";
 import { displayUrl, resolveConnection } from "./config.js";
 import { EXIT, MissingError, UsageError, describeFailure, isEndpointNotFound, type ExitCode, type Failure } from "./errors.js";
-import { cellText, countPairs, fields, indentedJson, objectTable, table } from "./format.js";
-import { failTask, getStats, requeueTask, type Connection, type Stats } from "./operator.js";
+import { cellText, countPairs, fields, indentedJson, objectTable, oneLine, table, terminalSafe } from "./format.js";
+import { failTask, getStats, requeueTask, type Connection, type OperatorResult, type Stats } from "./operator.js";
 
 /** Where output goes: `process.stdout`/`process.stderr`, or a buffer in tests. */
 export interface Output {
@@ -161,7 +161,7 @@ Example:
   async run(ctx) {
     const h = await ctx.client.health();
     const url = displayUrl(ctx.conn.baseUrl);
-    emit(ctx, { url, ...h }, () => `${h.status}  database ${h.database}  ${url}\n`);
+    emit(ctx, { url, ...h }, () => `${cellText(h.status)}  database ${cellText(h.database)}  ${cellText(url)}\n`);
   },
 });
 
@@ -290,8 +290,8 @@ Examples:
     const r = await ctx.client.createTask(type, params, priority === undefined ? {} : { priority });
     emit(ctx, { type, ...r }, () =>
       r.deduplicated
-        ? `task ${r.id} already exists (deduplicated): status ${r.status}\n`
-        : `created task ${r.id} (${type}): status ${r.status}\n`,
+        ? `task ${cellText(r.id)} already exists (deduplicated): status ${cellText(r.status)}\n`
+        : `created task ${cellText(r.id)} (${cellText(type)}): status ${cellText(r.status)}\n`,
     );
   },
 });
@@ -420,7 +420,7 @@ Example:
   },
   async run(ctx, { id, reason }) {
     const r = await requeueTask(ctx.conn, id, reason);
-    emit(ctx, r, () => `task ${r.id}: ${r.status}${r.message ? ` (${r.message})` : ""}\n`);
+    emit(ctx, r, () => operatorLine(r));
   },
 });
 
@@ -443,15 +443,20 @@ Example:
   },
   async run(ctx, { id, error }) {
     const r = await failTask(ctx.conn, id, error);
-    emit(ctx, r, () => `task ${r.id}: ${r.status}${r.message ? ` (${r.message})` : ""}\n`);
+    emit(ctx, r, () => operatorLine(r));
   },
 });
+
+/** `task 42: pending (Task requeued)`: the answer of requeue and fail. */
+function operatorLine(r: OperatorResult): string {
+  return `task ${cellText(r.id)}: ${cellText(r.status)}${r.message ? ` (${cellText(r.message)})` : ""}\n`;
+}
 
 function statsText(s: Stats): string {
   // One section per part of the answer, a blank line between them.
   const sections: string[] = [];
   const byTypeStatus = s.tasks?.byTypeStatus ?? [];
-  let tasks = `Tasks: ${s.tasks?.total ?? 0}\n`;
+  let tasks = `Tasks: ${cellText(s.tasks?.total ?? 0)}\n`;
   if (byTypeStatus.length) {
     const extra = [...new Set(byTypeStatus.map((r) => r.status))].filter((x) => !STATUSES.includes(x as TaskStatus));
     const statuses = [...STATUSES, ...extra];
@@ -489,13 +494,13 @@ function statsText(s: Stats): string {
       if (entry === null || typeof entry !== "object") continue;
       for (const [k, v] of Object.entries(entry)) if (typeof v === "number") sums.set(k, (sums.get(k) ?? 0) + v);
     }
-    sections.push(`Throughput, last ${throughput.length} minutes: ${[...sums].map(([k, n]) => `${k} ${n}`).join(", ") || "-"}\n`);
+    sections.push(`Throughput, last ${throughput.length} minutes: ${[...sums].map(([k, n]) => `${cellText(k)} ${n}`).join(", ") || "-"}\n`);
   }
 
   if (s.ideas === null || s.ideas === undefined) {
     sections.push("Ideas: not available (no idea store on this server)\n");
   } else {
-    const pairs = (v: unknown) => countPairs(v).map(([k, n]) => `${k} ${n}`).join(", ") || "-";
+    const pairs = (v: unknown) => countPairs(v).map(([k, n]) => `${cellText(k)} ${n}`).join(", ") || "-";
     sections.push(`Ideas: ${cellText(s.ideas.total)}\n  by platform: ${pairs(s.ideas.byPlatform)}\n  by category: ${pairs(s.ideas.byCategory)}\n`);
   }
   return sections.join("\n");
@@ -577,9 +582,9 @@ function reportFailure(err: Output, command: string | undefined, f: Failure, jso
     return;
   }
   const status = f.status !== undefined && !f.message.includes(String(f.status)) ? ` (HTTP ${f.status})` : "";
-  let text = `tm${command ? ` ${command}` : ""}: ${f.message}${status}\n`;
-  for (const d of f.details) text += `  - ${d}\n`;
-  if (f.hint) text += `  hint: ${f.hint}\n`;
+  let text = `tm${command ? ` ${oneLine(command)}` : ""}: ${oneLine(f.message)}${status}\n`;
+  for (const d of f.details) text += `  - ${oneLine(d)}\n`;
+  if (f.hint) text += `  hint: ${oneLine(f.hint)}\n`;
   if (f.exitCode === EXIT.USAGE && f.code === "TM_CLI_USAGE") text += `  (tm ${command && COMMANDS[command] ? `${command} ` : ""}--help for usage)\n`;
   err.write(text);
 }
@@ -597,13 +602,17 @@ const KEY_FLAG = /^-{1,2}(api-?key|key|k)(=.*)?$/i;
 /**
  * Runs one `tm` command line (without `node` and the script) and returns
  * its exit code; never exits the process. Output goes to `deps.out`,
- * errors to `deps.err`.
+ * errors to `deps.err`, both through {@link terminalSafe}: no control
+ * character (ESC, BEL, C0, DEL, C1, bidi controls) is written raw.
  */
 export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitCode> {
   const jsonWanted = argv.includes("--json");
   let command: string | undefined;
   let client: TaskManagerClient | undefined;
-  let errOut = deps.err;
+  // Everything written goes through one escaping of control characters (JSON stays JSON).
+  const stdout = terminalSafe(deps.out);
+  const stderr = terminalSafe(deps.err);
+  let errOut: Output = stderr;
   try {
     const terminator = argv.indexOf("--");
     const flags = terminator === -1 ? argv : argv.slice(0, terminator);
@@ -620,16 +629,16 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
 
     if (name === undefined) {
       if (values.help) {
-        deps.out.write(mainHelp());
+        stdout.write(mainHelp());
         return EXIT.OK;
       }
-      deps.err.write(mainHelp());
+      stderr.write(mainHelp());
       throw new UsageError("missing command");
     }
     if (name === "help") {
       const topic = args[0];
       if (topic !== undefined && !COMMANDS[topic]) throw new UsageError(`unknown command "${topic}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
-      deps.out.write(topic === undefined ? mainHelp() : `${(COMMANDS[topic] as Command<unknown>).help}\n${GLOBAL_HELP}`);
+      stdout.write(topic === undefined ? mainHelp() : `${(COMMANDS[topic] as Command<unknown>).help}\n${GLOBAL_HELP}`);
       return EXIT.OK;
     }
     const spec = COMMANDS[name];
@@ -638,7 +647,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
       throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
     }
     if (values.help) {
-      deps.out.write(`${spec.help}\n${GLOBAL_HELP}`);
+      stdout.write(`${spec.help}\n${GLOBAL_HELP}`);
       return EXIT.OK;
     }
     for (const t of parsed.tokens) {
@@ -649,8 +658,8 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
 
     const input = await spec.prepare(args, values, deps);
     const conn = resolveConnection(deps.env, { url: values.url, keyFile: values["key-file"], timeout: values.timeout });
-    const out = redacting(deps.out, conn.apiKey);
-    errOut = redacting(deps.err, conn.apiKey);
+    const out = redacting(stdout, conn.apiKey);
+    errOut = redacting(stderr, conn.apiKey);
     client =
       deps.client ??
       new TaskManagerClient({

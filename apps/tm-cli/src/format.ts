@@ -6,11 +6,45 @@ export interface Column<R> {
   right?: boolean;
 }
 
-/** One cell as text: `-` for null/undefined, JSON for objects, one line always. */
+/**
+ * What a terminal would act on instead of showing: every C0 control (ESC, BEL, CR, LF, TAB...),
+ * DEL, every C1 control (U+0080-U+009F, e.g. the one-character CSI U+009B), and the bidi
+ * controls that reorder what follows them (U+202A-U+202E embeddings and overrides, U+2066-U+2069
+ * isolates, U+200E/U+200F marks, U+061C).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * The one escaping function of `tm`'s output: each control character (see above) becomes its
+ * visible JSON escape, `\u001b` for ESC, `\u202e` for the right-to-left override, so no text a
+ * server or a user supplied can clear the screen, set the window title, recolour, move the
+ * cursor or reverse the line. Everything else (printable ASCII, accents, CJK, emoji) is kept.
+ * The escapes are valid in JSON strings, so JSON text stays JSON and parses to the same value.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** `text` on one line: runs of CR, LF and TAB become one space, other controls are escaped. */
+export function oneLine(text: string): string {
+  return escapeControls(text.replace(/[\r\n\t]+/g, " "));
+}
+
+/**
+ * A writer that passes human (or JSON) output through {@link escapeControls} line by line: the
+ * line breaks `tm` writes itself are kept, every other control character is escaped. Wraps
+ * stdout and stderr, so nothing raw reaches the terminal even from a message no formatter saw.
+ */
+export function terminalSafe<O extends { write(chunk: string): unknown }>(out: O): { write(chunk: string): unknown } {
+  return { write: (chunk: string) => out.write(chunk.split("\n").map(escapeControls).join("\n")) };
+}
+
+/** One cell as text: `-` for null/undefined, JSON for objects, one line always, controls escaped. */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined || value === "") return "-";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value).replace(/[\r\n\t]+/g, " ");
+  if (typeof value === "object") return escapeControls(JSON.stringify(value));
+  return oneLine(String(value));
 }
 
 /**
@@ -18,8 +52,9 @@ export function cellText(value: unknown): string {
  * spaces apart, trailing spaces trimmed. Ends with a newline.
  */
 export function table<R>(rows: readonly R[], columns: readonly Column<R>[]): string {
+  const headers = columns.map((c) => oneLine(c.header));
   const cells = rows.map((r) => columns.map((c) => cellText(c.cell(r))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => (row[i] ?? "").length)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? "").length)));
   const line = (values: readonly string[]) =>
     values
       .map((v, i) => {
@@ -28,7 +63,7 @@ export function table<R>(rows: readonly R[], columns: readonly Column<R>[]): str
       })
       .join("  ")
       .trimEnd();
-  return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n") + "\n";
+  return [line(headers), ...cells.map(line)].join("\n") + "\n";
 }
 
 /**
@@ -52,16 +87,18 @@ export function truncate(text: string, max: number): string {
 
 /** `key  value` lines with the keys padded to one width. */
 export function fields(entries: ReadonlyArray<readonly [string, unknown]>): string {
-  const width = Math.max(...entries.map(([k]) => k.length));
-  return entries.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${cellText(v)}`).join("\n") + "\n";
+  const keys = entries.map(([k]) => oneLine(k));
+  const width = Math.max(...keys.map((k) => k.length));
+  return entries.map(([, v], i) => `${`${keys[i]}:`.padEnd(width + 2)}${cellText(v)}`).join("\n") + "\n";
 }
 
-/** Pretty JSON, indented by `indent` spaces on every line. */
+/** Pretty JSON, indented by `indent` spaces on every line, controls escaped (still JSON). */
 export function indentedJson(value: unknown, indent = 2): string {
   const pad = " ".repeat(indent);
+  // Line by line: the only raw line breaks in JSON text are its own layout.
   return (JSON.stringify(value, null, 2) ?? "null")
     .split("\n")
-    .map((l) => pad + l)
+    .map((l) => pad + escapeControls(l))
     .join("\n") + "\n";
 }
 

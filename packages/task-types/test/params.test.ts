@@ -75,6 +75,15 @@ describe("params()", () => {
     assert.equal(err.details.length, 4);
   });
 
+  it("treats __proto__ and constructor keys as fields: refused by name, never inherited as a field's value", () => {
+    // As `tm create` reads them: JSON text, where "__proto__" is an ordinary key.
+    const inherited = paramsError(YouTube.Video, JSON.parse('{"__proto__":{"video_id":"dQw4w9WgXcQ"}}'));
+    assert.deepEqual([...inherited.fields].sort(), ["__proto__", "video_id"]);
+    assert.deepEqual(paramsError(YouTube.Video, JSON.parse('{"video_id":"dQw4w9WgXcQ","__proto__":{"x":1}}')).fields, ["__proto__"]);
+    assert.deepEqual(paramsError(YouTube.Video, JSON.parse('{"constructor":{"y":2},"video_id":"dQw4w9WgXcQ"}')).fields, ["constructor"]);
+    assert.equal(({} as { video_id?: unknown }).video_id, undefined);
+  });
+
   it("refuses a value that is not an object", () => {
     for (const input of [null, [], "dQw4w9WgXcQ", 1]) {
       assert.deepEqual(paramsError(YouTube.Video, input).fields, ["params"]);
