@@ -107,6 +107,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // Errors Fastify raises before routing (a path that is not valid percent-encoded UTF-8) get the envelope too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      const error = err.code === "FST_ERR_BAD_URL" ? "Invalid URL: not valid percent-encoded UTF-8" : "Bad request";
+      void reply.code(status).send({ success: false, error, timestamp: unixNow() });
+    },
   });
 
   // Bodies are read as text whatever their Content-Type (the hosted service ignores it) and parsed here.
