@@ -12,16 +12,18 @@ import type { Store } from "./store/types.js";
 export const SCHEMA_LIMITS = Object.freeze({
   /** Largest schema, in bytes of compact JSON. */
   maxBytes: 64 * 1024,
-  /** Most subschemas (objects or booleans in schema positions) in the schema as written. */
-  maxSubschemas: 1000,
+  /** Most subschemas (objects or booleans in schema positions) in the schema as written; ajv's compile time grows faster than linearly with it. */
+  maxSubschemas: 300,
   /** Most regular expressions: `pattern` keywords plus `patternProperties` keys. */
   maxPatterns: 64,
   /** Largest RE2 program (instructions) of one regular expression; `{1,255}` alone costs about 510. */
   maxPatternProgram: 1000,
+  /** Largest sum of the RE2 program sizes of all the distinct regular expressions (their compile time: about 30 µs per instruction). */
+  maxPatternProgramTotal: 2000,
   /** Most subschemas once every `$ref` is expanded in place (counted with memoisation, never expanded). */
   maxExpandedSubschemas: 5000,
-  /** Largest sum of RE2 program sizes over the expanded schema: the regex work per character of a string. */
-  maxExpandedPatternProgram: 2000,
+  /** Largest sum of RE2 program sizes over the expanded schema: bounds the regex work per character of params. */
+  maxExpandedPatternProgram: 1000,
 });
 
 /** Most elements in any one array of `params`, checked before schema validation (`uniqueItems` is quadratic). */
@@ -36,26 +38,39 @@ const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictTypes: false
 /** Longest regular expression, in characters; read before anything else is done with it. */
 const MAX_PATTERN_LENGTH = 4096;
 
+/**
+ * How a subschema applies, relative to the data of the schema that holds it: to the same value
+ * (`here`), to one member value of an object or one element of an array (`member`/`element`:
+ * siblings of the same kind apply to different values; `Max` marks those of which only one applies
+ * to a given value, `Sum` those that may all apply to it), or to the property names (`key`).
+ */
+type Applies = "here" | "memberMax" | "memberSum" | "elementMax" | "elementSum" | "key";
+
 /** Keywords whose value is one subschema. */
-const ONE_SCHEMA = [
-  "additionalItems",
-  "additionalProperties",
-  "contains",
-  "else",
-  "if",
-  "items",
-  "not",
-  "propertyNames",
-  "then",
-  "unevaluatedItems",
-  "unevaluatedProperties",
-];
+const ONE_SCHEMA: Record<string, Applies> = {
+  not: "here",
+  if: "here",
+  then: "here",
+  else: "here",
+  additionalProperties: "memberSum",
+  unevaluatedProperties: "memberSum",
+  items: "elementSum",
+  additionalItems: "elementSum",
+  contains: "elementSum",
+  unevaluatedItems: "elementSum",
+  propertyNames: "key",
+};
 /** Keywords whose value is an array of subschemas. */
-const SCHEMA_ARRAYS = ["allOf", "anyOf", "oneOf", "prefixItems", "items"];
-/** Keywords whose value maps names to subschemas that apply to the data. */
-const SCHEMA_MAPS = ["properties", "patternProperties", "dependentSchemas", "dependencies"];
-/** Keywords whose value maps names to subschemas that apply only when referenced. */
-const DEFINITIONS = ["definitions", "$defs"];
+const SCHEMA_ARRAYS: Record<string, Applies> = { allOf: "here", anyOf: "here", oneOf: "here", prefixItems: "elementMax", items: "elementMax" };
+/** Keywords whose value maps names to subschemas; `null`: they apply only where referenced. */
+const SCHEMA_MAPS: Record<string, Applies | null> = {
+  properties: "memberMax",
+  patternProperties: "memberSum",
+  dependentSchemas: "here",
+  dependencies: "here",
+  definitions: null,
+  $defs: null,
+};
 
 /** A schema refused by the bounds above; `message` names the keyword and the JSON pointer. */
 class SchemaRefusal extends Error {}
@@ -70,12 +85,14 @@ const isSchema = (v: unknown): v is Record<string, unknown> | boolean =>
 const escapePointer = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
 
 interface SchemaNode {
-  /** Subschemas that apply to the data wherever this one does. */
-  children: string[];
-  /** Pointer of the `$ref` target, when this subschema has one. */
+  /** Subschemas that apply to this one's data or to values inside it, and how. */
+  edges: Array<{ to: string; applies: Applies }>;
+  /** Pointer of the `$ref` target, when this subschema has one (also among `edges`, as `here`). */
   ref?: string;
-  /** Sum of the RE2 program sizes of this subschema's own regular expressions. */
-  patternProgram: number;
+  /** RE2 program size of this subschema's `pattern` (applied to a string value). */
+  pattern: number;
+  /** Sum of the RE2 program sizes of its `patternProperties` keys (each applied to every property name). */
+  keyPatterns: number;
 }
 
 /** What the analysis keeps for the compile: every regular expression, compiled once. */
@@ -173,7 +190,7 @@ export function estimatePatternProgram(source: string): number {
   return total + 2;
 }
 
-function compilePattern(source: string, keyword: string, at: string): RE2JS {
+function compilePattern(source: string, keyword: string, at: string, budget = { left: Infinity }): RE2JS {
   if (source.length > MAX_PATTERN_LENGTH) refuse(keyword, at, `regular expression longer than ${MAX_PATTERN_LENGTH} characters`);
   let translated: string;
   try {
@@ -181,8 +198,13 @@ function compilePattern(source: string, keyword: string, at: string): RE2JS {
   } catch (err) {
     return refuse(keyword, at, `not a regular expression RE2 can run (${(err as Error).message})`);
   }
-  if (estimatePatternProgram(translated) > SCHEMA_LIMITS.maxPatternProgram) {
+  const estimate = estimatePatternProgram(translated);
+  if (estimate > SCHEMA_LIMITS.maxPatternProgram) {
     return refuse(keyword, at, `regular expression too complex (more than ${SCHEMA_LIMITS.maxPatternProgram} RE2 instructions)`);
+  }
+  budget.left -= estimate;
+  if (budget.left < 0) {
+    refuse(keyword, at, `regular expressions of more than ${SCHEMA_LIMITS.maxPatternProgramTotal} RE2 instructions in all in one schema`);
   }
   let re: RE2JS;
   try {
@@ -201,11 +223,12 @@ function analyse(root: Record<string, unknown>): Analysis {
   const nodes = new Map<string, SchemaNode>();
   const patterns = new Map<string, RE2JS>();
   let patternCount = 0;
+  const budget = { left: SCHEMA_LIMITS.maxPatternProgramTotal };
   const pattern = (source: string, keyword: string, at: string): number => {
     if (++patternCount > SCHEMA_LIMITS.maxPatterns) refuse(keyword, at, `more than ${SCHEMA_LIMITS.maxPatterns} regular expressions in one schema`);
     let re = patterns.get(source);
     if (!re) {
-      re = compilePattern(source, keyword, at);
+      re = compilePattern(source, keyword, at, budget);
       patterns.set(source, re);
     }
     return re.programSize();
@@ -214,7 +237,7 @@ function analyse(root: Record<string, unknown>): Analysis {
   const todo: Array<[string, unknown]> = [["#", root]];
   while (todo.length) {
     const [at, schema] = todo.pop()!;
-    const node: SchemaNode = { children: [], patternProgram: 0 };
+    const node: SchemaNode = { edges: [], pattern: 0, keyPatterns: 0 };
     nodes.set(at, node);
     if (nodes.size > SCHEMA_LIMITS.maxSubschemas) refuse("schema", at, `more than ${SCHEMA_LIMITS.maxSubschemas} subschemas`);
     if (typeof schema === "boolean") continue;
@@ -233,25 +256,26 @@ function analyse(root: Record<string, unknown>): Analysis {
         }
         return "/" + escapePointer(key.replace(/~1/g, "/").replace(/~0/g, "~"));
       }).join("");
+      node.edges.push({ to: node.ref, applies: "here" });
     }
-    if (typeof s.pattern === "string") node.patternProgram += pattern(s.pattern, "pattern", `${at}/pattern`);
-    const push = (path: string, sub: unknown, applies: boolean) => {
+    if (typeof s.pattern === "string") node.pattern = pattern(s.pattern, "pattern", `${at}/pattern`);
+    const push = (path: string, sub: unknown, applies: Applies | null) => {
       if (!isSchema(sub)) return;
-      if (applies) node.children.push(path);
+      if (applies) node.edges.push({ to: path, applies });
       todo.push([path, sub]);
     };
-    for (const keyword of ONE_SCHEMA) if (Object.hasOwn(s, keyword)) push(`${at}/${keyword}`, s[keyword], true);
-    for (const keyword of SCHEMA_ARRAYS) {
+    for (const [keyword, applies] of Object.entries(ONE_SCHEMA)) if (Object.hasOwn(s, keyword)) push(`${at}/${keyword}`, s[keyword], applies);
+    for (const [keyword, applies] of Object.entries(SCHEMA_ARRAYS)) {
       const list = s[keyword];
-      if (Object.hasOwn(s, keyword) && Array.isArray(list)) list.forEach((sub, k) => push(`${at}/${keyword}/${k}`, sub, true));
+      if (Object.hasOwn(s, keyword) && Array.isArray(list)) list.forEach((sub, k) => push(`${at}/${keyword}/${k}`, sub, applies));
     }
-    for (const keyword of [...SCHEMA_MAPS, ...DEFINITIONS]) {
+    for (const [keyword, applies] of Object.entries(SCHEMA_MAPS)) {
       const map = s[keyword];
       if (!Object.hasOwn(s, keyword) || !isSchema(map) || typeof map === "boolean") continue;
       for (const [name, sub] of Object.entries(map)) {
         const path = `${at}/${keyword}/${escapePointer(name)}`;
-        if (keyword === "patternProperties") node.patternProgram += pattern(name, "patternProperties", path);
-        push(path, sub, !DEFINITIONS.includes(keyword));
+        if (keyword === "patternProperties") node.keyPatterns += pattern(name, "patternProperties", path);
+        push(path, sub, applies);
       }
     }
   }
@@ -262,7 +286,9 @@ function analyse(root: Record<string, unknown>): Analysis {
 /**
  * Sizes the schema as if every `$ref` were replaced by its target, with memoisation (so an
  * exponential chain costs linear time to size), refusing a recursive reference and a size over
- * the limits.
+ * the limits. Two sizes: the subschemas (all of them: the validation work per value), and the
+ * RE2 program that may run over one string (the regex work per character of params), where
+ * subschemas applying to different values (two properties, an element and a key) do not add up.
  */
 function checkExpansion(nodes: Map<string, SchemaNode>): void {
   const size = new Map<string, number>();
@@ -270,7 +296,6 @@ function checkExpansion(nodes: Map<string, SchemaNode>): void {
   const onPath = new Set<string>();
   const limit = SCHEMA_LIMITS.maxExpandedSubschemas;
   const programLimit = SCHEMA_LIMITS.maxExpandedPatternProgram;
-  const successors = (n: SchemaNode) => (n.ref === undefined ? n.children : [...n.children, n.ref]);
   const stack: Array<{ at: string; entered: boolean }> = [{ at: "#", entered: false }];
   while (stack.length) {
     const top = stack[stack.length - 1]!;
@@ -278,10 +303,10 @@ function checkExpansion(nodes: Map<string, SchemaNode>): void {
     if (!top.entered) {
       top.entered = true;
       onPath.add(top.at);
-      for (const next of successors(node)) {
-        if (!nodes.has(next)) refuse("$ref", top.at, `${next} is not a subschema of this schema`);
-        if (onPath.has(next)) refuse("$ref", top.at, `recursive reference (through ${next})`);
-        if (!size.has(next)) stack.push({ at: next, entered: false });
+      for (const { to } of node.edges) {
+        if (!nodes.has(to)) refuse("$ref", top.at, `${to} is not a subschema of this schema`);
+        if (onPath.has(to)) refuse("$ref", top.at, `recursive reference (through ${to})`);
+        if (!size.has(to)) stack.push({ at: to, entered: false });
       }
       continue;
     }
@@ -289,23 +314,26 @@ function checkExpansion(nodes: Map<string, SchemaNode>): void {
     onPath.delete(top.at);
     if (size.has(top.at)) continue;
     let total = 1;
-    let regex = node.patternProgram;
-    for (const next of successors(node)) {
-      total = Math.min(total + size.get(next)!, limit + 1);
-      regex = Math.min(regex + program.get(next)!, programLimit + 1);
+    const sums: Record<Applies, number> = { here: 0, memberMax: 0, memberSum: 0, elementMax: 0, elementSum: 0, key: node.keyPatterns };
+    for (const { to, applies } of node.edges) {
+      total = Math.min(total + size.get(to)!, limit + 1);
+      const p = program.get(to)!;
+      sums[applies] = applies.endsWith("Max") ? Math.max(sums[applies], p) : Math.min(sums[applies] + p, programLimit + 1);
     }
+    const regex = Math.min(sums.here + Math.max(node.pattern, sums.memberMax + sums.memberSum, sums.elementMax + sums.elementSum, sums.key), programLimit + 1);
     if (total > limit || regex > programLimit) {
       // Name the keyword that brings in the most: this node's own $ref, or the child keyword above it.
-      let keyword = node.ref === undefined ? "schema" : "$ref";
-      let most = node.ref === undefined ? 0 : size.get(node.ref)!;
-      for (const child of node.children) {
-        if (size.get(child)! > most) {
-          most = size.get(child)!;
-          keyword = child.slice(top.at.length + 1).split("/", 1)[0]!;
+      const measure = total > limit ? size : program;
+      let keyword = total > limit || node.pattern === 0 ? "schema" : "pattern";
+      let most = 0;
+      for (const { to } of node.edges) {
+        if (measure.get(to)! > most) {
+          most = measure.get(to)!;
+          keyword = to === node.ref ? "$ref" : to.slice(top.at.length + 1).split("/", 1)[0]!;
         }
       }
       if (total > limit) refuse(keyword, top.at, `more than ${limit} subschemas once $ref references are expanded`);
-      refuse(keyword, top.at, `regular expressions of more than ${programLimit} RE2 instructions in all once $ref references are expanded`);
+      refuse(keyword, top.at, `regular expressions of more than ${programLimit} RE2 instructions in all could run over one string`);
     }
     size.set(top.at, total);
     program.set(top.at, regex);
