@@ -73,6 +73,13 @@ describe("schema cache (white box)", () => {
   });
 });
 
+/** About 340 KB of plain string properties. */
+function props340(): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (let k = 0; k < 10_000; k++) out[`property_${k}`] = { type: "string" };
+  return out;
+}
+
 for (const backend of backends()) {
   describe(`schema probes on ${backend.name}`, () => {
     let server: RunningServer;
@@ -164,6 +171,9 @@ for (const backend of backends()) {
     });
 
     it("refuses schemas over the size limit or with too many patterns, before compiling", async () => {
+      // The 340 KB probe, which ajv itself rejected (after caching it): refused by size now, every time.
+      const rejectedByAjv = { type: "object", properties: props340(), requried: ["a"] };
+      for (let k = 0; k < 5; k++) await refused({ ...rejectedByAjv, title: `t${k}` }, /^Invalid param_schema: schema at #: \d+ bytes of JSON, at most 65536$/);
       // The 997 KB probe: 24k pattern properties.
       await refused(manyPatterns(24_000), /^Invalid param_schema: schema at #: \d+ bytes of JSON, at most 65536$/);
       await refused(manyPatterns(SCHEMA_LIMITS.maxPatterns + 1), /pattern at #\/properties\/p\d+\/pattern: more than 64 regular expressions in one schema/);
