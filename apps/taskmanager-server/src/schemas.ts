@@ -103,8 +103,8 @@ interface Analysis {
 /**
  * An upper bound on the RE2 program size of `source` (in RE2 syntax), read without compiling, so
  * that a pattern such as `(a{1000}){1000}`-like chains is refused before it costs seconds to compile.
- * Every atom counts 1, a group 2 more, `|`, `*`, `+`, `?` 1 more, and `{n,m}` repeats its atom
- * (plus one split) `max(n, m)` times.
+ * Generous on purpose: every atom counts 1, a group 3 more, `|` 1, `*`, `+`, `?` 2, and `{n,m}`
+ * repeats its atom (plus two) `max(n, m)` times (once more when unbounded).
  */
 export function estimatePatternProgram(source: string): number {
   const frames: number[] = [0];
@@ -158,7 +158,7 @@ export function estimatePatternProgram(source: string): number {
       if (frames.length > 1) {
         const inner = frames.pop()!;
         lastAtom.pop();
-        add(inner + 2);
+        add(inner + 3);
       }
     } else if (c === "|") {
       i++;
@@ -166,7 +166,9 @@ export function estimatePatternProgram(source: string): number {
       lastAtom[lastAtom.length - 1] = 0;
     } else if (c === "*" || c === "+" || c === "?") {
       i++;
-      frames[frames.length - 1]! += 1;
+      frames[frames.length - 1]! += 2;
+      // A repeat of a repeat (RE2 takes `a*(?i)*`) repeats the whole.
+      lastAtom[lastAtom.length - 1]! += 2;
     } else if (c === "{") {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i, i + 16));
       if (m) {
@@ -174,7 +176,9 @@ export function estimatePatternProgram(source: string): number {
         const max = m[3] ? Number(m[3]) : n;
         const times = Math.max(n, max) + (m[2] !== undefined && !m[3] ? 1 : 0);
         const atom = lastAtom[lastAtom.length - 1]!;
-        frames[frames.length - 1]! += (atom + 1) * times - atom + 1;
+        const repeated = (atom + 2) * times + 2;
+        frames[frames.length - 1]! += repeated - atom;
+        lastAtom[lastAtom.length - 1] = repeated;
         i += m[0].length;
       } else {
         i++;
@@ -187,7 +191,7 @@ export function estimatePatternProgram(source: string): number {
   }
   let total = 0;
   for (const f of frames) total += f;
-  return total + 2;
+  return total + 4;
 }
 
 function compilePattern(source: string, keyword: string, at: string, budget = { left: Infinity }): RE2JS {
