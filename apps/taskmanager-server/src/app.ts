@@ -21,7 +21,7 @@ import {
   requeueBody,
   typeNameProblem,
 } from "./requests.js";
-import { SchemaCache } from "./schemas.js";
+import { MAX_PARAM_ARRAY_ITEMS, oversizedParamArray, SchemaCache, warnRefusedStoredTypes } from "./schemas.js";
 import type { OperatorOutcome, Store } from "./store/types.js";
 
 /** What the stats read from an idea store; `@prismq/idea-store`'s `IdeaStore` has it. */
@@ -114,6 +114,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       void reply.code(status).send({ success: false, error, timestamp: unixNow() });
     },
   });
+
+  // Types stored by an older server whose schema this one refuses: kept, listed once at start.
+  app.addHook("onReady", () => warnRefusedStoredTypes(store, schemas, logger));
 
   // Bodies are read as text whatever their Content-Type (the hosted service ignores it) and parsed here.
   app.removeAllContentTypeParsers();
@@ -267,11 +270,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (params === null || typeof params !== "object" || Array.isArray(params) || Object.keys(params).length === 0) {
           throw badRequest("Validation failed", ["params: must be a non-empty JSON object"]);
         }
+        // Cheap caps first: validation cost grows with the params (uniqueItems is quadratic).
+        const json = jsonField("params", params);
+        const long = oversizedParamArray(params);
+        if (long) throw badRequest(`params is too large: ${long.path} has ${long.length} items, at most ${MAX_PARAM_ARRAY_ITEMS} per array`);
         const type = await store.getTaskType(body.type);
         if (!type) throw notFound("Task type not found");
         if (!type.isActive) throw badRequest("Task type is not active");
         schemas.validate(type.paramSchema, params);
-        const json = jsonField("params", params);
         const key = dedupeKey(body.type, json);
         const r = await store.createTask({ typeId: type.id, params: json, dedupeKey: key, priority: body.priority ?? 0, now: now() });
         if (r.deduplicated) {

@@ -66,13 +66,20 @@ export function hostedSchemaProblems(schema: unknown, at = "schema"): string[] {
   const s = schema as Record<string, unknown>;
   const problems: string[] = [];
   for (const key of Object.keys(s)) if (!KEYWORDS.has(key)) problems.push(`${at}.${key} is outside the hosted subset`);
-  if (typeof s.type !== "string" || !TYPES.has(s.type)) problems.push(`${at}.type must be one of ${[...TYPES].join(", ")}`);
+  if (s.type === "number") {
+    problems.push(`${at}.type is "number", which the hosted service refuses for whole numbers (they count as integer): use "integer"`);
+  } else if (typeof s.type !== "string" || !TYPES.has(s.type)) {
+    problems.push(`${at}.type must be one of ${[...TYPES].join(", ")}`);
+  }
+  const props = (s.properties ?? {}) as Record<string, unknown>;
   if (s.type === "object") {
     if (s.additionalProperties !== false) problems.push(`${at}.additionalProperties must be false`);
-    const props = (s.properties ?? {}) as Record<string, unknown>;
     for (const name of (s.required ?? []) as string[]) {
       if (!Object.hasOwn(props, name)) problems.push(`${at}.required names ${name}, which is not in properties`);
     }
+  }
+  // Every subschema, whatever the type beside it, so no "number" hides anywhere.
+  if (props !== null && typeof props === "object") {
     for (const [name, sub] of Object.entries(props)) problems.push(...hostedSchemaProblems(sub, `${at}.properties.${name}`));
   }
   if (s.items !== undefined) problems.push(...hostedSchemaProblems(s.items, `${at}.items`));

@@ -134,6 +134,16 @@ describe("defineTaskType", () => {
     assert.throws(() => defineTaskType({ ...spec, schema: { ...closed({}), required: ["a"] } }), /required names a/);
   });
 
+  it("refuses the number type anywhere in a schema, naming the path and the fix", () => {
+    const why = 'which the hosted service refuses for whole numbers \\(they count as integer\\): use "integer"';
+    assert.throws(() => defineTaskType({ ...spec, schema: closed({ n: { type: "number" } }) }), new RegExp(`schema\\.properties\\.n\\.type is "number", ${why}`));
+    const list = closed({ list: { type: "array", items: { type: "object", properties: { x: { type: "number" } }, additionalProperties: false } } });
+    assert.throws(() => defineTaskType({ ...spec, schema: list }), new RegExp(`schema\\.properties\\.list\\.items\\.properties\\.x\\.type is "number"`));
+    // Beside a type that has no properties of its own, it is still found.
+    const hidden = closed({ s: { type: "string", properties: { y: { type: "number" } } } as unknown as ParamSchema });
+    assert.throws(() => defineTaskType({ ...spec, schema: hidden }), /schema\.properties\.s\.properties\.y\.type is "number"/);
+  });
+
   it("refuses a version that is not semver and a name the hosted service cannot fetch", () => {
     assert.throws(() => defineTaskType({ ...spec, version: "1.0", schema: closed({}) }), /semver/);
     assert.throws(() => defineTaskType({ ...spec, name: "Has Space", schema: closed({}) }), /name/);
