@@ -69,7 +69,7 @@ export const STATS_INDEXES = `CREATE INDEX tasks_by_type_status ON tasks (type_i
  * claims that runs in every claim.
  */
 export const MIGRATION_3 = `ALTER TABLE tasks ADD COLUMN claim_timeouts INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX tasks_claimed_by ON tasks (claimed_by, id) WHERE status = 'claimed';
+   CREATE INDEX tasks_claimed_by ON tasks (status, claimed_by, id) WHERE status = 'claimed';
    CREATE INDEX tasks_claim_expiry ON tasks (type_id, claimed_at) WHERE status = 'claimed';`;
 
 /** Tasks per type and status. The inner GROUP BY reads only the covering index; names are joined after. */
