@@ -45,6 +45,25 @@ for (const backend of backends()) {
       }
     });
 
+    it("matches a GET /tasks pattern over every type name, however many (matched in slices)", async () => {
+      const s = await open();
+      const tm = api(s.url);
+      const prefix = `Many.T${uid()}`;
+      const names = Array.from({ length: 150 }, (_, i) => `${prefix}.${String(i).padStart(3, "0")}`);
+      await pool(names, 8, async (name) => {
+        assert.equal((await tm.post("/task-types/register", { name, version: "1", param_schema: anySchema })).status, 200);
+        assert.equal((await tm.post("/tasks", { type: name, params: { n: 1 } })).status, 200);
+      });
+      const endsIn7 = (await tm.get(`/tasks?type=${encodeURIComponent(`${prefix.toLowerCase()}.%7`)}&limit=1000`)).json.data;
+      assert.deepEqual(
+        endsIn7.items.map((t: { type: string }) => t.type).sort(),
+        names.filter((n) => n.endsWith("7")),
+      );
+      assert.equal((await tm.get(`/tasks?type=${encodeURIComponent(`${prefix}.%`)}&limit=1000`)).json.data.count, 150);
+      assert.equal((await tm.get(`/tasks?type=${encodeURIComponent(`${prefix}.1_9`)}&limit=1000`)).json.data.count, 0, "no %: an exact name");
+      assert.equal((await tm.get(`/tasks?type=${encodeURIComponent(`${prefix}.1_9%`)}&limit=1000`)).json.data.count, 5);
+    });
+
     it("keeps /stats small with 3,000+ workers holding claims: the top 50 workers and 20 failures, with totals", { timeout: 300_000 }, async () => {
       const s = await open({ maxAttempts: 1 });
       const tm = api(s.url);
