@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const scripts = ["taskmanager-server.ts", "hostile-load.ts", "bullmq.ts", "taskmanager-client.ts", "youtube.ts", "reddit.ts", "pipeline.ts"];
+const scripts = ["taskmanager-server.ts", "hostile-load.ts", "stats.ts", "bullmq.ts", "taskmanager-client.ts", "youtube.ts", "reddit.ts", "pipeline.ts"];
 const parts = [`# PrismQ Workers benchmarks\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}\n`];
 let failed = 0;
 for (const script of scripts) {

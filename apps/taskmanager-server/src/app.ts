@@ -5,10 +5,9 @@ import { dashboardHeaders, dashboardHtml } from "./dashboard.js";
 import { paramsJson, dedupeKey } from "./dedupe.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { historyBody, statsBody, taskBody, taskSummaryBody, taskTypeBody, unixNow, type IdeaCounts } from "./format.js";
-import { likeToRegExp } from "./like.js";
+import { compileLike } from "./like.js";
 import { openApiDocument } from "./openapi.js";
 import {
-  activeOnlyQuery,
   claimBody,
   completeBody,
   createBody,
@@ -19,6 +18,7 @@ import {
   progressBody,
   registerBody,
   requeueBody,
+  typeListQuery,
   typeNameProblem,
 } from "./requests.js";
 import { MAX_PARAM_ARRAY_ITEMS, oversizedParamArray, SchemaCache, warnRefusedStoredTypes } from "./schemas.js";
@@ -37,7 +37,10 @@ export interface AppOptions {
   logger: Logger;
   /** Seconds before a claim may be taken over. Default 300. */
   claimTimeoutSeconds?: number;
-  /** Claims before a failure is final. Default 3. */
+  /**
+   * Claims a task may have. Default 3. A failure reported on the last one is final; a last claim
+   * that times out fails the task for good at the next claim of its type (`claim timed out N times`).
+   */
   maxAttempts?: number;
   /** Largest request body in bytes. Default 1 MiB. */
   bodyLimitBytes?: number;
@@ -51,8 +54,13 @@ export interface AppOptions {
 export const STATS_MINUTES = 60;
 /** Task ids listed per worker in the stats. */
 export const STATS_TASKS_PER_WORKER = 20;
-/** Failed tasks listed in the stats. */
+/** Failed tasks listed in the stats (`failuresTotal` counts them all). */
 export const STATS_FAILURES = 20;
+/** Workers listed in the stats, those holding the most claimed tasks (`workersTotal` counts them all). */
+export const STATS_WORKERS = 50;
+
+/** Type names matched against a `GET /tasks` LIKE pattern before the event loop gets a turn. */
+const LIKE_NAMES_PER_SLICE = 64;
 
 /** Largest `params` or `result`, as compact JSON. */
 export const MAX_JSON_FIELD_BYTES = 64 * 1024;
@@ -204,6 +212,30 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
   };
 
+  /**
+   * The type ids a `GET /tasks` `type` filter selects: `undefined` (every type) without one; the one
+   * type of that exact name when it holds no `%`, as on the hosted service; otherwise every type
+   * whose name matches the LIKE pattern, matched here in linear time, never by the database.
+   */
+  const typeIdsFor = async (type: string | undefined): Promise<number[] | undefined> => {
+    if (type === undefined) return undefined;
+    if (!type.includes("%")) {
+      const row = await store.getTaskType(type);
+      return row ? [row.id] : [];
+    }
+    const like = compileLike(type);
+    const ids: number[] = [];
+    const names = await store.taskTypeNames();
+    for (let i = 0; i < names.length; i++) {
+      // A name costs at most name x pattern steps (~0.2 ms for the worst 255-character pair):
+      // yield between slices, so that thousands of type names never hold up other requests.
+      if (i > 0 && i % LIKE_NAMES_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const t = names[i] as { id: number; name: string };
+      if (like.test(t.name)) ids.push(t.id);
+    }
+    return ids;
+  };
+
   const checkName = (name: string) => {
     const problem = typeNameProblem(name);
     if (problem) throw badRequest(`Invalid task type name: ${problem}`);
@@ -236,7 +268,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       api.get("/stats", async () => {
         const firstMinute = Math.floor(now() / 60_000) - (STATS_MINUTES - 1);
         const [rows, ideas] = await Promise.all([
-          store.stats({ since: firstMinute * 60_000, tasksPerWorker: STATS_TASKS_PER_WORKER, failures: STATS_FAILURES }),
+          store.stats({ since: firstMinute * 60_000, tasksPerWorker: STATS_TASKS_PER_WORKER, failures: STATS_FAILURES, workers: STATS_WORKERS }),
           ideaCounts(),
         ]);
         return ok(statsBody(rows, firstMinute, STATS_MINUTES, ideas));
@@ -252,8 +284,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       });
 
       api.get("/task-types", async (req) => {
-        const q = parse(activeOnlyQuery, req.query);
-        const rows = await store.listTaskTypes(q.active_only === "true" || q.active_only === "1");
+        const q = parse(typeListQuery, req.query);
+        const activeOnly = q.active_only === "true" || q.active_only === "1";
+        const rows = await store.listTaskTypes({ activeOnly, limit: q.limit, offset: q.offset });
         return ok({ items: rows.map(taskTypeBody), count: rows.length });
       });
 
@@ -288,13 +321,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
       api.get("/tasks", async (req) => {
         const q = parse(listQuery, req.query);
-        const rows = await store.listTasks({
-          status: q.status,
-          type: q.type,
-          typeIsPattern: q.type?.includes("%") ?? false,
-          limit: q.limit,
-          offset: q.offset,
-        });
+        const rows = await store.listTasks({ status: q.status, typeIds: await typeIdsFor(q.type), limit: q.limit, offset: q.offset });
         return ok({ items: rows.map(taskSummaryBody), count: rows.length });
       });
 
@@ -314,7 +341,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         const body = parse(claimBody, req.body);
         const name = await typeName(body.task_type_id);
         if (name === undefined) throw notFound("Task type not found");
-        if (body.type_pattern && !likeToRegExp(body.type_pattern).test(name)) throw notFound("No available tasks");
+        if (body.type_pattern && !compileLike(body.type_pattern).test(name)) throw notFound("No available tasks");
         const t = now();
         const claimed = await store.claimTask({
           typeId: body.task_type_id,
@@ -323,6 +350,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           sortOrder: body.sort_order as "ASC" | "DESC",
           now: t,
           expiredBefore: t - claimTimeoutMs,
+          maxAttempts,
         });
         if (!claimed) throw notFound("No available tasks");
         return ok({

@@ -197,6 +197,14 @@ const SCRIPT = `
     $("throughput-failed").textContent = String(sums.failed);
   }
 
+  // The server lists at most 50 workers and 20 failures; the totals say how many there are in all.
+  function renderListed(id, listed, total, noun, which) {
+    var n = typeof total === "number" ? total : listed;
+    var parts = [el("b", { "data-testid": id + "-total", text: n }), " " + noun];
+    if (n > listed) parts.push(", showing the ", el("b", { "data-testid": id + "-listed", text: listed }), " " + which);
+    $(id).replaceChildren.apply($(id), parts);
+  }
+
   function renderFailures(failures) {
     var rows = failures.map(function (f) {
       var text = f.error_message === null ? "(no message)" : f.error_message;
@@ -249,7 +257,9 @@ const SCRIPT = `
     renderTasks(data.tasks);
     renderChart(data.throughput);
     renderFailures(data.recentFailures);
+    renderListed("failures-summary", data.recentFailures.length, data.failuresTotal, "failed tasks", "newest");
     renderWorkers(data.workers);
+    renderListed("workers-summary", data.workers.length, data.workersTotal, "workers holding tasks", "holding the most");
     renderIdeas(data.ideas);
     $("state").textContent = "Updated " + new Date().toLocaleTimeString() + " (every 2 s)";
     $("last-updated").textContent = new Date().toISOString();
@@ -387,6 +397,7 @@ export const dashboardHtml = `<!doctype html>
   </section>
   <section>
     <h2>Workers</h2>
+    <p class="muted" id="workers-summary" data-testid="workers-summary"></p>
     <table data-testid="workers-table">
       <thead><tr><th>worker (claimed_by)</th><th class="n">claimed</th><th>tasks</th></tr></thead>
       <tbody id="workers"></tbody>
@@ -398,6 +409,7 @@ export const dashboardHtml = `<!doctype html>
   </section>
   <section class="wide">
     <h2>Recent failures</h2>
+    <p class="muted" id="failures-summary" data-testid="failures-summary"></p>
     <table data-testid="failures-table">
       <thead><tr><th>task</th><th>type</th><th>error</th><th class="n">attempts</th><th>failed at (UTC)</th></tr></thead>
       <tbody id="failures"></tbody>

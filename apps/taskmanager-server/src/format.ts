@@ -82,7 +82,8 @@ const minuteLabel = (minute: number) => new Date(minute * 60_000).toISOString().
 
 /**
  * The `data` of `GET /api/stats`. `throughput` has one entry per minute from `firstMinute`
- * (ms / 60000) for `minutes` minutes, oldest first, zeros included.
+ * (ms / 60000) for `minutes` minutes, oldest first, zeros included. `workers` and `recentFailures`
+ * are the capped lists; `workersTotal` and `failuresTotal` count everything they stand for.
  */
 export function statsBody(rows: StatsRows, firstMinute: number, minutes: number, ideas: IdeaCounts | null) {
   const counted = new Map(rows.minutes.map((m) => [Number(m.minute), m]));
@@ -92,6 +93,7 @@ export function statsBody(rows: StatsRows, firstMinute: number, minutes: number,
   return {
     tasks: { total: byTypeStatus.reduce((sum, r) => sum + r.count, 0), byTypeStatus },
     workers: rows.workers.map((w) => ({ worker_id: w.workerId, claimed: w.claimed, task_ids: w.taskIds })),
+    workersTotal: rows.workersTotal,
     recentFailures: rows.failures.map((f) => ({
       id: f.id,
       type: f.type,
@@ -99,6 +101,7 @@ export function statsBody(rows: StatsRows, firstMinute: number, minutes: number,
       attempts: f.attempts,
       completed_at: dbTime(f.completedAt),
     })),
+    failuresTotal: byTypeStatus.reduce((sum, r) => sum + (r.status === "failed" ? r.count : 0), 0),
     throughput: Array.from({ length: minutes }, (_, i) => {
       const minute = firstMinute + i;
       const m = counted.get(minute);

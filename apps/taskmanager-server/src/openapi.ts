@@ -82,7 +82,7 @@ const counts = { type: "object", additionalProperties: count };
 
 const stats = {
   type: "object",
-  required: ["tasks", "workers", "recentFailures", "throughput", "ideas"],
+  required: ["tasks", "workers", "workersTotal", "recentFailures", "failuresTotal", "throughput", "ideas"],
   properties: {
     tasks: {
       type: "object",
@@ -98,13 +98,16 @@ const stats = {
     },
     workers: {
       type: "array",
-      description: "Workers holding claimed tasks (by claimed_by), most first",
+      maxItems: 50,
+      description: "The 50 workers holding the most claimed tasks (by claimed_by), most first, ties by worker id in code point order",
       items: {
         type: "object",
         required: ["worker_id", "claimed", "task_ids"],
         properties: { worker_id: { type: "string" }, claimed: count, task_ids: { type: "array", maxItems: 20, items: { type: "integer" }, description: "Lowest ids first, at most 20" } },
       },
     },
+    workersTotal: { ...count, description: "Every worker holding a claimed task, listed or not" },
+    failuresTotal: { ...count, description: "Every failed task, listed or not" },
     recentFailures: {
       type: "array",
       maxItems: 20,
@@ -193,9 +196,13 @@ export const openApiDocument = {
     },
     "/task-types": {
       get: {
-        summary: "List task types",
-        parameters: [{ name: "active_only", in: "query", schema: { enum: ["true", "false", "1", "0"] } }],
-        responses: { 200: ok("Types, by name", list(taskType)) },
+        summary: "List task types, a page at a time",
+        parameters: [
+          { name: "active_only", in: "query", schema: { enum: ["true", "false", "1", "0"] } },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 } },
+          { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+        ],
+        responses: { 200: ok("Types, by name; count is the rows in this page", list(taskType)), 400: err("Bad limit, offset or active_only") },
       },
     },
     "/task-types/{name}": {

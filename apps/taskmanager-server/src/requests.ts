@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { badRequest } from "./errors.js";
+import { likeProblem } from "./like.js";
 
 /** Task type names: `[A-Za-z0-9._-]`, 1-255 long, not beginning with `api` (the hosted router cannot serve those). */
 export const TYPE_NAME = /^[A-Za-z0-9._-]{1,255}$/;
@@ -13,7 +14,34 @@ export function typeNameProblem(name: string): string | undefined {
 
 /** LIKE patterns over type names: name characters plus `%` (and `\\` to escape `_` or `%`). */
 export const TYPE_PATTERN = /^[A-Za-z0-9._%\\-]{1,255}$/;
-const typePattern = z.string().regex(TYPE_PATTERN, "may only hold A-Z, a-z, 0-9, '.', '_', '-', '%' and '\\'");
+const typePattern = z
+  .string()
+  .regex(TYPE_PATTERN, "may only hold A-Z, a-z, 0-9, '.', '_', '-', '%' and '\\'")
+  .superRefine((v, ctx) => {
+    const problem = likeProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+/** A NUL character, or a UTF-16 surrogate without its other half. */
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why a text cannot be stored alike on every store, or undefined: PostgreSQL refuses NUL in `text`,
+ * and a lone surrogate has no UTF-8 form (each store would replace it, silently and not alike).
+ */
+export function textProblem(v: string): string | undefined {
+  const m = UNSTORABLE.exec(v);
+  if (!m) return undefined;
+  return m[0] === "\u0000" ? "must not contain NUL characters (\\u0000)" : "must not contain unpaired UTF-16 surrogates";
+}
+
+/** A string that every store keeps exactly as sent: no NUL, no unpaired surrogate. */
+const text = () =>
+  z.string().superRefine((v, ctx) => {
+    const problem = textProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const typeName = z.string().superRefine((v, ctx) => {
   const problem = typeNameProblem(v);
@@ -27,11 +55,11 @@ const intLike = (min: number, max: number) =>
     z.number().int().min(min).max(max),
   );
 
-const workerId = z.string().trim().min(1).max(255);
+const workerId = text().trim().min(1).max(255);
 
 export const registerBody = z.object({
   name: typeName,
-  version: z.union([z.string(), z.number()]).transform(String).pipe(z.string().trim().min(1).max(64)),
+  version: z.union([z.string(), z.number()]).transform(String).pipe(text().trim().min(1).max(64)),
   param_schema: z.unknown(),
 });
 
@@ -56,14 +84,14 @@ export const claimBody = z.object({
 export const progressBody = z.object({
   worker_id: workerId,
   progress: intLike(0, 100),
-  message: z.string().max(4096).nullish(),
+  message: text().max(4096).nullish(),
 });
 
 export const completeBody = z.object({
   worker_id: workerId,
   success: z.union([z.boolean(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)]),
   result: z.unknown().optional(),
-  error: z.union([z.string(), z.number().transform(String)]).nullish(),
+  error: z.union([text(), z.number().transform(String)]).nullish(),
   /** Additive: `false` fails the task for good at once, whatever attempts are left. */
   retryable: z.boolean().optional(),
 });
@@ -73,12 +101,12 @@ export const MAX_OPERATOR_TEXT = 2000;
 
 /** `POST /tasks/{id}/requeue` (operator). */
 export const requeueBody = z.object({
-  reason: z.string().max(MAX_OPERATOR_TEXT).nullish(),
+  reason: text().max(MAX_OPERATOR_TEXT).nullish(),
 });
 
 /** `POST /tasks/{id}/fail` (operator). */
 export const failBody = z.object({
-  error: z.string().trim().min(1).max(MAX_OPERATOR_TEXT),
+  error: text().trim().min(1).max(MAX_OPERATOR_TEXT),
 });
 
 export const listQuery = z.object({
@@ -88,8 +116,11 @@ export const listQuery = z.object({
   offset: intLike(0, 1_000_000_000).default(0),
 });
 
-export const activeOnlyQuery = z.object({
+/** `GET /task-types`: a page of types by name (default 50, at most 1000), optionally only active ones. */
+export const typeListQuery = z.object({
   active_only: z.enum(["true", "false", "1", "0"]).optional(),
+  limit: intLike(1, 1000).default(50),
+  offset: intLike(0, 1_000_000_000).default(0),
 });
 
 /** Parses with a zod schema; a failure is a 400 `Validation failed` whose `details` name each field. */

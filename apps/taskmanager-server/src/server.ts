@@ -7,7 +7,7 @@ import { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 
-export { buildApp, MAX_JSON_DEPTH, MAX_JSON_FIELD_BYTES, STATS_FAILURES, STATS_MINUTES, STATS_TASKS_PER_WORKER } from "./app.js";
+export { buildApp, MAX_JSON_DEPTH, MAX_JSON_FIELD_BYTES, STATS_FAILURES, STATS_MINUTES, STATS_TASKS_PER_WORKER, STATS_WORKERS } from "./app.js";
 export type { AppOptions, IdeaCountSource } from "./app.js";
 export { dashboardCsp, dashboardHtml } from "./dashboard.js";
 export { loadConfig, ConfigError } from "./config.js";

@@ -34,7 +34,7 @@ for (const backend of backends()) {
     /** Everything a client can read back: types, tasks and their history. */
     async function snapshot() {
       const tm = api(server.url);
-      const types = (await tm.get("/task-types")).json.data;
+      const types = (await tm.get("/task-types?limit=1000")).json.data;
       const tasks = (await tm.get("/tasks?limit=1000")).json.data;
       const histories = [];
       for (const t of tasks.items) histories.push((await tm.get(`/tasks/${t.id}/history`)).json.data);

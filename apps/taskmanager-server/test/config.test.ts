@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { likeToRegExp } from "../src/like.js";
 
 describe("configuration", () => {
   it("has working defaults: SQLite under ./data, port 8080, 300 s claims, 3 attempts", () => {
@@ -38,17 +37,5 @@ describe("configuration", () => {
       }
       assert.match(err.message, /whole number, got "eighty"/);
     }
-  });
-});
-
-describe("type_pattern matching", () => {
-  it("treats % and _ as LIKE wildcards, case-insensitively, and \\ as an escape", () => {
-    assert.ok(likeToRegExp("PrismQ.%").test("prismq.IdeaInspiration.YouTube.Video"));
-    assert.ok(likeToRegExp("a_c").test("abc"));
-    assert.ok(!likeToRegExp("a\\_c").test("abc"));
-    assert.ok(likeToRegExp("a\\_c").test("a_c"));
-    assert.ok(!likeToRegExp("Other.%").test("PrismQ.X"));
-    assert.ok(likeToRegExp("x.y").test("x.y"));
-    assert.ok(!likeToRegExp("x.y").test("xzy"));
   });
 });

@@ -98,7 +98,7 @@ for (const backend of backends()) {
 
       it("lists types (the hosted list is broken; ours works)", async () => {
         const { name } = await newType(server.url);
-        const r = await tm.get("/task-types?active_only=true");
+        const r = await tm.get("/task-types?active_only=true&limit=1000");
         assert.equal(r.status, 200);
         assert.equal(r.json.data.count, r.json.data.items.length);
         assert.ok(r.json.data.items.some((t: { name: string }) => t.name === name));
@@ -385,20 +385,25 @@ for (const backend of backends()) {
         }
       });
 
-      it("completes with a result, sets progress 100 and keeps the history", async () => {
+      it("completes with a result, leaves progress as last reported (as the hosted service does) and keeps the history", async () => {
         const { taskId } = await claimOne();
+        assert.equal((await tm.post(`/tasks/${taskId}/progress`, { worker_id: "owner", progress: 40 })).status, 200);
         const r = await tm.post(`/tasks/${taskId}/complete`, { worker_id: "owner", success: true, result: { ok: 1 } });
         assert.deepEqual(r.json.data, { id: taskId, status: "completed", message: "Task completed" });
         const t = (await tm.get(`/tasks/${taskId}`)).json.data.items[0];
         assert.equal(t.status, "completed");
         assert.deepEqual(t.result, { ok: 1 });
-        assert.equal(t.progress, 100);
+        assert.equal(t.progress, 40);
         assert.ok(t.completed_at);
         const again = await tm.post(`/tasks/${taskId}/complete`, { worker_id: "owner", success: true });
         assert.equal(again.status, 400);
         const h = await tm.get(`/tasks/${taskId}/history`);
         assert.deepEqual(h.json.data.items.map((x: { status_change: string }) => x.status_change), ["created", "claimed", "completed"]);
         assert.equal(h.json.data.items[2].worker_id, "owner");
+        // A task completed without any progress report keeps progress 0.
+        const quiet = await claimOne();
+        assert.equal((await tm.post(`/tasks/${quiet.taskId}/complete`, { worker_id: "owner", success: true })).status, 200);
+        assert.equal((await tm.get(`/tasks/${quiet.taskId}`)).json.data.items[0].progress, 0);
       });
 
       it("returns a failed task to pending while attempts last, then fails it for good", async () => {

@@ -40,7 +40,9 @@ const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 interface Stats {
   tasks: { total: number; byTypeStatus: Array<{ type: string; status: string; count: number }> };
   workers: Array<{ worker_id: string; claimed: number; task_ids: number[] }>;
+  workersTotal: number;
   recentFailures: Array<{ id: number; error_message: string | null }>;
+  failuresTotal: number;
   throughput: Array<{ completed: number }>;
   ideas: { total: number; byPlatform: Record<string, number>; byCategory: Record<string, number> } | null;
 }
@@ -372,6 +374,31 @@ describe("the dashboard in a real browser (Chromium)", () => {
       await page.unroute("**/api/stats");
     }
     await page.getByTestId("net-error").waitFor({ state: "hidden", timeout: 10_000 });
+  it("shows the totals beside the worker and failure lists, and says what is listed once the server caps them", async () => {
+    // Below the caps: every worker and failure is listed, and the totals say so.
+    let expected = await stats();
+    await waitForText("workers-summary-total", String(expected.workersTotal));
+    assert.equal(expected.workersTotal, expected.workers.length);
+    assert.equal(await page.getByTestId("workers-summary-listed").count(), 0);
+    assert.equal(await text("failures-summary-total"), String(expected.failuresTotal));
+    assert.equal(await page.getByTestId("failures-summary-listed").count(), 0);
+
+    // 60 more workers and 22 more final failures: over the caps of 50 and 20.
+    const many = { name: "Dash.Many", id: 0 };
+    many.id = (await tm().post("/task-types/register", { name: many.name, version: "1", param_schema: anySchema })).json.data.id;
+    for (let i = 0; i < 60; i++) await taskIn(server.url, many, "claimed", `many-worker-${String(i).padStart(2, "0")}`);
+    for (let i = 0; i < 22; i++) await taskIn(server.url, many, "failed");
+    expected = await stats();
+    assert.ok(expected.workersTotal > 50 && expected.failuresTotal > 20);
+    await waitForText("workers-summary-total", String(expected.workersTotal));
+    await waitForText("failures-summary-total", String(expected.failuresTotal));
+    assert.equal(await text("workers-summary-listed"), "50");
+    assert.equal(await text("failures-summary-listed"), "20");
+    assert.match((await text("workers-summary")) ?? "", new RegExp(`^${expected.workersTotal} workers holding tasks, showing the 50 holding the most$`));
+    assert.match((await text("failures-summary")) ?? "", new RegExp(`^${expected.failuresTotal} failed tasks, showing the 20 newest$`));
+    assert.equal(await page.getByTestId("worker-row").count(), 50);
+    assert.equal(await page.getByTestId("failure-row").count(), 20);
+    assert.deepEqual(await page.getByTestId("worker-id").allTextContents(), expected.workers.map((w) => w.worker_id));
   });
 
   it("keeps the key for the session, talks only to its own server, and raised no errors", async () => {

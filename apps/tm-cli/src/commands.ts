@@ -472,8 +472,11 @@ function statsText(s: Stats): string {
   sections.push(tasks);
 
   const workers = s.workers ?? [];
+  // Our server lists the workers holding the most tasks and counts all of them in workersTotal.
+  const workersTotal = typeof s.workersTotal === "number" ? s.workersTotal : workers.length;
+  const workersListed = workersTotal > workers.length ? ` (listed: the ${workers.length} holding the most)` : "";
   sections.push(
-    `Workers holding tasks: ${workers.length}\n` +
+    `Workers holding tasks: ${workersTotal}${workersListed}\n` +
       (workers.length
         ? table(workers, [
             { header: "worker_id", cell: (w) => w.worker_id },
@@ -484,7 +487,9 @@ function statsText(s: Stats): string {
   );
 
   const failures = Array.isArray(s.recentFailures) ? s.recentFailures : [];
-  sections.push(`Recent failures: ${failures.length}\n${failures.length ? objectTable(failures) : ""}`);
+  const failuresTotal = typeof s.failuresTotal === "number" ? s.failuresTotal : failures.length;
+  const failuresOf = failuresTotal > failures.length ? ` (of ${failuresTotal} failed tasks)` : "";
+  sections.push(`Recent failures: ${failures.length}${failuresOf}\n${failures.length ? objectTable(failures) : ""}`);
 
   const throughput = Array.isArray(s.throughput) ? s.throughput : [];
   if (throughput.length) {

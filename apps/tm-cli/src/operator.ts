@@ -31,8 +31,14 @@ export interface OperatorResult {
 /** `data` of `GET /stats` (our server); fields beyond these are kept as they come. */
 export interface Stats {
   tasks: { total: number; byTypeStatus: Array<{ type: string; status: string; count: number }> };
+  /** The workers holding the most claimed tasks (our server lists at most 50). */
   workers: Array<{ worker_id: string; claimed: number; task_ids: number[] }>;
+  /** Every worker holding a claimed task, listed or not (absent from older servers). */
+  workersTotal?: number;
+  /** The newest final failures (our server lists at most 20). */
   recentFailures: unknown[];
+  /** Every failed task, listed or not (absent from older servers). */
+  failuresTotal?: number;
   throughput: unknown[];
   ideas: null | { total: number; byPlatform: unknown; byCategory: unknown };
   [more: string]: unknown;

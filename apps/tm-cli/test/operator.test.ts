@@ -74,10 +74,19 @@ describe("stats output", () => {
       throughput: Array.from({ length: 60 }, (_, i) => ({ minute: `2025-01-01 00:${String(i).padStart(2, "0")}`, created: i === 59 ? 9 : 0, completed: i === 59 ? 4 : 0, failed: i === 58 ? 1 : 0 })),
       ideas: { total: 4, byPlatform: { youtube: 3, reddit: 1 }, byCategory: { tech: 4 } },
     };
+    let answer: object = data;
+    const withData = async <T>(d: object, run: () => Promise<T>): Promise<T> => {
+      answer = d;
+      try {
+        return await run();
+      } finally {
+        answer = data;
+      }
+    };
     const stub = await httpServer((req, res) => {
       req.resume();
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ success: true, message: "Success", data, timestamp: 1 }));
+      res.end(JSON.stringify({ success: true, message: "Success", data: answer, timestamp: 1 }));
     });
     try {
       const env = { TASKMANAGER_API_URL: stub.url, TASKMANAGER_API_KEY: KEY };
@@ -97,6 +106,14 @@ describe("stats output", () => {
 
       const j = await tmJson(["stats"], env);
       assert.deepEqual(j, data);
+
+      // Capped lists: the totals are shown beside what is listed.
+      const capped = await withData({ ...data, workersTotal: 3000, failuresTotal: 25 }, () => tm(["stats"], { env }));
+      assert.match(capped.out, /Workers holding tasks: 3000 \(listed: the 1 holding the most\)\nworker_id\s+claimed\s+task_ids\nw-1\s+2\s+5,6\n/);
+      assert.match(capped.out, /Recent failures: 1 \(of 25 failed tasks\)\n\s*id\s+type/);
+      const uncapped = await withData({ ...data, workersTotal: 1, failuresTotal: 1 }, () => tm(["stats"], { env }));
+      assert.match(uncapped.out, /Workers holding tasks: 1\nworker_id/);
+      assert.match(uncapped.out, /Recent failures: 1\n/);
 
       data.ideas = null as unknown as typeof data.ideas;
       data.workers = [];

@@ -224,10 +224,29 @@ export class TaskManagerClient {
     return t;
   }
 
-  /** All task types. (Always a 500 on the hosted service: use `getTaskType` there.) */
-  async listTaskTypes(options: CallOptions & { activeOnly?: boolean } = {}): Promise<TaskType[]> {
-    const d = (await this.call("GET", `/task-types${options.activeOnly ? "?active_only=true" : ""}`, undefined, "safe", options.signal)) as Raw;
-    return ((d.items as Raw[]) ?? []).map(toTaskType);
+  /**
+   * All task types, by name. Our server answers them in pages (`limit`, `offset`; 50 by default):
+   * this asks for `pageSize` at a time (default 1000, the server's largest page) until a page comes
+   * back short. A server that ignores paging answers everything at once, and that is kept as is.
+   * (Always a 500 on the hosted service: use `getTaskType` there.)
+   */
+  async listTaskTypes(options: CallOptions & { activeOnly?: boolean; pageSize?: number } = {}): Promise<TaskType[]> {
+    const pageSize = options.pageSize ?? 1000;
+    const all: TaskType[] = [];
+    const seen = new Set<number>();
+    for (let offset = 0; ; offset += pageSize) {
+      const query = new URLSearchParams({ limit: String(pageSize), offset: String(offset) });
+      if (options.activeOnly) query.set("active_only", "true");
+      const d = (await this.call("GET", `/task-types?${query.toString()}`, undefined, "safe", options.signal)) as Raw;
+      const page = ((d.items as Raw[]) ?? []).map(toTaskType);
+      const fresh = page.filter((t) => !seen.has(t.id));
+      for (const t of fresh) {
+        seen.add(t.id);
+        all.push(t);
+      }
+      // Short page: the end. No new type: a server that does not page answered the same list again.
+      if (page.length < pageSize || fresh.length === 0) return all;
+    }
   }
 
   /**

@@ -64,6 +64,22 @@ describe("TaskManagerClient against our server", () => {
     assert.ok(all.some((x) => x.name === name));
   });
 
+  it("lists every task type through the server's pages, each once, by name", async () => {
+    const names = [];
+    for (let i = 0; i < 7; i++) names.push((await newType()).name);
+    const whole = await client.listTaskTypes();
+    const paged = await client.listTaskTypes({ pageSize: 2 });
+    assert.ok(whole.length >= 7);
+    assert.deepEqual(paged.map((t) => t.name), whole.map((t) => t.name));
+    assert.equal(new Set(paged.map((t) => t.id)).size, paged.length);
+    for (const name of names) assert.ok(paged.some((t) => t.name === name), name);
+    assert.deepEqual(paged.map((t) => t.name), [...paged.map((t) => t.name)].sort());
+    // More than one default page (50): all of them, not the first 50.
+    for (let i = 0; i < 50; i++) await newType();
+    const many = await client.listTaskTypes({ activeOnly: true });
+    assert.ok(many.length >= 57, `${many.length}`);
+  });
+
   it("canonicalises params, so the same task in another key order dedupes, with the server's key", async () => {
     const { name } = await newType();
     const a = await client.createTask(name, { n: 1, meta: { b: 2, a: 1 }, tags: ["x", "y"] });

@@ -549,7 +549,7 @@ describe("hosted quirk 3: the task-type list always fails", () => {
   it("listTaskTypes on the hosted 500 throws TM_ERR_SERVER, and claimTask resolves the type id by name once (cached)", async () => {
     const { pool, client, calls } = hosted();
     pool
-      .intercept({ path: "/api/task-types", method: "GET" })
+      .intercept({ path: "/api/task-types?limit=1000&offset=0", method: "GET" })
       .reply(500, fail("SQLSTATE[42000]: Syntax error or access violation: 1064 You have an error in your SQL syntax"), {
         headers: JSON_HEADERS,
       })

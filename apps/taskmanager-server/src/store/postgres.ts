@@ -2,6 +2,7 @@ import pg from "pg";
 import {
   CLAIMABLE,
   DEFAULT_REQUEUE_MESSAGE,
+  MIGRATION_3,
   HISTORY_COLUMNS,
   OPERATOR,
   REQUEUED,
@@ -11,7 +12,10 @@ import {
   STATS_MINUTES,
   STATS_WORKERS,
   SUMMARY_COLUMNS,
+  SWEEP_LIMIT,
   TASK_COLUMNS,
+  TIMED_OUT_SET,
+  TIMED_OUT_WHERE,
   TYPE_COLUMNS,
   claimOrder,
   groupWorkers,
@@ -34,6 +38,7 @@ import type {
   StatsInput,
   StatsRows,
   Store,
+  TypeListInput,
   TaskRow,
   TaskStatus,
   TaskSummaryRow,
@@ -84,6 +89,7 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
   STATS_INDEXES,
+  MIGRATION_3,
 ];
 
 /** BIGINT (ids, millisecond times) as JS numbers: every value stays below 2^53. */
@@ -191,10 +197,17 @@ export class PostgresStore implements Store {
     return this.one<TaskTypeRow>(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE id = $1`, [id]);
   }
 
-  async listTaskTypes(activeOnly: boolean): Promise<TaskTypeRow[]> {
+  async listTaskTypes(input: TypeListInput): Promise<TaskTypeRow[]> {
+    // Byte order, as SQLite sorts, so that both stores page alike.
     const { rows } = await this.pool.query<TaskTypeRow>(
-      `SELECT ${TYPE_COLUMNS} FROM task_types ${activeOnly ? "WHERE is_active" : ""} ORDER BY name`,
+      `SELECT ${TYPE_COLUMNS} FROM task_types ${input.activeOnly ? "WHERE is_active" : ""} ORDER BY name COLLATE "C" LIMIT $1 OFFSET $2`,
+      [input.limit, input.offset],
     );
+    return rows;
+  }
+
+  async taskTypeNames(): Promise<Array<{ id: number; name: string }>> {
+    const { rows } = await this.pool.query<{ id: number; name: string }>("SELECT id, name FROM task_types");
     return rows;
   }
 
@@ -226,10 +239,10 @@ export class PostgresStore implements Store {
       args.push(filter.status);
       where.push(`t.status = $${args.length}`);
     }
-    if (filter.type !== undefined) {
-      args.push(filter.type);
-      // ILIKE: patterns match regardless of case, as they do on the hosted service and on SQLite.
-      where.push(filter.typeIsPattern ? `tt.name ILIKE $${args.length}` : `tt.name = $${args.length}`);
+    if (filter.typeIds !== undefined) {
+      if (filter.typeIds.length === 0) return [];
+      args.push(filter.typeIds);
+      where.push(`t.type_id = ANY($${args.length}::bigint[])`);
     }
     args.push(filter.limit, filter.offset);
     const { rows } = await this.pool.query<TaskSummaryRow>(
@@ -249,18 +262,29 @@ export class PostgresStore implements Store {
   }
 
   async claimTask(input: ClaimInput): Promise<ClaimedTask | undefined> {
+    // One statement: last claims that timed out fail for good (x, with history rows), then the claim.
+    // The claim's own pick excludes those rows, since every part of the statement sees one snapshot.
     return this.one<ClaimedTask>(
-      `WITH c AS (
-         SELECT id FROM tasks WHERE type_id = $1 AND ${CLAIMABLE}$2)
+      `WITH e AS (
+         SELECT id FROM tasks WHERE ${TIMED_OUT_WHERE("$1", "$2", "$5")}
+         ORDER BY id LIMIT ${SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
+       ), x AS (
+         UPDATE tasks t SET ${TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
+       ), xh AS (
+         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+         SELECT id, 'failed', NULL, error_message, $4 FROM x
+       ), c AS (
+         SELECT id FROM tasks WHERE type_id = $1 AND ${CLAIMABLE("$2", "$5")}
          ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1 FOR UPDATE SKIP LOCKED
        ), u AS (
-         UPDATE tasks t SET status = 'claimed', claimed_by = $3, claimed_at = $4, attempts = t.attempts + 1, updated_at = $4
+         UPDATE tasks t SET status = 'claimed', claimed_by = $3, claimed_at = $4, attempts = t.attempts + 1, updated_at = $4,
+           claim_timeouts = t.claim_timeouts + CASE WHEN t.status = 'claimed' THEN 1 ELSE 0 END
          FROM c WHERE t.id = c.id RETURNING t.id, t.params, t.attempts, t.priority
        ), h AS (
          INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
          SELECT id, 'claimed', $3, 'Task claimed by worker', $4 FROM u
        ) SELECT id, params, attempts, priority FROM u`,
-      [input.typeId, input.expiredBefore, input.workerId, input.now],
+      [input.typeId, input.expiredBefore, input.workerId, input.now, input.maxAttempts],
     );
   }
 
@@ -285,7 +309,6 @@ export class PostgresStore implements Store {
       `WITH u AS (
          UPDATE tasks SET
            status = CASE WHEN $1 THEN 'completed' WHEN attempts < $2 THEN 'pending' ELSE 'failed' END,
-           progress = CASE WHEN $1 THEN 100 ELSE progress END,
            result = $3, error_message = $4,
            claimed_by = CASE WHEN $1 OR attempts >= $2 THEN claimed_by ELSE NULL END,
            claimed_at = CASE WHEN $1 OR attempts >= $2 THEN claimed_at ELSE NULL END,
@@ -342,11 +365,14 @@ export class PostgresStore implements Store {
     try {
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const byTypeStatus = await client.query<StatsRows["byTypeStatus"][number]>(STATS_BY_TYPE_STATUS);
-      const workers = await client.query<{ workerId: string; id: number; claimed: number }>(STATS_WORKERS("$1"), [input.tasksPerWorker]);
+      const workers = await client.query<{ workerId: string; id: number; claimed: number; total: number }>(
+        STATS_WORKERS("$1", "$2", ' COLLATE "C"'),
+        [input.workers, input.tasksPerWorker],
+      );
       const failures = await client.query<StatsRows["failures"][number]>(STATS_FAILURES("$1"), [input.failures]);
       const minutes = await client.query<StatsRows["minutes"][number]>(STATS_MINUTES("$1"), [input.since]);
       await client.query("COMMIT");
-      return { byTypeStatus: byTypeStatus.rows, workers: groupWorkers(workers.rows), failures: failures.rows, minutes: minutes.rows };
+      return { byTypeStatus: byTypeStatus.rows, ...groupWorkers(workers.rows), failures: failures.rows, minutes: minutes.rows };
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;

@@ -25,8 +25,31 @@ export function claimOrder(sortBy: SortBy, sortOrder: SortOrder): string {
   return `${sortBy} ${sortOrder}, id ${tie}`;
 }
 
-/** Claimable rows: pending, or claimed longer ago than the timeout. The IN term lets the partial indexes apply. */
-export const CLAIMABLE = `status IN ('pending', 'claimed') AND (status = 'pending' OR claimed_at < `;
+/**
+ * Claimable rows: pending, or claimed longer ago than the timeout (the first placeholder) by a claim
+ * that was not the last one allowed (`attempts` below the second placeholder). The IN term lets the
+ * partial indexes apply.
+ */
+export const CLAIMABLE = (expiredBefore: string, maxAttempts: string) =>
+  `status IN ('pending', 'claimed') AND (status = 'pending' OR (claimed_at < ${expiredBefore} AND attempts < ${maxAttempts}))`;
+
+/** Timed-out claims that failed for good are swept at most this many per claim; the rest by the next claims. */
+export const SWEEP_LIMIT = 100;
+
+/**
+ * What a timed-out last claim sets: status `failed`, the count of timeouts, and an error naming the
+ * count and the worker that did not complete (`claim timed out 3 times (worker w-1 did not complete)`).
+ * The SET expressions read the row as it was, on both dialects. The placeholder is the time (ms).
+ */
+export const TIMED_OUT_SET = (nowPlaceholder: string) => `status = 'failed', claim_timeouts = claim_timeouts + 1,
+  error_message = 'claim timed out ' || CASE WHEN claim_timeouts = 0 THEN 'once' ELSE (claim_timeouts + 1) || ' times' END
+    || ' (worker ' || claimed_by || ' did not complete)',
+  completed_at = ${nowPlaceholder}, updated_at = ${nowPlaceholder}`;
+
+/** The rows {@link TIMED_OUT_SET} applies to: type (1st placeholder), timeout (2nd), max attempts (3rd). */
+export const TIMED_OUT_WHERE = (type: string, expiredBefore: string, maxAttempts: string) =>
+  `type_id = ${type} AND status = 'claimed' AND claimed_at < ${expiredBefore} AND attempts >= ${maxAttempts}`;
+
 
 /**
  * Indexes for the stats queries (migration 2, same text on both dialects): a covering index for
@@ -39,17 +62,39 @@ export const STATS_INDEXES = `CREATE INDEX tasks_by_type_status ON tasks (type_i
    CREATE INDEX task_history_recent ON task_history (created_at, status_change)
      WHERE status_change IN ('created', 'completed', 'failed');`;
 
+/**
+ * Migration 3 (same text on both dialects): the count of timed-out claims per task (for the
+ * `claim timed out N times` failure), a partial index over claimed tasks by worker for the stats'
+ * top workers and their totals, and one by type and claim time for the sweep of timed-out last
+ * claims that runs in every claim.
+ */
+export const MIGRATION_3 = `ALTER TABLE tasks ADD COLUMN claim_timeouts INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX tasks_claimed_by ON tasks (status, claimed_by, id) WHERE status = 'claimed';
+   CREATE INDEX tasks_claim_expiry ON tasks (type_id, claimed_at) WHERE status = 'claimed';`;
+
 /** Tasks per type and status. The inner GROUP BY reads only the covering index; names are joined after. */
 export const STATS_BY_TYPE_STATUS = `SELECT tt.name AS "type", s.status AS "status", s.n AS "count"
   FROM (SELECT type_id, status, count(*) AS n FROM tasks GROUP BY type_id, status) s
   JOIN task_types tt ON tt.id = s.type_id`;
 
-/** Claimed tasks by worker: each worker's count, and its lowest task ids up to the limit (the placeholder). */
-export const STATS_WORKERS = (limitPlaceholder: string) => `SELECT claimed_by AS "workerId", id AS "id", claimed AS "claimed" FROM (
-    SELECT claimed_by, id, row_number() OVER (PARTITION BY claimed_by ORDER BY id) AS rn,
-      count(*) OVER (PARTITION BY claimed_by) AS claimed
+/**
+ * The workers holding the most claimed tasks (at most the first placeholder), with each one's count,
+ * the count of all such workers (`total`, the same on every row), and each listed worker's lowest
+ * task ids up to the second placeholder. Ties go to the lower worker id in byte order: `collate` is
+ * `COLLATE "C"` on PostgreSQL and empty on SQLite (whose default is byte order), so that both stores
+ * list the same workers. Reads only the partial index `tasks_claimed_by`.
+ */
+export const STATS_WORKERS = (workersPlaceholder: string, idsPlaceholder: string, collate: string) => `WITH top AS (
+    SELECT claimed_by, count(*) AS claimed, count(*) OVER () AS total
     FROM tasks WHERE status = 'claimed'
-  ) w WHERE rn <= ${limitPlaceholder} ORDER BY id`;
+    GROUP BY claimed_by ORDER BY claimed DESC, claimed_by${collate} LIMIT ${workersPlaceholder}
+  )
+  SELECT top.claimed_by AS "workerId", top.claimed AS "claimed", top.total AS "total", w.id AS "id"
+  FROM top JOIN (
+    SELECT claimed_by, id, row_number() OVER (PARTITION BY claimed_by ORDER BY id) AS rn
+    FROM tasks WHERE status = 'claimed' AND claimed_by IN (SELECT claimed_by FROM top)
+  ) w ON w.claimed_by = top.claimed_by
+  WHERE w.rn <= ${idsPlaceholder} ORDER BY w.id`;
 
 /** The newest failed tasks (the limit is the placeholder). */
 export const STATS_FAILURES = (limitPlaceholder: string) => `SELECT t.id AS "id", tt.name AS "type", t.error_message AS "errorMessage",
@@ -76,8 +121,13 @@ export const OPERATOR = "operator";
 /** History message of a requeue sent without a reason. */
 export const DEFAULT_REQUEUE_MESSAGE = "Requeued by operator";
 
-/** Groups the rows of {@link STATS_WORKERS} by worker, most claimed tasks first, then by worker id. */
-export function groupWorkers(rows: Array<{ workerId: string; id: number; claimed: number }>) {
+/** Orders strings by code point (UTF-8 byte order), as SQLite's BINARY and PostgreSQL's "C" collation do. */
+export function byCodePoint(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/** Groups the rows of {@link STATS_WORKERS} by worker, most claimed tasks first, then by worker id; and their total. */
+export function groupWorkers(rows: Array<{ workerId: string; id: number; claimed: number; total: number }>) {
   const byWorker = new Map<string, { workerId: string; claimed: number; taskIds: number[] }>();
   for (const r of rows) {
     let w = byWorker.get(r.workerId);
@@ -87,6 +137,6 @@ export function groupWorkers(rows: Array<{ workerId: string; id: number; claimed
     }
     w.taskIds.push(Number(r.id));
   }
-  // Sorted here, not in SQL: text collation differs between SQLite and PostgreSQL.
-  return [...byWorker.values()].sort((a, b) => b.claimed - a.claimed || (a.workerId < b.workerId ? -1 : a.workerId > b.workerId ? 1 : 0));
+  const workers = [...byWorker.values()].sort((a, b) => b.claimed - a.claimed || byCodePoint(a.workerId, b.workerId));
+  return { workers, workersTotal: rows.length > 0 ? Number(rows[0]?.total) : 0 };
 }

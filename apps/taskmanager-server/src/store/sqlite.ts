@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import {
   CLAIMABLE,
   DEFAULT_REQUEUE_MESSAGE,
+  MIGRATION_3,
   HISTORY_COLUMNS,
   OPERATOR,
   REQUEUED,
@@ -13,7 +14,10 @@ import {
   STATS_MINUTES,
   STATS_WORKERS,
   SUMMARY_COLUMNS,
+  SWEEP_LIMIT,
   TASK_COLUMNS,
+  TIMED_OUT_SET,
+  TIMED_OUT_WHERE,
   TYPE_COLUMNS,
   claimOrder,
   groupWorkers,
@@ -36,6 +40,7 @@ import type {
   StatsInput,
   StatsRows,
   Store,
+  TypeListInput,
   TaskRow,
   TaskStatus,
   TaskSummaryRow,
@@ -86,6 +91,7 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
   STATS_INDEXES,
+  MIGRATION_3,
 ];
 
 type RawType = Omit<TaskTypeRow, "isActive"> & { isActive: number };
@@ -119,8 +125,9 @@ export class SqliteStore implements Store {
       ping: db.prepare("SELECT 1"),
       typeByName: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE name = ?`),
       typeById: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE id = ?`),
-      typesAll: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types ORDER BY name`),
-      typesActive: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE is_active = 1 ORDER BY name`),
+      typesAll: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types ORDER BY name LIMIT ? OFFSET ?`),
+      typesActive: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE is_active = 1 ORDER BY name LIMIT ? OFFSET ?`),
+      typeNames: db.prepare(`SELECT id, name FROM task_types`),
       typeInsert: db.prepare(
         "INSERT INTO task_types (name, version, param_schema, is_active, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
       ),
@@ -133,8 +140,14 @@ export class SqliteStore implements Store {
       task: db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id WHERE t.id = ?`),
       taskState: db.prepare("SELECT status, claimed_by AS claimedBy FROM tasks WHERE id = ?"),
       claimUpdate: db.prepare(
-        `UPDATE tasks SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?
+        `UPDATE tasks SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?,
+           claim_timeouts = claim_timeouts + CASE WHEN status = 'claimed' THEN 1 ELSE 0 END
          WHERE id = ? RETURNING id, params, attempts, priority`,
+      ),
+      timedOut: db.prepare(
+        `UPDATE tasks SET ${TIMED_OUT_SET("@now")}
+         WHERE id IN (SELECT id FROM tasks WHERE ${TIMED_OUT_WHERE("@type", "@expiredBefore", "@maxAttempts")} LIMIT ${SWEEP_LIMIT})
+         RETURNING id, error_message AS errorMessage`,
       ),
       progress: db.prepare(
         `UPDATE tasks SET progress = ?, progress_message = coalesce(?, progress_message), claimed_at = ?, updated_at = ?
@@ -143,7 +156,6 @@ export class SqliteStore implements Store {
       complete: db.prepare(
         `UPDATE tasks SET
            status = CASE WHEN ? THEN 'completed' WHEN attempts < ? THEN 'pending' ELSE 'failed' END,
-           progress = CASE WHEN ? THEN 100 ELSE progress END,
            result = ?, error_message = ?,
            claimed_by = CASE WHEN ? OR attempts >= ? THEN claimed_by ELSE NULL END,
            claimed_at = CASE WHEN ? OR attempts >= ? THEN claimed_at ELSE NULL END,
@@ -165,7 +177,7 @@ export class SqliteStore implements Store {
          WHERE id = ? AND status IN ('pending', 'claimed') RETURNING status`,
       ),
       statsByTypeStatus: db.prepare(STATS_BY_TYPE_STATUS),
-      statsWorkers: db.prepare(STATS_WORKERS("?")),
+      statsWorkers: db.prepare(STATS_WORKERS("?", "?", "")),
       statsFailures: db.prepare(STATS_FAILURES("?")),
       statsMinutes: db.prepare(STATS_MINUTES("?")),
     };
@@ -197,7 +209,15 @@ export class SqliteStore implements Store {
         return { id: row.id, status: row.status, deduplicated: true };
       }),
       claim: db.transaction((select: Database.Statement, input: ClaimInput) => {
-        const found = select.get(input.typeId, input.expiredBefore) as { id: number } | undefined;
+        // Last claims that timed out fail for good first, each with its history row.
+        const swept = stmts.timedOut.all({
+          now: input.now,
+          type: input.typeId,
+          expiredBefore: input.expiredBefore,
+          maxAttempts: input.maxAttempts,
+        }) as Array<{ id: number; errorMessage: string }>;
+        for (const t of swept) stmts.history.run(t.id, "failed", null, t.errorMessage, input.now);
+        const found = select.get(input.typeId, input.expiredBefore, input.maxAttempts) as { id: number } | undefined;
         if (!found) return undefined;
         const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as ClaimedTask;
         stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
@@ -207,7 +227,7 @@ export class SqliteStore implements Store {
         const s = input.success ? 1 : 0;
         const max = input.maxAttempts;
         const row = stmts.complete.get(
-          s, max, s, input.result, input.error, s, max, s, max, s, max, input.now, input.now, input.id, input.workerId,
+          s, max, input.result, input.error, s, max, s, max, s, max, input.now, input.now, input.id, input.workerId,
         ) as { status: TaskStatus } | undefined;
         if (!row) return { ok: false, refusal: this.refusal(input.id) };
         const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
@@ -230,7 +250,9 @@ export class SqliteStore implements Store {
       // Deferred: a read snapshot, so that every count comes from the same state even with other processes writing.
       stats: db.transaction((input: StatsInput): StatsRows => ({
         byTypeStatus: stmts.statsByTypeStatus.all() as StatsRows["byTypeStatus"],
-        workers: groupWorkers(stmts.statsWorkers.all(input.tasksPerWorker) as Array<{ workerId: string; id: number; claimed: number }>),
+        ...groupWorkers(
+          stmts.statsWorkers.all(input.workers, input.tasksPerWorker) as Array<{ workerId: string; id: number; claimed: number; total: number }>,
+        ),
         failures: stmts.statsFailures.all(input.failures) as StatsRows["failures"],
         minutes: stmts.statsMinutes.all(input.since) as StatsRows["minutes"],
       })),
@@ -307,9 +329,13 @@ export class SqliteStore implements Store {
     return toType(this.stmts.typeById.get(id) as RawType | undefined);
   }
 
-  async listTaskTypes(activeOnly: boolean): Promise<TaskTypeRow[]> {
-    const rows = (activeOnly ? this.stmts.typesActive : this.stmts.typesAll).all() as RawType[];
+  async listTaskTypes(input: TypeListInput): Promise<TaskTypeRow[]> {
+    const rows = (input.activeOnly ? this.stmts.typesActive : this.stmts.typesAll).all(input.limit, input.offset) as RawType[];
     return rows.map((r) => toType(r) as TaskTypeRow);
+  }
+
+  async taskTypeNames(): Promise<Array<{ id: number; name: string }>> {
+    return this.stmts.typeNames.all() as Array<{ id: number; name: string }>;
   }
 
   async createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }> {
@@ -323,9 +349,10 @@ export class SqliteStore implements Store {
       where.push("t.status = ?");
       args.push(filter.status);
     }
-    if (filter.type !== undefined) {
-      where.push(filter.typeIsPattern ? "tt.name LIKE ?" : "tt.name = ?");
-      args.push(filter.type);
+    if (filter.typeIds !== undefined) {
+      if (filter.typeIds.length === 0) return [];
+      where.push("t.type_id IN (SELECT value FROM json_each(?))");
+      args.push(JSON.stringify(filter.typeIds));
     }
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id
       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY t.id DESC LIMIT ? OFFSET ?`;
@@ -341,7 +368,7 @@ export class SqliteStore implements Store {
     let stmt = this.claimStmts.get(key);
     if (!stmt) {
       stmt = this.db.prepare(
-        `SELECT id FROM tasks WHERE type_id = ? AND ${CLAIMABLE}?) ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
+        `SELECT id FROM tasks WHERE type_id = ? AND ${CLAIMABLE("?", "?")} ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
       );
       this.claimStmts.set(key, stmt);
     }

@@ -71,10 +71,21 @@ export interface CreateInput {
 
 export interface ListFilter {
   status?: TaskStatus;
-  /** Exact type name, or a LIKE pattern when `typeIsPattern`. */
-  type?: string;
-  typeIsPattern: boolean;
+  /**
+   * Only tasks of these type ids; `undefined` for every type. The HTTP layer resolves a type name
+   * or LIKE pattern to ids itself (in linear time), so no pattern ever reaches the database.
+   */
+  typeIds?: readonly number[];
   limit: number;
+  offset: number;
+}
+
+/** A page of task types, by name. */
+export interface TypeListInput {
+  activeOnly: boolean;
+  /** Rows in the page, 1-1000. */
+  limit: number;
+  /** Rows skipped before the page. */
   offset: number;
 }
 
@@ -86,6 +97,12 @@ export interface ClaimInput {
   now: number;
   /** Claims older than this (ms) may be taken over. */
   expiredBefore: number;
+  /**
+   * Claims a task may have. A timed-out claim of a task that already had this many is not taken
+   * over: the task fails for good (`claim timed out N times`), with a history row, in the same
+   * transaction as the claim.
+   */
+  maxAttempts: number;
 }
 
 export interface ProgressInput {
@@ -140,13 +157,20 @@ export interface StatsInput {
   tasksPerWorker: number;
   /** Failed tasks listed. */
   failures: number;
+  /** Workers listed (those holding the most claimed tasks). */
+  workers: number;
 }
 
 /** Counts behind `GET /api/stats`, straight from GROUP BY queries. */
 export interface StatsRows {
   byTypeStatus: Array<{ type: string; status: TaskStatus; count: number }>;
-  /** Workers holding `claimed` tasks, most tasks first; `taskIds` holds at most `tasksPerWorker`, lowest first. */
+  /**
+   * The `workers` workers holding the most `claimed` tasks, most first, ties by worker id in code
+   * point order; `taskIds` holds at most `tasksPerWorker`, lowest first.
+   */
   workers: Array<{ workerId: string; claimed: number; taskIds: number[] }>;
+  /** Every worker holding a `claimed` task, listed or not. */
+  workersTotal: number;
   /** Failed tasks, newest `completed_at` first. */
   failures: Array<{ id: number; type: string; errorMessage: string | null; attempts: number; completedAt: number | null }>;
   /** History rows since `since`, by minute (ms / 60000) and kind. */
@@ -164,7 +188,10 @@ export interface Store {
   registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }>;
   getTaskType(name: string): Promise<TaskTypeRow | undefined>;
   getTaskTypeById(id: number): Promise<TaskTypeRow | undefined>;
-  listTaskTypes(activeOnly: boolean): Promise<TaskTypeRow[]>;
+  /** One page of task types, by name. */
+  listTaskTypes(input: TypeListInput): Promise<TaskTypeRow[]>;
+  /** Every task type's id and name (for matching LIKE patterns in JavaScript). */
+  taskTypeNames(): Promise<Array<{ id: number; name: string }>>;
   /** Inserts unless the dedupe key exists; then answers the existing task. */
   createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }>;
   listTasks(filter: ListFilter): Promise<TaskSummaryRow[]>;
