@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { createKeyCheck } from "./auth.js";
 import { dashboardHeaders, dashboardHtml } from "./dashboard.js";
@@ -119,7 +119,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     frameworkErrors: (err, _req, reply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
       const error = err.code === "FST_ERR_BAD_URL" ? "Invalid URL: not valid percent-encoded UTF-8" : "Bad request";
-      void reply.code(status).send({ success: false, error, timestamp: unixNow() });
+      // The reply is typed for the route generics; this one answers before any route.
+      void (reply as unknown as FastifyReply).code(status).send({ success: false, error, timestamp: unixNow() });
     },
   });
 

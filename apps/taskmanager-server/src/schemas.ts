@@ -501,9 +501,14 @@ export class SchemaCache {
 export async function warnRefusedStoredTypes(store: Pick<Store, "listTaskTypes">, schemas: SchemaCache, logger: Logger): Promise<void> {
   try {
     const refused = [];
-    for (const type of await store.listTaskTypes(false)) {
-      const reason = schemas.problem(type.paramSchema);
-      if (reason !== null) refused.push({ name: type.name, version: type.version, reason });
+    const PAGE = 1000;
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await store.listTaskTypes({ activeOnly: false, limit: PAGE, offset });
+      for (const type of page) {
+        const reason = schemas.problem(type.paramSchema);
+        if (reason !== null) refused.push({ name: type.name, version: type.version, reason });
+      }
+      if (page.length < PAGE) break;
     }
     if (refused.length === 0) return;
     logger.warn(

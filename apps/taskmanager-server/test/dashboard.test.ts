@@ -374,6 +374,8 @@ describe("the dashboard in a real browser (Chromium)", () => {
       await page.unroute("**/api/stats");
     }
     await page.getByTestId("net-error").waitFor({ state: "hidden", timeout: 10_000 });
+  });
+
   it("shows the totals beside the worker and failure lists, and says what is listed once the server caps them", async () => {
     // Below the caps: every worker and failure is listed, and the totals say so.
     let expected = await stats();

@@ -85,8 +85,8 @@ const hostileSchema = fc.oneof(
 
 /** Everything a client can read back, straight from the store: types, tasks, histories. */
 async function snapshot(store: Store) {
-  const types = await store.listTaskTypes(false);
-  const summaries = await store.listTasks({ typeIsPattern: false, limit: 1000, offset: 0 });
+  const types = await store.listTaskTypes({ activeOnly: false, limit: 1000, offset: 0 });
+  const summaries = await store.listTasks({ limit: 1000, offset: 0 });
   const tasks = [];
   for (const s of summaries) tasks.push({ task: await store.getTask(s.id), history: await store.history(s.id) });
   return { types, tasks };
