@@ -98,14 +98,17 @@ describe("slow and greedy clients", () => {
   it("cuts off clients that dribble their headers after the headers timeout, with a 408 and one log line each", async () => {
     const { server, lines } = await serve({ headersTimeoutMs: 400, requestTimeoutMs: 800 });
     const clients = Array.from({ length: 10 }, () => dribbleHeaders(server.port));
-    await within(Promise.all(clients.map((c) => c.closed)), 10_000, "the server to close 10 slow connections");
+    // Connections that send nothing at all are held to the same timeout.
+    const silent = Array.from({ length: 2 }, () => slowClient(server.port, "", () => "", 50, 0));
+    await within(Promise.all([...clients, ...silent].map((c) => c.closed)), 10_000, "the server to close 12 slow connections");
     for (const c of clients) {
       assert.match(c.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
       assert.ok(c.writes() > 0, "the client was still sending when it was cut off");
     }
+    for (const c of silent) assert.match(c.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
     await sleep(50);
     const logged = slowLines(lines);
-    assert.equal(logged.length, clients.length, "one line per cut-off connection, not one per byte");
+    assert.equal(logged.length, clients.length + silent.length, "one line per cut-off connection, not one per byte");
     assert.ok(logged.every((l) => l.level === 40 && l.remoteAddress === "127.0.0.1"));
     assert.equal((await call(server.url, "GET", "/health", undefined, {})).status, 200);
   });
