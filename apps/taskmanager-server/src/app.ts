@@ -196,6 +196,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.addHook("onClose", async () => clearTimeout(dropTimer));
 
+  app.decorateRequest("keyScope", undefined);
+
   // Bodies are read as text whatever their Content-Type (the hosted service ignores it) and parsed here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
