@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, fchmodSync, openSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -47,10 +47,19 @@ interface Child {
 }
 const children: Child[] = [];
 
-/** Starts a process, keeping its output in `<data>/logs/<name>.log` and the first lines in memory. */
+/**
+ * Starts a process, keeping its output in `<data>/logs/<name>.log` and the first lines in memory.
+ * The logs directory is 0700 and each log 0600 (also when an earlier run left them wider): logs
+ * hold task params, errors and worker ids.
+ */
 function start(name: string, script: string, args: string[], env: Record<string, string | undefined>): Child {
-  mkdirSync(join(DATA, "logs"), { recursive: true });
-  const log = createWriteStream(join(DATA, "logs", `${name}.log`), { flags: "a" });
+  const logs = join(DATA, "logs");
+  mkdirSync(logs, { recursive: true, mode: 0o700 });
+  chmodSync(logs, 0o700);
+  const file = join(logs, `${name}.log`);
+  const fd = openSync(file, "a", 0o600);
+  fchmodSync(fd, 0o600);
+  const log = createWriteStream(file, { fd });
   const proc = spawn(process.execPath, [join(root, script), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const child: Child = { name, proc, lines: [], exited: new Promise((r) => proc.on("exit", (code) => r(code))) };
   const keep = (d: Buffer) => {
@@ -185,7 +194,8 @@ function render(s: Snapshot, started: number, mode: string, urls: { tm: string; 
 }
 
 async function main(): Promise<void> {
-  mkdirSync(DATA, { recursive: true });
+  // The data directory holds the key, the databases and the logs: its owner's only when created here.
+  mkdirSync(DATA, { recursive: true, mode: 0o700 });
   const key = demoKey();
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const hybrid = await redisReachable(redisUrl);

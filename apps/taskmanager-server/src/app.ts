@@ -1,6 +1,7 @@
+import type { Socket } from "node:net";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
-import { createKeyCheck } from "./auth.js";
+import { createKeyCheck, isReservedWorkerId, RESERVED_WORKER_IDS, requiredScope, sameJson, scopeAllows, WORKER_ID_ROUTES, type KeyScope } from "./auth.js";
 import { dashboardHeaders, dashboardHtml } from "./dashboard.js";
 import { paramsJson, dedupeKey } from "./dedupe.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
@@ -30,10 +31,32 @@ export interface IdeaCountSource {
   countBy(field: "platform" | "category"): Promise<Record<string, number>>;
 }
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The scope of the request's API key; `undefined` on the open paths. */
+    keyScope?: KeyScope;
+  }
+}
+
 /** What the HTTP layer needs; `index.ts` builds it from the environment, tests build it directly. */
 export interface AppOptions {
   store: Store;
+  /** Keys with every right (env `API_KEYS`), the same as `operatorApiKeys`. */
   apiKeys: readonly string[];
+  /** Keys that may only read (every GET). Default none. */
+  readApiKeys?: readonly string[];
+  /** Keys for workers: reads, create, claim, progress, complete, register of a new type or version. Default none. */
+  workerApiKeys?: readonly string[];
+  /** Keys with every right, including requeue, fail and a changed schema at the same version. Default none. */
+  operatorApiKeys?: readonly string[];
+  /** Most time a client may take to send a whole request, in ms; then 408 and the connection closes. Default 30000. */
+  requestTimeoutMs?: number;
+  /** Most time a client may take to send a request's headers, in ms; at most `requestTimeoutMs`. Default 10000. */
+  headersTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open, in ms. Default 10000. */
+  keepAliveTimeoutMs?: number;
+  /** Most open client connections; further ones are closed at once. Default 1000. */
+  maxConnections?: number;
   logger: Logger;
   /** Seconds before a claim may be taken over. Default 300. */
   claimTimeoutSeconds?: number;
@@ -66,6 +89,12 @@ const LIKE_NAMES_PER_SLICE = 64;
 export const MAX_JSON_FIELD_BYTES = 64 * 1024;
 /** Deepest nesting accepted in a request body. */
 export const MAX_JSON_DEPTH = 64;
+
+/** Defaults of the connection limits; see {@link AppOptions}. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_CONNECTIONS = 1000;
 
 const OPEN_PATHS = new Set(["/api/health", "/api/openapi.json", "/api/docs", "/api/dashboard"]);
 
@@ -102,7 +131,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const claimTimeoutMs = (options.claimTimeoutSeconds ?? 300) * 1000;
   const maxAttempts = options.maxAttempts ?? 3;
   const now = options.now ?? Date.now;
-  const keyOk = createKeyCheck(options.apiKeys);
+  const keyScope = createKeyCheck({
+    full: options.apiKeys,
+    read: options.readApiKeys,
+    worker: options.workerApiKeys,
+    operator: options.operatorApiKeys,
+  });
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
   const schemas = new SchemaCache();
   // Type names never change for an id (register upserts by name), so this cache never goes stale.
   const typeNames = new Map<number, string>();
@@ -114,6 +150,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: true,
+    requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout,
+      // Node checks the two timeouts on this interval (default 30 s): a few checks per timeout keep the cut-off close to it.
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => clientError(err, socket),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     // Errors Fastify raises before routing (a path that is not valid percent-encoded UTF-8) get the envelope too.
     frameworkErrors: (err, _req, reply) => {
@@ -126,6 +170,51 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Types stored by an older server whose schema this one refuses: kept, listed once at start.
   app.addHook("onReady", () => warnRefusedStoredTypes(store, schemas, logger));
+
+  // Fastify calls this once per connection, and the socket is destroyed here: one log line per cut-off client.
+  function clientError(err: Error & { code?: string }, socket: Socket): void {
+    if (err.code === "ECONNRESET" || socket.destroyed) return;
+    let head: string;
+    let body: string;
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      logger.warn(
+        { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, headersTimeoutMs: headersTimeout, requestTimeoutMs: requestTimeout },
+        "slow client: request not received in time, connection closed",
+      );
+      head = "408 Request Timeout";
+      body = JSON.stringify(plainError("Request Timeout", "The request was not received in time"));
+    } else if (err.code === "HPE_HEADER_OVERFLOW") {
+      head = "431 Request Header Fields Too Large";
+      body = JSON.stringify(plainError("Request Header Fields Too Large", "Request headers are too large"));
+    } else {
+      head = "400 Bad Request";
+      body = JSON.stringify(plainError("Bad Request", "Malformed HTTP request"));
+    }
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${head}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  }
+
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // A flood of refused connections is logged as one line per second with its count, not one line each.
+  let dropped = 0;
+  let dropTimer: NodeJS.Timeout | undefined;
+  app.server.on("drop", () => {
+    dropped++;
+    if (dropTimer) return;
+    logger.warn({ maxConnections: app.server.maxConnections }, "connection refused: at the connection cap");
+    dropped = 0;
+    dropTimer = setTimeout(() => {
+      dropTimer = undefined;
+      if (dropped > 0) logger.warn({ maxConnections: app.server.maxConnections, dropped }, "connections refused in the last second: at the connection cap");
+      dropped = 0;
+    }, 1000);
+    dropTimer.unref();
+  });
+  app.addHook("onClose", async () => clearTimeout(dropTimer));
+
+  app.decorateRequest("keyScope", undefined);
 
   // Bodies are read as text whatever their Content-Type (the hosted service ignores it) and parsed here.
   app.removeAllContentTypeParsers();
@@ -145,10 +234,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     const path = req.url.split("?", 1)[0] as string;
     if (OPEN_PATHS.has(path.replace(/\/$/, ""))) return;
-    if (!keyOk(req.headers["x-api-key"] as string | undefined)) {
+    const scope = keyScope(req.headers["x-api-key"] as string | undefined);
+    if (!scope) {
       reply.code(401).send(plainError("Unauthorized", "Invalid or missing API key. Send it in the X-API-Key header."));
       return reply;
     }
+    req.keyScope = scope;
+    const route = req.routeOptions.url;
+    const need = requiredScope(req.method, route);
+    if (!scopeAllows(scope, need)) throw forbidden(scope, need, `${req.method} ${route ?? path}`);
   });
 
   app.addHook("preValidation", async (req) => {
@@ -168,6 +262,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
       throw badRequest(`Invalid JSON in request body: nested deeper than ${MAX_JSON_DEPTH} levels`);
     }
     req.body = parsed;
+  });
+
+  // After the body is parsed, before any handler: the server's own history names are not for workers.
+  app.addHook("preHandler", async (req) => {
+    if (req.method !== "POST" || !WORKER_ID_ROUTES.has(req.routeOptions.url ?? "")) return;
+    const workerId = (req.body as Record<string, unknown>).worker_id;
+    if (typeof workerId === "string" && isReservedWorkerId(workerId)) {
+      throw badRequest("Validation failed", [`worker_id: is reserved for the server's own history rows (${RESERVED_WORKER_IDS.join(", ")}); choose another`]);
+    }
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -278,6 +381,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
       api.post("/task-types/register", async (req) => {
         const body = parse(registerBody, req.body);
         const schemaText = schemas.check(body.param_schema);
+        if (req.keyScope !== "operator") {
+          // A worker may add a type or a version; changing what a version means is the operator's call.
+          const stored = await store.getTaskType(body.name);
+          if (stored && stored.version === body.version && !sameJson(stored.paramSchema, schemaText)) {
+            throw forbidden(req.keyScope ?? "read", "operator", "changing the schema of an existing type at the same version");
+          }
+        }
         const r = await store.registerTaskType({ name: body.name, version: body.version, paramSchema: schemaText, now: now() });
         typeNames.set(r.id, body.name);
         const flag = r.created ? { created: true } : { updated: true };
@@ -409,6 +519,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
 
   return app;
+}
+
+/** A 403 in the envelope: which scope the key has and which the call needs. */
+function forbidden(have: KeyScope, need: KeyScope, what: string): ApiError {
+  return new ApiError(403, `Forbidden: this API key's scope (${have}) does not allow this call`, [`scope: ${what} needs a key with the ${need} scope`]);
 }
 
 function refusalError(refusal: "not_found" | "not_claimed" | "other_worker"): ApiError {

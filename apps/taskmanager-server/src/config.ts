@@ -6,8 +6,23 @@ export interface ServerConfig {
   port: number;
   /** Interface to bind. Default `127.0.0.1`; use `0.0.0.0` to serve other machines. */
   host: string;
-  /** Accepted API keys (header `X-API-Key`). Empty means "generate one and keep it in `apiKeyFile`". */
+  /**
+   * Keys with every right (header `X-API-Key`), the operator scope (env `API_KEYS`). When this and
+   * the three scoped lists are all empty, one key is generated and kept in `apiKeyFile`.
+   */
   apiKeys: string[];
+  /** Keys that may only read: every GET (env `READ_API_KEYS`). Default none. */
+  readApiKeys: string[];
+  /**
+   * Keys for workers: reads, create, claim, progress, complete, and register of a new type or of a
+   * new version of one (env `WORKER_API_KEYS`). Default none.
+   */
+  workerApiKeys: string[];
+  /**
+   * Keys with every right, like `API_KEYS`: worker calls, requeue, fail, and a changed schema at
+   * the same version (env `OPERATOR_API_KEYS`). Default none.
+   */
+  operatorApiKeys: string[];
   /** Where a generated key is kept between restarts (SQLite default only). Default `<dataDir>/api-key`. */
   apiKeyFile: string;
   /** `postgres://…` selects PostgreSQL; otherwise SQLite at `sqlitePath`. */
@@ -29,6 +44,20 @@ export interface ServerConfig {
    * (env `IDEA_DATABASE_URL`). Default none: the stats say `ideas: null`.
    */
   ideaDatabaseUrl: string | undefined;
+  /**
+   * Most time a client may take to send a whole request (headers and body), in ms; then it gets
+   * 408 and its connection is closed (env `REQUEST_TIMEOUT_MS`). Default 30000.
+   */
+  requestTimeoutMs: number;
+  /**
+   * Most time a client may take to send a request's headers, counted from the connection or from
+   * the previous answer, in ms (env `HEADERS_TIMEOUT_MS`). At most `requestTimeoutMs`. Default 10000.
+   */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open after an answer, in ms (env `KEEP_ALIVE_TIMEOUT_MS`). Default 10000. */
+  keepAliveTimeoutMs: number;
+  /** Most open client connections; further ones are closed at once (env `MAX_CONNECTIONS`). Default 1000. */
+  maxConnections: number;
   /** pino level. Default `info`. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -51,14 +80,46 @@ const intFrom = (name: string, def: number, min: number, max: number) =>
       return n;
     });
 
-const envSchema = z.object({
-  PORT: intFrom("PORT", 8080, 0, 65535),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  API_KEYS: z
+/** Shortest and longest accepted key, in characters. */
+const KEY_MIN = 16;
+const KEY_MAX = 1024;
+/** Printable ASCII without space: the bytes an `X-API-Key` header carries unchanged. */
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
+/**
+ * A comma-separated key list. Messages name the variable and the key's position, never the key:
+ * a key outside printable ASCII could never match (header bytes arrive as latin1), so it stops the start.
+ */
+const keyList = (name: string) =>
+  z
     .string()
     .optional()
     .transform((v) => (v ?? "").split(",").map((k) => k.trim()).filter((k) => k.length > 0))
-    .refine((keys) => keys.every((k) => k.length >= 16), "every key in API_KEYS must be at least 16 characters"),
+    .superRefine((keys, ctx) => {
+      if (keys.some((k) => k.length < KEY_MIN)) {
+        ctx.addIssue({ code: "custom", message: `every key in ${name} must be at least ${KEY_MIN} characters` });
+      }
+      if (keys.some((k) => k.length > KEY_MAX)) {
+        ctx.addIssue({ code: "custom", message: `every key in ${name} must be at most ${KEY_MAX} characters` });
+      }
+      const bad = keys.flatMap((k, i) => (PRINTABLE_ASCII.test(k) ? [] : [i + 1]));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `key ${bad.join(", ")} of ${keys.length} in ${name} holds a character outside printable ASCII ` +
+            "(0x21-0x7E, no spaces); an X-API-Key header cannot carry it",
+        });
+      }
+    });
+
+const envSchema = z.object({
+  PORT: intFrom("PORT", 8080, 0, 65535),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  API_KEYS: keyList("API_KEYS"),
+  READ_API_KEYS: keyList("READ_API_KEYS"),
+  WORKER_API_KEYS: keyList("WORKER_API_KEYS"),
+  OPERATOR_API_KEYS: keyList("OPERATOR_API_KEYS"),
   API_KEY_FILE: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z
@@ -84,6 +145,10 @@ const envSchema = z.object({
       (v) => v === undefined || v === "" || /^postgres(ql)?:\/\//.test(v) || /^sqlite:.+/.test(v),
       "IDEA_DATABASE_URL must start with postgres://, postgresql:// or sqlite: followed by a path",
     ),
+  REQUEST_TIMEOUT_MS: intFrom("REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
+  HEADERS_TIMEOUT_MS: intFrom("HEADERS_TIMEOUT_MS", 10_000, 100, 3_600_000),
+  KEEP_ALIVE_TIMEOUT_MS: intFrom("KEEP_ALIVE_TIMEOUT_MS", 10_000, 100, 3_600_000),
+  MAX_CONNECTIONS: intFrom("MAX_CONNECTIONS", 1000, 1, 1_000_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -103,12 +168,20 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([
+      `HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}), got ${e.HEADERS_TIMEOUT_MS}`,
+    ]);
+  }
   const url = e.DATABASE_URL === "" ? undefined : e.DATABASE_URL;
   const sqliteFromUrl = url?.startsWith("sqlite:") ? url.slice("sqlite:".length) : undefined;
   return {
     port: e.PORT,
     host: e.HOST,
     apiKeys: e.API_KEYS,
+    readApiKeys: e.READ_API_KEYS,
+    workerApiKeys: e.WORKER_API_KEYS,
+    operatorApiKeys: e.OPERATOR_API_KEYS,
     apiKeyFile: e.API_KEY_FILE ?? `${e.DATA_DIR}/api-key`,
     databaseUrl: sqliteFromUrl === undefined ? url : undefined,
     databaseSchema: e.DATABASE_SCHEMA,
@@ -118,6 +191,10 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     maxAttempts: e.MAX_ATTEMPTS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     ideaDatabaseUrl: e.IDEA_DATABASE_URL === "" ? undefined : e.IDEA_DATABASE_URL,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -9,16 +9,24 @@ import { startServer, type StorageOptions } from "./server.js";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-/** With no API_KEYS, a key is generated once and kept (mode 0600) so that restarts keep it. */
+/**
+ * With no key configured in any of API_KEYS, READ_API_KEYS, WORKER_API_KEYS and OPERATOR_API_KEYS,
+ * a key is generated once and kept (mode 0600, in a directory created 0700) so that restarts keep it.
+ */
 function resolveKeys(config: ServerConfig): { keys: string[]; generatedIn?: string } {
-  if (config.apiKeys.length > 0) return { keys: config.apiKeys };
+  const scoped = config.readApiKeys.length + config.workerApiKeys.length + config.operatorApiKeys.length;
+  if (config.apiKeys.length > 0 || scoped > 0) return { keys: config.apiKeys };
   const file = resolve(config.apiKeyFile);
   if (existsSync(file)) {
     const key = readFileSync(file, "utf8").trim();
+    if (key.length > 0 && !/^[\x21-\x7e]+$/.test(key)) {
+      // Never the key itself: only where it is.
+      throw new ConfigError([`API_KEY_FILE: ${file} holds a key with a character outside printable ASCII (0x21-0x7E, no spaces)`]);
+    }
     if (key.length >= 16) return { keys: [key], generatedIn: file };
   }
   const key = randomBytes(24).toString("base64url");
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { keys: [key], generatedIn: file };
@@ -38,9 +46,19 @@ async function main(): Promise<void> {
   const logger = pino({
     name: "taskmanager-server",
     level: config.logLevel,
-    redact: { paths: ["apiKeys", "req.headers[\"x-api-key\"]", "*.apiKey", "databaseUrl", "ideaDatabaseUrl"], censor: "[redacted]" },
+    redact: { paths: ["apiKeys", "readApiKeys", "workerApiKeys", "operatorApiKeys", "req.headers[\"x-api-key\"]", "*.apiKey", "databaseUrl", "ideaDatabaseUrl"], censor: "[redacted]" },
   });
-  const { keys, generatedIn } = resolveKeys(config);
+  let resolved: { keys: string[]; generatedIn?: string };
+  try {
+    resolved = resolveKeys(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { keys, generatedIn } = resolved;
   const storage: StorageOptions = config.databaseUrl
     ? { kind: "postgres", url: config.databaseUrl, schema: config.databaseSchema, poolSize: config.databasePoolSize }
     : { kind: "sqlite", path: config.sqlitePath };
@@ -49,6 +67,13 @@ async function main(): Promise<void> {
     storage,
     logger,
     apiKeys: keys,
+    readApiKeys: config.readApiKeys,
+    workerApiKeys: config.workerApiKeys,
+    operatorApiKeys: config.operatorApiKeys,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    maxConnections: config.maxConnections,
     host: config.host,
     port: config.port,
     claimTimeoutSeconds: config.claimTimeoutSeconds,

@@ -39,3 +39,66 @@ describe("configuration", () => {
     }
   });
 });
+
+describe("configuration of keys and connection limits", () => {
+  it("has connection defaults: 30 s request, 10 s headers, 10 s keep-alive, 1000 connections, no scoped keys", () => {
+    const c = loadConfig({});
+    assert.equal(c.requestTimeoutMs, 30_000);
+    assert.equal(c.headersTimeoutMs, 10_000);
+    assert.equal(c.keepAliveTimeoutMs, 10_000);
+    assert.equal(c.maxConnections, 1000);
+    assert.deepEqual([c.readApiKeys, c.workerApiKeys, c.operatorApiKeys], [[], [], []]);
+  });
+
+  it("reads the timeouts, the cap and the three scoped key lists", () => {
+    const c = loadConfig({
+      REQUEST_TIMEOUT_MS: "5000",
+      HEADERS_TIMEOUT_MS: "2000",
+      KEEP_ALIVE_TIMEOUT_MS: "700",
+      MAX_CONNECTIONS: "64",
+      READ_API_KEYS: "read-key-0123456789",
+      WORKER_API_KEYS: "worker-key-0123456789, worker-key-9876543210",
+      OPERATOR_API_KEYS: "operator-key-0123456789",
+    });
+    assert.deepEqual([c.requestTimeoutMs, c.headersTimeoutMs, c.keepAliveTimeoutMs, c.maxConnections], [5000, 2000, 700, 64]);
+    assert.deepEqual(c.readApiKeys, ["read-key-0123456789"]);
+    assert.deepEqual(c.workerApiKeys, ["worker-key-0123456789", "worker-key-9876543210"]);
+    assert.deepEqual(c.operatorApiKeys, ["operator-key-0123456789"]);
+  });
+
+  it("refuses a headers timeout longer than the request timeout, and limits outside their range", () => {
+    assert.throws(() => loadConfig({ REQUEST_TIMEOUT_MS: "1000", HEADERS_TIMEOUT_MS: "2000" }), /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
+    try {
+      loadConfig({ REQUEST_TIMEOUT_MS: "0", KEEP_ALIVE_TIMEOUT_MS: "x", MAX_CONNECTIONS: "0" });
+      assert.fail("expected a ConfigError");
+    } catch (caught) {
+      assert.ok(caught instanceof ConfigError);
+      const text = caught.problems.join("\n");
+      for (const name of ["REQUEST_TIMEOUT_MS", "KEEP_ALIVE_TIMEOUT_MS", "MAX_CONNECTIONS"]) assert.match(text, new RegExp(`^${name}: `, "m"), name);
+    }
+  });
+
+  it("refuses keys that are not printable ASCII (non-ASCII, inner spaces, controls) in every key variable, never quoting the key", () => {
+    const bad = {
+      API_KEYS: "good-key-0123456789,schlüssel-0123456789",
+      READ_API_KEYS: "read key with spaces 0123",
+      WORKER_API_KEYS: "worker-key-\u0007-0123456789",
+      OPERATOR_API_KEYS: "ключ-оператора-0123456789",
+    };
+    try {
+      loadConfig(bad);
+      assert.fail("expected a ConfigError");
+    } catch (caught) {
+      assert.ok(caught instanceof ConfigError);
+      const text = caught.problems.join("\n");
+      for (const name of Object.keys(bad)) assert.match(text, new RegExp(`^${name}: .*printable ASCII`, "m"), name);
+      assert.match(text, /^API_KEYS: key 2 of 2 /m);
+      for (const value of Object.values(bad)) for (const key of value.split(",")) assert.ok(!caught.message.includes(key.trim()), "the key is not in the message");
+    }
+  });
+
+  it("still accepts printable ASCII keys with punctuation, trimmed around the commas", () => {
+    const c = loadConfig({ API_KEYS: " !#$%&'()*+-./0123456789:;<=>?@[]^_`{|}~ , aaaaaaaaaaaaaaaa" });
+    assert.deepEqual(c.apiKeys, ["!#$%&'()*+-./0123456789:;<=>?@[]^_`{|}~", "aaaaaaaaaaaaaaaa"]);
+  });
+});

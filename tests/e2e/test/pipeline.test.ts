@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,10 +40,21 @@ function expected() {
 for (const mode of ["hybrid", "direct"] as const) {
   describe(`the whole pipeline, pnpm start --once, ${mode} mode`, () => {
     it("stores every expected video and post exactly once, crosses modules both ways, leaves nothing open, exits 0", { timeout: 300_000 }, async () => {
-      const dir = mkdtempSync(join(tmpdir(), `e2e-${mode}-`));
+      // A data directory that pnpm start creates itself (a temp dir would be 0700 already).
+      const parent = mkdtempSync(join(tmpdir(), `e2e-${mode}-`));
+      const dir = join(parent, "demo");
       try {
         const { code, output } = await runOnce(dir, mode === "hybrid" ? REDIS_URL : "redis://127.0.0.1:1");
         assert.equal(code, 0, output);
+
+        // What pnpm start and the TaskManager create is their owner's only.
+        const modeOf = (path: string) => statSync(path).mode & 0o777;
+        assert.equal(modeOf(dir), 0o700, "the data directory");
+        assert.equal(modeOf(join(dir, "logs")), 0o700, "the logs directory");
+        const logs = readdirSync(join(dir, "logs"));
+        assert.ok(logs.includes("taskmanager-server.log"), logs.join(", "));
+        for (const log of logs) assert.equal(modeOf(join(dir, "logs", log)), 0o600, log);
+        for (const file of ["api-key", "taskmanager.sqlite"]) assert.equal(modeOf(join(dir, file)), 0o600, file);
         assert.match(output, mode === "hybrid" ? /hybrid mode/ : /direct mode/);
         assert.match(output, /Done: every task is settled/);
 
@@ -79,7 +90,7 @@ for (const mode of ["hybrid", "direct"] as const) {
           await server.close();
         }
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(parent, { recursive: true, force: true });
       }
     });
   });

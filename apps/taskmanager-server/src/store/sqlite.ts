@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
@@ -94,6 +94,24 @@ const MIGRATIONS: string[] = [
   MIGRATION_3,
 ];
 
+/**
+ * Creates the database file (and the directories up to it) readable by its owner only: directories
+ * 0700, the file 0600, whatever the umask. SQLite gives the `-wal` and `-shm` files it creates the
+ * mode of the database file, so they are 0600 too. An existing file or directory is left as it is.
+ */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    // O_EXCL: only a file this call creates gets the mode; the umask can only clear bits of 0600.
+    fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return;
+    throw err;
+  }
+  closeSync(fd);
+}
+
 type RawType = Omit<TaskTypeRow, "isActive"> & { isActive: number };
 const toType = (r: RawType | undefined): TaskTypeRow | undefined => (r ? { ...r, isActive: r.isActive === 1 } : undefined);
 
@@ -113,7 +131,7 @@ export class SqliteStore implements Store {
   private readonly claimStmts = new Map<string, Database.Statement>();
 
   constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") createPrivateFile(path);
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
