@@ -72,8 +72,9 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
       },
     }));
   } catch (err) {
-    // parseArgs's own sentence, without its hint about "--" (which means nothing here).
-    return { kind: "error", message: (err as Error).message.split(/\. To specify/)[0] ?? String(err) };
+    // parseArgs's own sentences on one line, without its hints on "--" and "=" (which mean nothing here).
+    const message = (err as Error).message.replace(/\s+/g, " ").replace(/ ?To specify .*$/, "").trim();
+    return { kind: "error", message };
   }
   if (values.help) return { kind: "help" };
   const port = integer("port", (values.port as string | undefined) ?? env.PORT ?? "8080", 0, 65_535);
