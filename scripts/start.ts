@@ -118,17 +118,25 @@ function stopAll(code: number): Promise<void> {
   return stopping;
 }
 
+/**
+ * One Ctrl-C can arrive twice: from the terminal, and passed on by pnpm (which runs this
+ * script), a few ms apart. SIGINTs this close to the first are the same key press.
+ */
+const SAME_PRESS_MS = 500;
 // Installed before anything starts: a Ctrl-C during start-up stops what has started.
 let signals = 0;
+let firstSignalAt = 0;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
+    if (signals > 0 && signal === "SIGINT" && Date.now() - firstSignalAt < SAME_PRESS_MS) return;
     signals++;
     if (signals === 1) {
+      firstSignalAt = Date.now();
       out(`\n${signal === "SIGINT" ? "Ctrl-C" : signal}: stopping the apps first (each hands back or finishes its work), then the offline APIs and the TaskManager. Ctrl-C again forces.\n`);
       void stopAll(0);
       return;
     }
-    out(`\nForced: killing every process that is left.\n`);
+    out(`\n${signal === "SIGINT" ? "Ctrl-C" : signal} again: forced, killing every process that is left.\n`);
     for (const c of children) if (alive(c)) c.proc.kill("SIGKILL");
     process.exit(130);
   });

@@ -1,7 +1,6 @@
-// `pnpm start` run as a terminal runs it, for the tests of the dev server: the command of the
-// root package.json's `start` script after its build step, run by `sh -c` as pnpm runs scripts,
-// in a process group of its own (a terminal's foreground job), so that a test can send SIGINT
-// to the whole group as Ctrl-C does.
+// `pnpm start` run as a terminal runs it, for the tests of the dev server: pnpm itself (its build
+// step is cached after `pnpm build`), in a process group of its own as a terminal's foreground job,
+// so that a test can send SIGINT to the whole group as Ctrl-C does (pnpm then passes it on too).
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,32 +9,22 @@ import { TaskManagerClient, type TaskSummary } from "@prismq/taskmanager-client"
 import { startServer } from "@prismq/taskmanager-server";
 import { root } from "./system.js";
 
-/** The `start` script of the root package.json, less its build step (the tests run after `pnpm build`). */
-export function startCommand(): string {
-  const scripts = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-  const parts = (scripts.start ?? "").split("&&").map((s) => s.trim());
-  const run = parts[parts.length - 1];
-  if (!run || !/scripts\/start\.ts$/.test(run)) throw new Error(`the start script does not end in running scripts/start.ts: ${scripts.start}`);
-  return run;
-}
-
 export interface StartRun {
   child: ChildProcess;
   output: () => string;
-  /** Exit code and signal of the group's leader (the shell, or what it exec'd). */
+  /** Exit code and signal of pnpm. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` to the whole process group, as a terminal does. */
   signalGroup(signal: NodeJS.Signals): void;
-  /** Every process below the leader, now (from /proc). */
+  /** Every process below pnpm, now (from /proc). */
   descendants(): number[];
 }
 
-/** Starts `pnpm start <args>` (the part after the build) in a process group of its own. */
+/** Starts `pnpm start <args>` in a process group of its own. */
 export function runStart(args: string[], env: Record<string, string | undefined>): StartRun {
-  const child = spawn("sh", ["-c", `${startCommand()} "$@"`, "sh", ...args], {
+  const child = spawn("pnpm", ["start", ...args], {
     cwd: root,
-    // pnpm puts the workspace's bin folder first on PATH.
-    env: { PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

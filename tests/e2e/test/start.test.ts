@@ -56,13 +56,14 @@ describe("pnpm start: Ctrl-C in the middle of a run (hybrid mode, offline APIs 2
         await client.close();
       }
       pids = run.descendants();
-      assert.ok(pids.length >= 6, `the server, the sandbox and four apps run below pnpm start (pids ${pids.join(", ")})`);
+      assert.ok(pids.length >= 7, `the start script, the server, the sandbox and four apps run below pnpm (pids ${pids.join(", ")})`);
       run.signalGroup("SIGINT");
       const { code, signal } = await exitWithin(run, 90_000);
       const output = run.output();
       assert.equal(signal, null, `pnpm start ended by ${signal}, not by exiting:\n${output.slice(-3000)}`);
       assert.equal(code, 0, output.slice(-3000));
       assert.match(output, /Stopped: every process exited 0/);
+      assert.doesNotMatch(output, /ELIFECYCLE|forced/);
 
       for (const app of APPS) {
         const log = readFileSync(join(dir, "logs", `${app}.log`), "utf8");
