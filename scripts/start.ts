@@ -2,11 +2,17 @@
  * `pnpm start`: the whole system on one machine with embedded defaults. The
  * TaskManager (SQLite), the offline YouTube and Reddit APIs (unless real
  * credentials are set), and the four apps, each its own process as deployed.
- * Hybrid mode when Redis answers at REDIS_URL, direct mode otherwise. A live
- * status view in the terminal; Ctrl-C stops everything gracefully.
+ * Hybrid mode when Redis answers at REDIS_URL, direct mode otherwise; the Redis
+ * key prefix belongs to the data dir. A live status view in the terminal.
+ *
+ * Ctrl-C: the children run in process groups of their own, so the terminal's
+ * SIGINT reaches only this script, which sends each app one SIGTERM, waits for
+ * them (each hands back or finishes its work), then stops the sandbox and the
+ * TaskManager, and exits 0. A second Ctrl-C kills what is left and exits 130.
  *
  * `pnpm start --once`: processes what the sources yield, waits until nothing is
- * left to do, prints a summary and exits 0.
+ * left to do, prints a summary and exits 0. `--taskmanager URL` uses another
+ * TaskManager instead of starting ours. `--help` prints the options.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
