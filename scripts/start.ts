@@ -51,6 +51,8 @@ interface Child {
   proc: ChildProcess;
   exited: Promise<number | null>;
   lines: string[];
+  /** Set once it said it is up (its URL or health line); before that it holds no work. */
+  ready: boolean;
 }
 const children: Child[] = [];
 
@@ -63,7 +65,7 @@ function start(name: string, script: string, args: string[], env: Record<string,
   mkdirSync(join(DATA, "logs"), { recursive: true });
   const log = createWriteStream(join(DATA, "logs", `${name}.log`), { flags: "a" });
   const proc = spawn(process.execPath, [join(root, script), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const child: Child = { name, proc, lines: [], exited: new Promise((r) => proc.on("exit", (code) => r(code))) };
+  const child: Child = { name, proc, lines: [], ready: false, exited: new Promise((r) => proc.on("exit", (code) => r(code))) };
   const keep = (d: Buffer) => {
     log.write(d);
     if (child.lines.length < 200) child.lines.push(...d.toString().split("\n").filter(Boolean));
@@ -97,6 +99,7 @@ function stopAll(code: number): Promise<void> {
     const apps = children.filter((c) => (APPS as readonly string[]).includes(c.name));
     const rest = children.filter((c) => !apps.includes(c)).reverse();
     let clean = true;
+    const whileStarting: string[] = [];
     const stopGroup = async (group: Child[], ms: number) => {
       const signalled = group.filter(alive);
       for (const c of signalled) c.proc.kill("SIGTERM");
@@ -109,16 +112,21 @@ function stopAll(code: number): Promise<void> {
       }
       await Promise.all(group.map((c) => c.exited));
       for (const c of signalled) {
-        if (c.proc.exitCode !== 0) {
-          clean = false;
-          out(`${c.name} exited with ${c.proc.exitCode ?? c.proc.signalCode} on SIGTERM. Last lines:\n${c.lines.slice(-5).join("\n")}\n`);
+        if (c.proc.exitCode === 0) continue;
+        // Stopped while starting: ended by the SIGTERM before its handlers were in place, holding no work.
+        if (!c.ready && c.proc.signalCode === "SIGTERM") {
+          whileStarting.push(c.name);
+          continue;
         }
+        clean = false;
+        const how = c.proc.exitCode === null ? `ended by ${c.proc.signalCode}` : `exited with ${c.proc.exitCode}`;
+        out(`${c.name} ${how} on SIGTERM. Last lines:\n${c.lines.slice(-5).join("\n")}\n`);
       }
     };
     await stopGroup(apps, 30_000);
     await stopGroup(rest, 15_000);
     for (const r of resources) await r.close().catch(() => undefined);
-    if (code === 0 && clean) out(`Stopped: every process exited 0. Data and logs stay in ${DATA}.\n`);
+    if (code === 0 && clean) out(`Stopped: every process ${whileStarting.length ? `ended cleanly (${whileStarting.join(", ")} while starting)` : "exited 0"}. Data and logs stay in ${DATA}.\n`);
     process.exit(code === 0 && !clean ? 1 : code);
   })();
   return stopping;
@@ -152,7 +160,10 @@ async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | u
   const end = Date.now() + ms;
   for (;;) {
     const v = await get();
-    if (v !== undefined) return v;
+    if (v !== undefined) {
+      if (child) child.ready = true;
+      return v;
+    }
     if (child && child.proc.exitCode !== null) throw new Error(`${child.name} exited (${child.proc.exitCode}) before ${what}:\n${child.lines.slice(-15).join("\n")}`);
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
@@ -371,6 +382,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A Ctrl-C during start-up stops the child being waited for: that is the stop, not a failure.
+  if (stopping) return;
   process.stderr.write(`pnpm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
   void stopAll(1);
 });
