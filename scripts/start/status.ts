@@ -127,7 +127,8 @@ export class StatusReader {
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
     });
     const body = (await res.json().catch(() => undefined)) as { success?: boolean; data?: { tasks?: { byTypeStatus?: Array<{ type: string; status: string; count: number }> } } } | undefined;
-    if (res.status === 404 || (res.ok && !Array.isArray(body?.data?.tasks?.byTypeStatus))) {
+    // No such endpoint (404, or 400/405/501 from a router that does not know it), or an answer without the counts.
+    if ([400, 404, 405, 501].includes(res.status) || (res.ok && !Array.isArray(body?.data?.tasks?.byTypeStatus))) {
       this.source = "list";
       return undefined;
     }

@@ -83,6 +83,41 @@ describe("pnpm start: Ctrl-C in the middle of a run (hybrid mode, offline APIs 2
   });
 });
 
+describe("pnpm start: a second Ctrl-C while the apps are still stopping (offline APIs 3 s late)", () => {
+  it("forces: every process is killed at once, pnpm start exits 130, no process is left", { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "e2e-start-force-"));
+    const run = runStart(["--data-dir", dir, "--port", "0", "--quiet", "--latency", "3000"], { REDIS_URL });
+    let pids: number[] = [];
+    try {
+      const client = await taskManagerOf(run, dir);
+      try {
+        await until(async () => {
+          for await (const t of client.listTasks({ status: "claimed", pageSize: 1 })) return t !== undefined;
+          return false;
+        }, 120_000, "a processor to hold claimed tasks", 50);
+      } finally {
+        await client.close();
+      }
+      pids = run.descendants();
+      run.signalGroup("SIGINT");
+      await until(() => /Ctrl-C: stopping/.test(run.output()), 10_000, "the graceful stop to begin");
+      // A second key press, well after the first (pnpm's copy of the first comes within ms).
+      await new Promise((r) => setTimeout(r, 800));
+      const stillStopping = pids.filter(running);
+      assert.ok(stillStopping.length > 0, "processes were still stopping (a processor waits on a 3 s API call)");
+      run.signalGroup("SIGINT");
+      const { code } = await exitWithin(run, 10_000);
+      assert.equal(code, 130, run.output().slice(-3000));
+      assert.match(run.output(), /Ctrl-C again: forced/);
+      assert.deepEqual(pids.filter(running), [], "no process is left");
+    } finally {
+      killLeft([...pids, ...run.descendants()]);
+      await dropPrefix(REDIS_URL, dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("pnpm start: a new data dir on a Redis that an earlier run used", () => {
   it("starts from scratch: both runs discover videos and posts; each data dir has its own Redis prefix, kept for the next run", { timeout: 300_000 }, async () => {
     const dirs = [mkdtempSync(join(tmpdir(), "e2e-start-a-")), mkdtempSync(join(tmpdir(), "e2e-start-b-"))];
