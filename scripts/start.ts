@@ -2,35 +2,42 @@
  * `pnpm start`: the whole system on one machine with embedded defaults. The
  * TaskManager (SQLite), the offline YouTube and Reddit APIs (unless real
  * credentials are set), and the four apps, each its own process as deployed.
- * Hybrid mode when Redis answers at REDIS_URL, direct mode otherwise. A live
- * status view in the terminal; Ctrl-C stops everything gracefully.
+ * Hybrid mode when Redis answers at REDIS_URL, direct mode otherwise; the Redis
+ * key prefix belongs to the data dir. A live status view in the terminal.
+ *
+ * Ctrl-C: the children run in process groups of their own, so the terminal's
+ * SIGINT reaches only this script, which sends each app one SIGTERM, waits for
+ * them (each hands back or finishes its work), then stops the sandbox and the
+ * TaskManager, and exits 0. A second Ctrl-C kills what is left and exits 130.
  *
  * `pnpm start --once`: processes what the sources yield, waits until nothing is
- * left to do, prints a summary and exits 0.
+ * left to do, prints a summary and exits 0. `--taskmanager URL` uses another
+ * TaskManager instead of starting ours. `--help` prints the options.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, createWriteStream, existsSync, fchmodSync, openSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
-import { readMetric, redisReachable, safeRedisUrl } from "@prismq/worker-kit";
+import { redisReachable, safeRedisUrl } from "@prismq/worker-kit";
+import { parseStartArgs, usage, type StartOptions } from "./start/args.js";
+import { placesText, render, StatusReader, type Places } from "./start/status.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const { values: opts } = parseArgs({
-  options: {
-    once: { type: "boolean", default: false },
-    "data-dir": { type: "string", default: join(root, "data", "demo") },
-    port: { type: "string", default: process.env.PORT ?? "8080" },
-    timeout: { type: "string", default: "600" },
-    quiet: { type: "boolean", default: false },
-    latency: { type: "string", default: "0" },
-  },
-});
-const DATA = resolve(opts["data-dir"] as string);
-const ONCE = opts.once === true;
+const parsed = parseStartArgs(process.argv.slice(2), process.env, join(root, "data", "demo"));
+if (parsed.kind === "help") {
+  process.stdout.write(usage("data/demo"));
+  process.exit(0);
+}
+if (parsed.kind === "error") {
+  process.stderr.write(`pnpm start: ${parsed.message}\n\n${usage("data/demo")}`);
+  process.exit(2);
+}
+const opts: StartOptions = parsed.options;
+const DATA = resolve(opts.dataDir);
+const ONCE = opts.once;
 const APPS = ["youtube-discovery", "youtube-processor", "reddit-discovery", "reddit-processor"] as const;
 type App = (typeof APPS)[number];
 /** Requests per minute the Reddit sandbox allows in the demo: enough that a demo run takes a minute, not an hour. */
@@ -44,11 +51,16 @@ interface Child {
   proc: ChildProcess;
   exited: Promise<number | null>;
   lines: string[];
+  /** Set once it said it is up (its URL or health line); before that it holds no work. */
+  ready: boolean;
 }
 const children: Child[] = [];
 
 /**
- * Starts a process, keeping its output in `<data>/logs/<name>.log` and the first lines in memory.
+/**
+ * Starts a process in a process group of its own (`detached`), keeping its output in
+ * `<data>/logs/<name>.log` and the first lines in memory. Its own group: the terminal's
+ * Ctrl-C reaches only this script, which then sends each child exactly one SIGTERM.
  * The logs directory is 0700 and each log 0600 (also when an earlier run left them wider): logs
  * hold task params, errors and worker ids.
  */
@@ -60,8 +72,8 @@ function start(name: string, script: string, args: string[], env: Record<string,
   const fd = openSync(file, "a", 0o600);
   fchmodSync(fd, 0o600);
   const log = createWriteStream(file, { fd });
-  const proc = spawn(process.execPath, [join(root, script), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  const child: Child = { name, proc, lines: [], exited: new Promise((r) => proc.on("exit", (code) => r(code))) };
+  const proc = spawn(process.execPath, [join(root, script), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child: Child = { name, proc, lines: [], ready: false, exited: new Promise((r) => proc.on("exit", (code) => r(code))) };
   const keep = (d: Buffer) => {
     log.write(d);
     if (child.lines.length < 200) child.lines.push(...d.toString().split("\n").filter(Boolean));
@@ -72,11 +84,94 @@ function start(name: string, script: string, args: string[], env: Record<string,
   return child;
 }
 
+const alive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
+
+// Whatever way this script ends, no child outlives it (they are in groups of their own, so
+// nothing else would stop them).
+process.on("exit", () => {
+  for (const c of children) if (alive(c)) c.proc.kill("SIGKILL");
+});
+
+/** Closed at the stop when opened. */
+const resources: Array<{ close: () => Promise<void> }> = [];
+let stopping: Promise<void> | null = null;
+
+/**
+ * The graceful stop: one SIGTERM to each app, which hands back or finishes its work
+ * and exits; then, once every app is gone, the offline APIs and the TaskManager.
+ * Exits with `code`, or 1 when a process did not exit 0 on its SIGTERM.
+ */
+function stopAll(code: number): Promise<void> {
+  if (stopping) return stopping;
+  stopping = (async () => {
+    const apps = children.filter((c) => (APPS as readonly string[]).includes(c.name));
+    const rest = children.filter((c) => !apps.includes(c)).reverse();
+    let clean = true;
+    const whileStarting: string[] = [];
+    const stopGroup = async (group: Child[], ms: number) => {
+      const signalled = group.filter(alive);
+      for (const c of signalled) c.proc.kill("SIGTERM");
+      const done = await Promise.race([Promise.all(group.map((c) => c.exited)).then(() => true), sleep(ms).then(() => false)]);
+      if (!done) {
+        for (const c of group.filter(alive)) {
+          out(`${c.name} did not stop within ${ms / 1000} s: killing it.\n`);
+          c.proc.kill("SIGKILL");
+        }
+      }
+      await Promise.all(group.map((c) => c.exited));
+      for (const c of signalled) {
+        if (c.proc.exitCode === 0) continue;
+        // Stopped while starting: ended by the SIGTERM before its handlers were in place, holding no work.
+        if (!c.ready && c.proc.signalCode === "SIGTERM") {
+          whileStarting.push(c.name);
+          continue;
+        }
+        clean = false;
+        const how = c.proc.exitCode === null ? `ended by ${c.proc.signalCode}` : `exited with ${c.proc.exitCode}`;
+        out(`${c.name} ${how} on SIGTERM. Last lines:\n${c.lines.slice(-5).join("\n")}\n`);
+      }
+    };
+    await stopGroup(apps, 30_000);
+    await stopGroup(rest, 15_000);
+    for (const r of resources) await r.close().catch(() => undefined);
+    if (code === 0 && clean) out(`Stopped: every process ${whileStarting.length ? `ended cleanly (${whileStarting.join(", ")} while starting)` : "exited 0"}. Data and logs stay in ${DATA}.\n`);
+    process.exit(code === 0 && !clean ? 1 : code);
+  })();
+  return stopping;
+}
+
+/**
+ * One Ctrl-C can arrive twice: from the terminal, and passed on by pnpm (which runs this
+ * script), a few ms apart. SIGINTs this close to the first are the same key press.
+ */
+const SAME_PRESS_MS = 500;
+// Installed before anything starts: a Ctrl-C during start-up stops what has started.
+let signals = 0;
+let firstSignalAt = 0;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (signals > 0 && signal === "SIGINT" && Date.now() - firstSignalAt < SAME_PRESS_MS) return;
+    signals++;
+    if (signals === 1) {
+      firstSignalAt = Date.now();
+      out(`\n${signal === "SIGINT" ? "Ctrl-C" : signal}: stopping the apps first (each hands back or finishes its work), then the offline APIs and the TaskManager. Ctrl-C again forces.\n`);
+      void stopAll(0);
+      return;
+    }
+    out(`\n${signal === "SIGINT" ? "Ctrl-C" : signal} again: forced, killing every process that is left.\n`);
+    for (const c of children) if (alive(c)) c.proc.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+
 async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, child?: Child, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await get();
-    if (v !== undefined) return v;
+    if (v !== undefined) {
+      if (child) child.ready = true;
+      return v;
+    }
     if (child && child.proc.exitCode !== null) throw new Error(`${child.name} exited (${child.proc.exitCode}) before ${what}:\n${child.lines.slice(-15).join("\n")}`);
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
@@ -128,95 +223,65 @@ function writeSources(): { youtube: string; reddit: string } {
   return { youtube, reddit };
 }
 
-/** A metric of an app's /metrics text, summed per value of label `by` (or all under "" without). */
-function metric(text: string, name: string, by?: string): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (const { labels, value } of readMetric(text, name)) {
-    const label = by ? (labels[by] ?? "") : "";
-    sums.set(label, (sums.get(label) ?? 0) + value);
+/**
+ * The Redis key prefix of the data dir: made up on first use and kept in `<data>/redis-prefix`,
+ * so a new data dir starts from scratch on a Redis that other runs used (no schedules, seen-sets
+ * or budgets of theirs), and the same data dir resumes where it stopped.
+ */
+function redisPrefix(): string {
+  const file = join(DATA, "redis-prefix");
+  if (existsSync(file)) {
+    const prefix = readFileSync(file, "utf8").trim();
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) throw new Error(`${file} must hold 1-64 letters, digits, _ . - (delete it to start from scratch)`);
+    return prefix;
   }
-  return sums;
-}
-
-interface Snapshot {
-  byTypeStatus: Map<string, Map<string, number>>;
-  open: number;
-  total: number;
-  ideas: Record<string, number>;
-  crossModule: number;
-  budgets: Map<string, number>;
-  outbox: number;
-  completed: number;
-}
-
-async function snapshot(client: TaskManagerClient, health: Map<App, string>, ideas: IdeaStore): Promise<Snapshot> {
-  const byTypeStatus = new Map<string, Map<string, number>>();
-  let open = 0;
-  let total = 0;
-  let completed = 0;
-  for await (const t of client.listTasks({ pageSize: 1000 })) {
-    const m = byTypeStatus.get(t.type) ?? new Map<string, number>();
-    m.set(t.status, (m.get(t.status) ?? 0) + 1);
-    byTypeStatus.set(t.type, m);
-    total++;
-    if (t.status === "pending" || t.status === "claimed") open++;
-    if (t.status === "completed") completed++;
-  }
-  let crossModule = 0;
-  let outbox = 0;
-  const budgets = new Map<string, number>();
-  for (const [app, url] of health) {
-    const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => "");
-    if (app.endsWith("processor")) {
-      const created = metric(text, "prismq_tasks_created_total", "type");
-      for (const [type, n] of created) if (!type.includes(app.startsWith("youtube") ? ".YouTube." : ".Reddit.")) crossModule += n;
-    }
-    for (const [, n] of metric(text, "prismq_outbox_depth")) outbox += n;
-    for (const [name, n] of metric(text, "prismq_budget_remaining", "budget")) budgets.set(name, n);
-  }
-  return { byTypeStatus, open, total, ideas: await ideas.countBy("platform"), crossModule, budgets, outbox, completed };
-}
-
-function render(s: Snapshot, started: number, mode: string, urls: { tm: string; dashboard: string }, rate: number): string {
-  const statuses = ["pending", "claimed", "completed", "failed"];
-  const rows = [...s.byTypeStatus.entries()].sort(([a], [b]) => a.localeCompare(b));
-  const w = Math.max(10, ...rows.map(([t]) => t.replace("PrismQ.IdeaInspiration.", "").length));
-  const lines = [
-    `PrismQ Workers (${mode} mode) up ${Math.round((Date.now() - started) / 1000)} s   TaskManager ${urls.tm}   dashboard ${urls.dashboard}`,
-    "",
-    `${"task type".padEnd(w)}  ${statuses.map((x) => x.padStart(9)).join(" ")}`,
-    ...rows.map(([type, m]) => `${type.replace("PrismQ.IdeaInspiration.", "").padEnd(w)}  ${statuses.map((x) => String(m.get(x) ?? 0).padStart(9)).join(" ")}`),
-    "",
-    `ideas: ${Object.entries(s.ideas).map(([p, n]) => `${p} ${n}`).join(", ") || "none yet"}   cross-module tasks: ${s.crossModule}   outbox: ${s.outbox}   completed/s: ${rate.toFixed(1)}`,
-    `budgets left: ${[...s.budgets.entries()].map(([b, n]) => `${b} ${n}`).join(", ") || "-"}`,
-  ];
-  return lines.join("\n");
+  const prefix = `prismq-${randomBytes(4).toString("hex")}`;
+  writeFileSync(file, `${prefix}\n`);
+  return prefix;
 }
 
 async function main(): Promise<void> {
   // The data directory holds the key, the databases and the logs: its owner's only when created here.
   mkdirSync(DATA, { recursive: true, mode: 0o700 });
-  const key = demoKey();
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const hybrid = await redisReachable(redisUrl);
   const mode = hybrid ? "hybrid" : "direct";
-  out(hybrid ? `Redis answers at ${safeRedisUrl(redisUrl)}: hybrid mode (BullMQ schedules, outbox, shared budgets).\n` : `No Redis at ${safeRedisUrl(redisUrl)}: direct mode.\n`);
+  const prefix = redisPrefix();
+  out(hybrid ? `Redis answers at ${safeRedisUrl(redisUrl)}: hybrid mode (BullMQ schedules, outbox, shared budgets; key prefix ${prefix}).\n` : `No Redis at ${safeRedisUrl(redisUrl)}: direct mode.\n`);
 
-  const tm = start("taskmanager-server", "apps/taskmanager-server/dist/index.js", [], {
-    PORT: opts.port as string,
-    API_KEYS: key,
-    SQLITE_PATH: join(DATA, "taskmanager.sqlite"),
-    IDEA_DATABASE_URL: `sqlite:${join(DATA, "ideas.sqlite")}`,
-    LOG_LEVEL: "warn",
-  });
-  const tmUrl = await waitFor("the TaskManager", lineMatch(tm, /TaskManager API: (\S+)/), tm);
+  let tmUrl: string;
+  let key: string;
+  if (opts.taskManager) {
+    tmUrl = opts.taskManager;
+    key = process.env.TASKMANAGER_API_KEY as string;
+    // One call that needs the key: a clear line now rather than four apps failing later.
+    const probe = new TaskManagerClient({ baseUrl: tmUrl, apiKey: key, retry: false, timeoutMs: 10_000 });
+    try {
+      await probe.getTaskType("PrismQ.IdeaInspiration.YouTube.Video");
+    } catch (err) {
+      throw new Error(`the TaskManager at ${tmUrl} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      await probe.close();
+    }
+    out(`TaskManager: ${tmUrl} (given with --taskmanager; none is started here).\n`);
+  } else {
+    key = demoKey();
+    const tm = start("taskmanager-server", "apps/taskmanager-server/dist/index.js", [], {
+      PORT: String(opts.port),
+      API_KEYS: key,
+      SQLITE_PATH: join(DATA, "taskmanager.sqlite"),
+      IDEA_DATABASE_URL: `sqlite:${join(DATA, "ideas.sqlite")}`,
+      LOG_LEVEL: "warn",
+    });
+    tmUrl = await waitFor("the TaskManager", lineMatch(tm, /TaskManager API: (\S+)/), tm);
+  }
 
   const realYouTube = !!process.env.YOUTUBE_API_KEY && !process.env.YOUTUBE_API_ROOT_URL;
   const realReddit = !!process.env.REDDIT_CLIENT_ID && !process.env.REDDIT_API_URL;
   let ytRoot = process.env.YOUTUBE_API_ROOT_URL;
   let redditUrl = process.env.REDDIT_API_URL;
   if (!realYouTube || !realReddit) {
-    const sandbox = start("sandbox", "packages/sandbox/dist/cli.js", ["--youtube-port", "0", "--reddit-port", "0", "--rpm", String(SANDBOX_RPM), "--latency", String(opts.latency), ...(ONCE ? [] : ["--tick", "10000"])], {});
+    const sandbox = start("sandbox", "packages/sandbox/dist/cli.js", ["--youtube-port", "0", "--reddit-port", "0", "--rpm", String(SANDBOX_RPM), "--latency", String(opts.latencyMs), ...(ONCE ? [] : ["--tick", "10000"])], {});
     const root = await waitFor("the sandbox", lineMatch(sandbox, /YOUTUBE_API_ROOT_URL=(\S+)/), sandbox);
     const reddit = await waitFor("the sandbox", lineMatch(sandbox, /REDDIT_API_URL=(\S+)/), sandbox);
     if (!realYouTube) ytRoot = root;
@@ -225,7 +290,6 @@ async function main(): Promise<void> {
   out(`YouTube: ${realYouTube ? "the real API (YOUTUBE_API_KEY is set)" : `the offline sandbox at ${ytRoot}`}. Reddit: ${realReddit ? "the real API (REDDIT_CLIENT_ID is set)" : `the offline sandbox at ${redditUrl}`}.\n`);
 
   const sources = writeSources();
-  const prefix = ONCE ? `prismq-once-${randomBytes(3).toString("hex")}` : "prismq-demo";
   const common = {
     TASKMANAGER_API_URL: tmUrl,
     TASKMANAGER_API_KEY: key,
@@ -248,6 +312,7 @@ async function main(): Promise<void> {
   };
   const health = new Map<App, string>();
   for (const app of APPS) {
+    if (stopping) return;
     const c = start(app, `apps/${app}/dist/index.js`, [], {
       ...common,
       DATA_DIR: join(DATA, app),
@@ -256,24 +321,14 @@ async function main(): Promise<void> {
     });
     health.set(app, await waitFor(`${app} to run`, lineMatch(c, /"health":"([^"]+)"/), c));
   }
+  if (stopping) return;
   const client = new TaskManagerClient({ baseUrl: tmUrl, apiKey: key });
-  const ideas = await openIdeaStore({ url: `sqlite:${join(DATA, "ideas.sqlite")}` });
-  const urls = { tm: tmUrl, dashboard: `${tmUrl}/dashboard` };
-  out(`\nTaskManager API: ${tmUrl}\nDashboard: ${urls.dashboard}  (API key in ${join(DATA, "api-key")})\nLogs: ${join(DATA, "logs")}\n\n`);
+  const ideas: IdeaStore = await openIdeaStore({ url: `sqlite:${join(DATA, "ideas.sqlite")}` });
+  resources.push(ideas, client);
+  const places: Places = { mode, taskManager: tmUrl, ours: !opts.taskManager, keyFile: join(DATA, "api-key"), logs: join(DATA, "logs") };
+  const status = new StatusReader({ baseUrl: tmUrl, apiKey: key, client, apps: health, ideas: () => ideas.countBy("platform") });
+  out(`\n${placesText(places)}\n\n`);
 
-  let stopping = false;
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    for (const c of [...children].reverse()) c.proc.kill("SIGTERM");
-    const exits = await Promise.race([Promise.all(children.map((c) => c.exited)), sleep(20_000).then(() => null)]);
-    if (exits === null) for (const c of children) c.proc.kill("SIGKILL");
-    await ideas.close();
-    await client.close();
-    process.exit(code);
-  };
-  process.once("SIGINT", () => void stopAll(0));
-  process.once("SIGTERM", () => void stopAll(0));
   for (const c of children) void c.exited.then((code) => {
     if (!stopping) {
       out(`\n${c.name} exited with ${code}; stopping everything. Last lines:\n${c.lines.slice(-10).join("\n")}\n`);
@@ -281,21 +336,40 @@ async function main(): Promise<void> {
     }
   });
 
+  const live = process.stdout.isTTY && !opts.quiet;
   const started = Date.now();
-  const deadline = started + Number(opts.timeout) * 1000;
+  const deadline = started + opts.timeoutSeconds * 1000;
   let quietChecks = 0;
   let last = { at: Date.now(), completed: 0 };
   let lastPrint = 0;
+  let lastError = "";
+  let note: string | undefined;
   for (;;) {
     await sleep(1_000);
-    const s = await snapshot(client, health, ideas);
+    if (stopping) return;
+    let s;
+    try {
+      s = await status.read();
+      lastError = "";
+    } catch (err) {
+      const msg = `status: cannot read the TaskManager: ${err instanceof Error ? err.message : String(err)}`;
+      if (msg !== lastError) out(`${msg}\n`);
+      lastError = msg;
+      continue;
+    }
+    if (stopping) return;
+    const said = status.note();
+    if (said) {
+      note = said;
+      out(`${said}\n`);
+    }
     const rate = ((s.completed - last.completed) * 1000) / Math.max(1, Date.now() - last.at);
     last = { at: Date.now(), completed: s.completed };
-    const view = render(s, started, mode, urls, rate);
-    if (process.stdout.isTTY && !opts.quiet) out(`\x1b[H\x1b[2J${view}\n\n${ONCE ? "Running once: waits until nothing is left to do." : "Ctrl-C stops everything."}\n`);
+    const view = render(s, started, places, rate);
+    if (live) out(`\x1b[H\x1b[2J${view}\n${note ? `\n${note}\n` : ""}\n${ONCE ? "Running once: waits until nothing is left to do." : "Ctrl-C stops everything; a second Ctrl-C forces."}\n`);
     else if (Date.now() - lastPrint > 10_000) {
       lastPrint = Date.now();
-      out(`[${Math.round((Date.now() - started) / 1000)} s] tasks ${s.total} (open ${s.open}), ideas ${Object.entries(s.ideas).map(([p, n]) => `${p} ${n}`).join(", ") || 0}, cross-module ${s.crossModule}, outbox ${s.outbox}\n`);
+      out(`[${Math.round((Date.now() - started) / 1000)} s] tasks ${s.total}${s.capped ? "+" : ""} (open ${s.open}${s.capped ? "+" : ""}), ideas ${Object.entries(s.ideas).map(([p, n]) => `${p} ${n}`).join(", ") || 0}, cross-module ${s.crossModule}, outbox ${s.outbox}\n`);
     }
     if (!ONCE) continue;
     // Done when nothing is open, nothing is waiting in an outbox, and that held for 5 checks (discovery may still be between pages).
@@ -310,14 +384,15 @@ async function main(): Promise<void> {
       await stopAll(0);
     }
     if (Date.now() > deadline) {
-      out(`\n${view}\n\nGave up after ${opts.timeout} s with ${s.open} task(s) still open.\n`);
+      out(`\n${view}\n\nGave up after ${opts.timeoutSeconds} s with ${s.open} task(s) still open.\n`);
       await stopAll(1);
     }
   }
 }
 
 main().catch((err: unknown) => {
+  // A Ctrl-C during start-up stops the child being waited for: that is the stop, not a failure.
+  if (stopping) return;
   process.stderr.write(`pnpm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  for (const c of children) c.proc.kill("SIGTERM");
-  process.exit(1);
+  void stopAll(1);
 });

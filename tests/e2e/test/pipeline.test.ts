@@ -10,6 +10,7 @@ import { RedditData, World, YouTubeData } from "@prismq/sandbox";
 import { TaskManagerClient, type TaskSummary } from "@prismq/taskmanager-client";
 import { startServer } from "@prismq/taskmanager-server";
 import { Reddit, YouTube } from "@prismq/task-types";
+import { dropPrefix } from "./start-run.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -90,6 +91,7 @@ for (const mode of ["hybrid", "direct"] as const) {
           await server.close();
         }
       } finally {
+        await dropPrefix(REDIS_URL, dir);
         rmSync(parent, { recursive: true, force: true });
       }
     });
