@@ -5,9 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { openIdeaStore } from "@prismq/idea-store";
 import { TaskManagerClient, type TaskSummary } from "@prismq/taskmanager-client";
@@ -20,7 +23,11 @@ const dir = mkdtempSync(join(tmpdir(), "prismq-deploy-"));
 const out = (svc: Service) => join(dir, svc);
 const deployed = new Map<Service, { code: number | null; output: string; ms: number }>();
 
-/** The processors store ideas, so they hold the idea store and its drivers; the discovery apps reach it through their platform's mapping. */
+/**
+ * The processors store ideas, so they hold the idea store and its drivers. The discovery apps hold the
+ * idea store for its classifier (through their platform package) but not its drivers, which are
+ * optional peers: no native module. (pg reaches them only as BullMQ's optional peer, never opened.)
+ */
 const STORES_IDEAS: readonly App[] = ["youtube-processor", "reddit-processor"];
 /** What only the server may hold. */
 const SERVER_ONLY = ["@prismq/taskmanager-server", "fastify"];
@@ -52,7 +59,7 @@ describe("pnpm deploy of each service", () => {
     });
   }
 
-  test("no app's deploy holds the server, fastify or a test-only package; the SQLite and PostgreSQL drivers come only with the idea store", () => {
+  test("no app's deploy holds the server, fastify or a test-only package; only the apps that store ideas hold the SQLite driver", () => {
     const server = storeEntries(out("taskmanager-server"));
     for (const name of ["fastify", "better-sqlite3", "pg", "@prismq/idea-store"]) assert.ok(holds(server, name), `the server's deploy holds ${name}`);
     for (const svc of SERVICES) {
@@ -61,12 +68,26 @@ describe("pnpm deploy of each service", () => {
       for (const name of TEST_ONLY) assert.ok(!holds(entries, name), `${svc} holds the test-only ${name}`);
       if (svc === "taskmanager-server") continue;
       for (const name of SERVER_ONLY) assert.ok(!holds(entries, name), `${svc} holds ${name}`);
-      for (const driver of ["better-sqlite3", "pg"]) {
-        if (holds(entries, driver)) assert.ok(holds(entries, "@prismq/idea-store"), `${svc} holds ${driver} without the idea store`);
+      if (STORES_IDEAS.includes(svc)) {
+        for (const name of ["@prismq/idea-store", "better-sqlite3", "pg"]) assert.ok(holds(entries, name), `${svc} stores ideas: it holds ${name}`);
+      } else {
+        assert.ok(!holds(entries, "better-sqlite3"), `${svc} stores no ideas: it holds no SQLite driver (no native module)`);
       }
-      if (STORES_IDEAS.includes(svc)) assert.ok(holds(entries, "@prismq/idea-store") && holds(entries, "better-sqlite3"), `${svc} stores ideas`);
     }
   });
+});
+
+test("in a discovery app's deploy the idea store loads, and opening a store says which driver is missing", async () => {
+  assert.equal(deployed.get("youtube-discovery")?.code, 0, "youtube-discovery deployed");
+  const store = join(out("youtube-discovery"), "node_modules", ".pnpm");
+  const entry = readdirSync(store).find((n) => n.startsWith("@prismq+idea-store@"));
+  assert.ok(entry, "the idea store ships (its classifier is used)");
+  const index = pathToFileURL(join(store, entry, "node_modules", "@prismq", "idea-store", "dist", "index.js")).href;
+  const script = `const m = await import(${JSON.stringify(index)}); m.classify({ title: "sourdough bread" }); await m.openIdeaStore({ url: "sqlite::memory:" }).then(() => console.log("opened"), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: out("youtube-discovery"), env: { PATH: process.env.PATH ?? "" } });
+  const answer = JSON.parse(stdout) as { code: string; message: string };
+  assert.equal(answer.code, "IDEA_ERR_CONFIG");
+  assert.match(answer.message, /better-sqlite3 driver is not installed/);
 });
 
 describe("the deployed services run outside the repository with node and a .env file", () => {
