@@ -5,8 +5,8 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
 import type { Task, TaskManagerClient } from "@prismq/taskmanager-client";
-import { Reddit, type RedditPostParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
+import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 import { DirectOutbox, FileState, WorkerMetrics, createLogger, type AppState, type Budget, type BudgetState, type Logger, type SpendResult } from "@prismq/worker-kit";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditDiscovery } from "../src/discovery.js";
@@ -56,7 +56,7 @@ export class Rig {
   }
 
   private async init(options: RigOptions): Promise<void> {
-    this.tm = await startTestTaskManager({ workerId: `rdd-${uid()}`, retry: false });
+    this.tm = await startTestTaskManager({ workerId: `rdd-${uid()}`, retry: false, register: registerAll });
     this.client = this.tm.client;
     // A generous server limit unless the test is about rate limits.
     this.sandbox = await startRedditSandbox({ rateLimit: { requests: 100_000, windowMs: 60_000 }, ...options.sandbox });

@@ -7,8 +7,8 @@ import { Redis } from "ioredis";
 import { openIdeaStore } from "@prismq/idea-store";
 import { DEFAULT_REDDIT_CLIENT, startRedditSandbox, type RedditSandbox } from "@prismq/sandbox";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
-import { Reddit, YouTube } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
+import { Reddit, YouTube, registerAll } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 import { UA, uid } from "./helpers.js";
 import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
@@ -25,7 +25,7 @@ describe("reddit-processor as a process", () => {
   let sandbox: RedditSandbox;
   let client: TaskManagerClient;
   before(async () => {
-    tm = await startTestTaskManager();
+    tm = await startTestTaskManager({ register: registerAll });
     client = tm.client;
     sandbox = await startRedditSandbox({ world: { seed: "processor-app" }, clients: [DEFAULT_REDDIT_CLIENT, apps.direct, apps.hybrid], rateLimit: { requests: 100_000, windowMs: 60_000 } });
   });

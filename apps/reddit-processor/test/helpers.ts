@@ -6,8 +6,8 @@ import type { TestContext } from "node:test";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
 import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
-import { Reddit, type RedditPostParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
+import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 import { BatchWorker, DirectOutbox, WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditProcessor, type PostTask, type ProcessorDeps } from "../src/processor.js";
@@ -60,7 +60,7 @@ export class Rig {
   }
 
   private async init(options: RigOptions): Promise<void> {
-    this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false });
+    this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false, register: registerAll });
     this.client = this.tm.client;
     // A generous server limit: a batch of 100 with comments is 101 requests.
     this.sandbox = await startRedditSandbox({ world: { seed: "processor-tests" }, rateLimit: { requests: 100_000, windowMs: 60_000 }, ...options.sandbox });

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import type { TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
+import { registerAll } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 import { createLogger, type Logger } from "@prismq/worker-kit";
 
 export const uid = (): string => randomBytes(5).toString("hex");
@@ -19,7 +20,7 @@ export class Rig {
   readonly apiKey = `yt-key-${uid()}`;
 
   async start(options: { dailyQuota?: number; videos?: number } = {}): Promise<this> {
-    this.tm = await startTestTaskManager({ workerId: `ytd-${uid()}` });
+    this.tm = await startTestTaskManager({ workerId: `ytd-${uid()}`, register: registerAll });
     this.client = this.tm.client;
     this.sandbox = await startYouTubeSandbox({ world: { seed: "discovery-tests", channels: 6, videos: options.videos ?? 1_500 }, dailyQuota: options.dailyQuota });
     return this;

@@ -7,8 +7,8 @@ import { Redis } from "ioredis";
 import { openIdeaStore } from "@prismq/idea-store";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
-import { Reddit, YouTube } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
+import { Reddit, YouTube, registerAll } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 import { startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -19,7 +19,7 @@ describe("youtube-processor as a process", () => {
   let sandbox: YouTubeSandbox;
   let client: TaskManagerClient;
   before(async () => {
-    tm = await startTestTaskManager();
+    tm = await startTestTaskManager({ register: registerAll });
     client = tm.client;
     sandbox = await startYouTubeSandbox({ world: { seed: "processor-app" } });
   });

@@ -6,8 +6,8 @@ import type { TestContext } from "node:test";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
-import { YouTube, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/task-types/testing";
+import { YouTube, registerAll, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 import { BatchWorker, DirectOutbox, createLogger, type Logger } from "@prismq/worker-kit";
 import { YouTubeApi, type YouTubeApiOptions } from "@prismq/youtube-source";
 import { YouTubeProcessor, type ProcessorDeps, type VideoTask } from "../src/processor.js";
@@ -50,7 +50,7 @@ export class Rig {
   }
 
   private async init(options: RigOptions): Promise<void> {
-    this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false });
+    this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false, register: registerAll });
     this.client = this.tm.client;
     this.sandbox = await startYouTubeSandbox({ world: { seed: "processor-tests" } });
     this.store = await openIdeaStore({ dataDir: join(this.dir, "ideas") });

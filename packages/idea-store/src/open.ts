@@ -1,7 +1,5 @@
 import { join, resolve } from "node:path";
-import { configError } from "./errors.js";
-import { PostgresIdeaStore } from "./postgres.js";
-import { SqliteIdeaStore } from "./sqlite.js";
+import { IdeaStoreError, configError } from "./errors.js";
 import type { IdeaStore } from "./types.js";
 
 /**
@@ -65,17 +63,38 @@ export function resolveStorage(options: OpenIdeaStoreOptions = {}): ResolvedStor
 const sqlitePath = (p: string) => (p === ":memory:" ? p : resolve(p));
 
 /**
+ * Loads a store's module only when that store is opened: the drivers are optional peers, so a service
+ * that only uses the model and the classifier (the discovery apps, through their platform package)
+ * ships without them. A service that opens a store depends on its driver itself.
+ */
+async function withDriver<M>(driver: "better-sqlite3" | "pg", load: () => Promise<M>): Promise<M> {
+  try {
+    return await load();
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if (e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes(`'${driver}'`)) {
+      throw new IdeaStoreError("IDEA_ERR_CONFIG", `the ${driver} driver is not installed: a service that opens this idea store lists ${driver} in its own dependencies`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
  * Opens the idea store and brings its tables up to date. Migrations are recorded in `idea_store_migrations`
  * and applied under a lock (SQLite: an IMMEDIATE transaction; PostgreSQL: `pg_advisory_xact_lock`), so
  * opening twice, or from several processes at once, is safe.
  *
  * @example
  * const store = await openIdeaStore({ url: process.env.IDEA_DATABASE_URL, dataDir: "./data" });
- * @throws IdeaStoreError `IDEA_ERR_CONFIG` for unusable options, `IDEA_ERR_STORAGE` when the database cannot be opened
+ * @throws IdeaStoreError `IDEA_ERR_CONFIG` for unusable options or a driver that is not installed, `IDEA_ERR_STORAGE` when the database cannot be opened
  */
 export async function openIdeaStore(options: OpenIdeaStoreOptions = {}): Promise<IdeaStore> {
   const storage = resolveStorage(options);
-  if (storage.kind === "sqlite") return SqliteIdeaStore.open(storage.path);
+  if (storage.kind === "sqlite") {
+    const { SqliteIdeaStore } = await withDriver("better-sqlite3", () => import("./sqlite.js"));
+    return SqliteIdeaStore.open(storage.path);
+  }
+  const { PostgresIdeaStore } = await withDriver("pg", () => import("./postgres.js"));
   return PostgresIdeaStore.open({
     connectionString: storage.url,
     ...(options.schema !== undefined ? { schema: options.schema } : {}),

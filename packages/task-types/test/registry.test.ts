@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
 import { CATALOG, YouTube, registerAll } from "../src/index.js";
-import { startTestTaskManager, type TestTaskManager } from "../src/testing.js";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 
 const ALL = CATALOG.map((d) => d.name);
 
@@ -20,7 +20,7 @@ function countRegisters(client: TaskManagerClient): string[] {
 describe("registerAll against our server", () => {
   let t: TestTaskManager;
   before(async () => {
-    t = await startTestTaskManager({ workerId: "task-types-test", register: false, retry: false });
+    t = await startTestTaskManager({ workerId: "task-types-test", retry: false });
   });
   after(async () => {
     await t.close();
@@ -62,7 +62,7 @@ describe("registerAll against our server", () => {
   });
 
   it("two apps running it at once on a fresh server leave one record per type", async () => {
-    const fresh = await startTestTaskManager({ workerId: "task-types-test", register: false, retry: false });
+    const fresh = await startTestTaskManager({ workerId: "task-types-test", retry: false });
     try {
       const a = fresh.newClient("app-a");
       const b = fresh.newClient("app-b");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ValidationError, dedupeKey, type TaskManagerClient } from "@prismq/taskmanager-client";
-import { MAX_HOPS, Reddit, TaskParamsError, YouTube, createCrossModule, type InvalidTask } from "../src/index.js";
+import { MAX_HOPS, Reddit, TaskParamsError, YouTube, createCrossModule, registerAll, type InvalidTask } from "../src/index.js";
 import { BAD } from "./fixtures.js";
-import { startTestTaskManager, type TestTaskManager } from "../src/testing.js";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
 
 async function tasksOf(client: TaskManagerClient, type: string) {
   const out = [];
@@ -17,7 +17,7 @@ async function tasksOf(client: TaskManagerClient, type: string) {
 describe("create and claim against our server", () => {
   let t: TestTaskManager;
   before(async () => {
-    t = await startTestTaskManager({ workerId: "task-types-test", retry: false });
+    t = await startTestTaskManager({ workerId: "task-types-test", retry: false, register: registerAll });
   });
   after(async () => {
     await t.close();
@@ -97,7 +97,7 @@ describe("claiming tasks whose params break the schema", () => {
   let t: TestTaskManager;
   const looseVideo = { type: "object", required: ["video_id"], properties: { video_id: { type: "string" } } };
   before(async () => {
-    t = await startTestTaskManager({ workerId: "task-types-test", register: false, retry: false });
+    t = await startTestTaskManager({ workerId: "task-types-test", retry: false, register: registerAll });
     // Registered elsewhere with a looser schema: the server lets bad params in.
     await t.client.registerTaskType({ name: YouTube.Video.name, version: "0.9.0", paramSchema: looseVideo });
   });
@@ -143,7 +143,7 @@ describe("claiming tasks whose params break the schema", () => {
 describe("cross-module tasks and the hop count against our server", () => {
   let t: TestTaskManager;
   before(async () => {
-    t = await startTestTaskManager({ workerId: "task-types-test", retry: false });
+    t = await startTestTaskManager({ workerId: "task-types-test", retry: false, register: registerAll });
   });
   after(async () => {
     await t.close();

@@ -18,6 +18,8 @@ export interface AppProcess {
 export interface AppProcessOptions {
   /** Arguments after the entry. */
   args?: string[];
+  /** Node's own options, before the entry, e.g. `--env-file=.env`. Default none. */
+  nodeArgs?: string[];
   /** Working directory. Default: the current one. */
   cwd?: string;
 }
@@ -30,7 +32,7 @@ export interface AppProcessOptions {
  */
 export function startAppProcess(env: Record<string, string | undefined>, entry = "src/index.ts", options: AppProcessOptions = {}): AppProcess {
   const node = entry.endsWith(".js") ? [entry] : ["--import", "tsx", entry];
-  const child = spawn(process.execPath, [...node, ...(options.args ?? [])], { cwd: options.cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...node, ...(options.args ?? [])], { cwd: options.cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: "pipe" });
   const lines: Array<Record<string, unknown>> = [];
   let out = "";
   let err = "";

@@ -1,17 +1,22 @@
-// `@prismq/task-types/testing`: a throwaway TaskManager for tests (needs @prismq/taskmanager-server, which tests have).
+/**
+ * @prismq/test-taskmanager: a throwaway TaskManager for tests. A package of its own so that no runtime
+ * dependency graph reaches the server: apps and packages take it as a devDependency only.
+ */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TaskManagerClient, type RetryOptions, type Task, type TaskStatus, type TaskSummary } from "@prismq/taskmanager-client";
 import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { registerAll } from "./register.js";
 
 export interface TestTaskManagerOptions {
   /** The first client's worker id. Default `test-<random>`. */
   workerId?: string;
-  /** Register the whole catalog first. Default true. */
-  register?: boolean;
+  /**
+   * Called with the first client before the server is handed out, e.g. `registerAll` of
+   * `@prismq/task-types` to register the whole catalog. Default: nothing is registered.
+   */
+  register?: (client: TaskManagerClient) => Promise<unknown>;
   /** The clients' retries (false: none, so a test sees every failure at once). Default: the client's own. */
   retry?: RetryOptions | false;
 }
@@ -35,6 +40,7 @@ export interface TestTaskManager {
 
 const uid = (): string => randomBytes(6).toString("hex");
 
+/** Starts our server on a temp SQLite file (removed by `close()`) with a random key, and runs `register` with its first client. */
 export async function startTestTaskManager(options: TestTaskManagerOptions = {}): Promise<TestTaskManager> {
   const dir = mkdtempSync(join(tmpdir(), "test-tm-"));
   const key = `test-tm-${uid()}`;
@@ -46,7 +52,7 @@ export async function startTestTaskManager(options: TestTaskManagerOptions = {})
     return c;
   };
   const client = newClient(options.workerId);
-  if (options.register !== false) await registerAll(client);
+  if (options.register) await options.register(client);
   const tasks = async (type?: string, status?: TaskStatus) => {
     const all: TaskSummary[] = [];
     for await (const t of client.listTasks({ pageSize: 1000, ...(type ? { type } : {}), ...(status ? { status } : {}) })) all.push(t);
