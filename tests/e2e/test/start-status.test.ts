@@ -10,7 +10,8 @@ import { describe, it } from "node:test";
 import { openIdeaStore } from "@prismq/idea-store";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { Reddit, YouTube } from "@prismq/task-types";
-import { startTestTaskManager } from "@prismq/task-types/testing";
+import { registerAll } from "@prismq/task-types";
+import { startTestTaskManager } from "@prismq/test-taskmanager";
 import { startAppProcess } from "@prismq/worker-kit/testing";
 import { placesText, render, StatusReader } from "../../../scripts/start/status.js";
 import { dropPrefix } from "./start-run.js";
@@ -53,7 +54,7 @@ const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `vid${S
 
 describe("pnpm start's status view", () => {
   it("reads task counts from one GET /stats per refresh (no task list) and keeps the dashboard and key-file lines", async () => {
-    const tm = await startTestTaskManager();
+    const tm = await startTestTaskManager({ register: registerAll });
     const p = await proxy(tm.server.url, false);
     const client = new TaskManagerClient({ baseUrl: p.url, apiKey: tm.key });
     try {
@@ -83,7 +84,7 @@ describe("pnpm start's status view", () => {
   });
 
   it("on a TaskManager without /stats: open tasks from one page of GET /tasks per status, said once, never every task", async () => {
-    const tm = await startTestTaskManager();
+    const tm = await startTestTaskManager({ register: registerAll });
     const p = await proxy(tm.server.url, true);
     const client = new TaskManagerClient({ baseUrl: p.url, apiKey: tm.key });
     try {
@@ -116,7 +117,7 @@ describe("pnpm start's status view", () => {
 
 describe("pnpm start --taskmanager URL", () => {
   it("runs the pipeline against a TaskManager it did not start, one without /stats, and settles every task", { timeout: 300_000 }, async () => {
-    const tm = await startTestTaskManager({ register: false });
+    const tm = await startTestTaskManager();
     const p = await proxy(tm.server.url, true);
     const dir = mkdtempSync(join(tmpdir(), "e2e-start-tm-"));
     try {
