@@ -14,6 +14,7 @@ export { loadConfig, ConfigError } from "./config.js";
 export type { ServerConfig } from "./config.js";
 export { dedupeKey, paramsJson } from "./dedupe.js";
 export { openApiDocument } from "./openapi.js";
+export { METRICS_PATH, ServerMetrics } from "./metrics.js";
 export { SqliteStore } from "./store/sqlite.js";
 export { PostgresStore } from "./store/postgres.js";
 export type { Store } from "./store/types.js";

@@ -142,20 +142,25 @@ export class WorkerApp {
    * throws a {@link StartupError} once `STARTUP_TIMEOUT_SECONDS` have passed.
    */
   async ready(): Promise<void> {
-    const { client } = this;
-    await this.dependency(
-      "taskmanager",
-      async (signal) => {
-        const health = await client.health({ signal });
-        if (health.status !== "healthy") throw new Error(`health says ${health.status} (database ${health.database})`);
-        // An authenticated read: a wrong key shows here (a type that does not exist answers null).
-        await client.getTaskType("PrismQ.Startup.KeyCheck", { signal });
-      },
-      (err) =>
-        err instanceof TaskManagerError && err.code === "TM_ERR_AUTH"
-          ? `the TaskManager at ${this.config.TASKMANAGER_API_URL} refused TASKMANAGER_API_KEY (${err.status ?? 401}): set the key it accepts`
-          : undefined,
-    );
+    // A client without retries of its own: the wait's backoff is the only one, and each try's error is its own.
+    const client = new TaskManagerClient({ baseUrl: this.config.TASKMANAGER_API_URL, apiKey: this.config.TASKMANAGER_API_KEY, workerId: this.workerId, retry: false, timeoutMs: 5_000 });
+    try {
+      await this.dependency(
+        "taskmanager",
+        async (signal) => {
+          const health = await client.health({ signal });
+          if (health.status !== "healthy") throw new Error(`health says ${health.status} (database ${health.database})`);
+          // An authenticated read: a wrong key shows here (a type that does not exist answers null).
+          await client.getTaskType("PrismQ.Startup.KeyCheck", { signal });
+        },
+        (err) =>
+          err instanceof TaskManagerError && err.code === "TM_ERR_AUTH"
+            ? `the TaskManager at ${this.config.TASKMANAGER_API_URL} refused TASKMANAGER_API_KEY (${err.status ?? 401}): set the key it accepts`
+            : undefined,
+      );
+    } finally {
+      await client.close();
+    }
     const url = this.config.REDIS_URL;
     if (url) {
       await this.dependency("redis", async () => {

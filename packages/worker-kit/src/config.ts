@@ -60,6 +60,21 @@ export const env = {
   redisUrl: () => z.url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" }),
   /** A pino level. */
   logLevel: () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * A non-empty string that `check` accepts: what a library would refuse at
+   * start (it throws) is refused by the config check, its message naming why.
+   */
+  checked: (check: (value: string) => unknown) =>
+    z
+      .string()
+      .min(1)
+      .superRefine((v, ctx) => {
+        try {
+          check(v);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+        }
+      }),
   /** A comma-separated list of non-empty strings. */
   list: () =>
     z

@@ -32,7 +32,7 @@ export async function waitForDependency<T>(name: string, probe: (signal: AbortSi
   const started = Date.now();
   const min = options.minDelayMs ?? 250;
   const max = options.maxDelayMs ?? 5_000;
-  let last: string;
+  let last: string | undefined;
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     // A try gets what is left of the deadline (at least 1 s), so a hanging connect cannot overrun it by much.
@@ -47,7 +47,8 @@ export async function waitForDependency<T>(name: string, probe: (signal: AbortSi
       options.signal?.throwIfAborted();
       const fatal = options.fatal?.(err);
       if (fatal !== undefined) throw new StartupError(name, fatal, { cause: err });
-      last = reason(err);
+      // A try cut off by the deadline says less than the error before it.
+      last = tryTimeout.aborted ? (last ?? "no answer before the deadline") : reason(err);
       if (attempt === 0) {
         const seconds = Math.max(0, Math.round((options.deadline - Date.now()) / 1000));
         options.logger?.warn({ dependency: name, reason: last }, `waiting for ${name}: ${last} (retrying with backoff for up to ${seconds} s)`);
