@@ -32,6 +32,9 @@ describe("deploy/: dashboard and alert rules against the running system", () => 
     const sys = await System.start({ mode: "direct" });
     try {
       await sys.midRun(10);
+      // Both processors have worked (and so spent budget and timed their calls) before the scrape.
+      await sys.until(async () => (await sys.metric("youtube-processor", "prismq_youtube_quota_units_spent_total")) > 0, "youtube-processor spent quota units");
+      await sys.until(async () => (await sys.metric("reddit-processor", "prismq_reddit_requests_spent_total")) > 0, "reddit-processor spent requests");
       const origin = new URL(sys.tmUrl).origin;
       const unauthorized = await fetch(`${origin}/metrics`);
       assert.equal(unauthorized.status, 401, "the server's /metrics needs a key");
@@ -52,7 +55,7 @@ describe("deploy/: dashboard and alert rules against the running system", () => 
       assert.match(texts["reddit-processor"] ?? "", /^prismq_reddit_requests_spent_total\{service="reddit-processor"\} [1-9]/m);
       // Every external call is timed: the APIs and the TaskManager.
       for (const [app, api] of [["youtube-processor", "youtube"], ["reddit-processor", "reddit"], ["youtube-processor", "taskmanager"]] as const) {
-        assert.match(texts[app] ?? "", new RegExp(`^prismq_external_request_duration_seconds_count\\{api="${api}",[^}]*\\} [1-9]`, "m"), `${app} times ${api} calls`);
+        assert.match(texts[app] ?? "", new RegExp(`^prismq_external_request_duration_seconds_count\\{[^}]*\\bapi="${api}"[^}]*\\} [1-9]`, "m"), `${app} times ${api} calls`);
       }
     } finally {
       await sys.close();
