@@ -77,6 +77,19 @@ describe("the server process", () => {
     assert.doesNotMatch(stdout, /TaskManager API:/);
   });
 
+  it("with LOG_PRETTY=1 writes readable log lines instead of JSON", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tm-proc-"));
+    dirs.push(dir);
+    const p = launch({ DATA_DIR: dir, LOG_PRETTY: "1" });
+    await p.url;
+    p.child.kill("SIGTERM");
+    assert.equal(await p.exited, 0);
+    const [stdout] = p.streams();
+    const plain = stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+    assert.match(plain, /INFO.*: TaskManager listening on http:/);
+    assert.throws(() => JSON.parse(plain.split("\n")[0] ?? ""));
+  });
+
   it("answers --help with every variable (default and meaning) and exits 0 without starting", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tm-proc-"));
     dirs.push(dir);
