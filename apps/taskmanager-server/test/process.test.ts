@@ -61,7 +61,7 @@ describe("the server process", () => {
     assert.equal(await again.exited, 0);
   });
 
-  it("writes the human banner to stderr; stdout holds only JSON log lines", async () => {
+  it("writes the human banner to stderr; stdout holds only JSON log lines", { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "tm-proc-"));
     dirs.push(dir);
     const p = launch({ DATA_DIR: dir });
@@ -77,7 +77,7 @@ describe("the server process", () => {
     assert.doesNotMatch(stdout, /TaskManager API:/);
   });
 
-  it("with LOG_PRETTY=1 writes readable log lines instead of JSON", async () => {
+  it("with LOG_PRETTY=1 writes readable log lines instead of JSON", { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "tm-proc-"));
     dirs.push(dir);
     const p = launch({ DATA_DIR: dir, LOG_PRETTY: "1" });
@@ -90,7 +90,7 @@ describe("the server process", () => {
     assert.throws(() => JSON.parse(plain.split("\n")[0] ?? ""));
   });
 
-  it("answers --help with every variable (default and meaning) and exits 0 without starting", async () => {
+  it("answers --help with every variable (default and meaning) and exits 0 without starting", { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "tm-proc-"));
     dirs.push(dir);
     const p = launch({ DATA_DIR: dir }, ["--help"]);
