@@ -90,7 +90,8 @@ const cell = (text: string) => text.replace(/\|/g, "\\|");
 
 /** The Markdown table of `shape`'s variables, as each README holds it between {@link ENV_TABLE_START} and {@link ENV_TABLE_END}. */
 export function envTable(shape: EnvShape): string {
-  const rows = envRows(shape).map((r) => `| \`${r.name}\` | ${r.default ? `\`${cell(r.default)}\`` : ""} | ${cell(r.meaning)} |`);
+  const shown = (d: string) => (d === "" || d === "(required)" ? d : `\`${cell(d)}\``);
+  const rows = envRows(shape).map((r) => `| \`${r.name}\` | ${shown(r.default)} | ${cell(r.meaning)} |`);
   return ["| Variable | Default | Meaning |", "|---|---|---|", ...rows].join("\n");
 }
 
