@@ -23,11 +23,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "tm-bench-client-"));
 const child = spawn(process.execPath, [join(root, "apps/taskmanager-server/dist/index.js")], {
   env: { ...process.env, PORT: "0", API_KEYS: KEY, LOG_LEVEL: "warn", SQLITE_PATH: join(dir, "b.sqlite") },
-  stdio: ["ignore", "pipe", "inherit"],
+  stdio: ["ignore", "ignore", "pipe"],
 });
 const base = await new Promise<string>((resolve) => {
   let out = "";
-  child.stdout.on("data", (d: Buffer) => {
+  // The banner is on stderr.
+  child.stderr.on("data", (d: Buffer) => {
     out += d.toString();
     const m = /TaskManager API: (\S+)/.exec(out);
     if (m) resolve(m[1] as string);

@@ -2,16 +2,16 @@ import { z } from "zod";
 import { commonEnv, env, parseConfig, type Env } from "@prismq/worker-kit";
 import { redditEnv } from "@prismq/reddit-source";
 
-/** Every variable of reddit-discovery, declared once. See `.env.example`. */
+/** What the app does, first line of `--help`. */
+export const SUMMARY = "finds Reddit posts (subreddit listings, searches) on schedules and for claimed discovery tasks, and creates a Post task for each new one.";
+
+/** Every variable of reddit-discovery, declared once: `--help` and the README table are generated from it. */
 export const shape = {
   ...commonEnv,
   ...redditEnv,
-  /** Sources file (JSON or YAML). Unset: only claimed discovery tasks are run. */
-  REDDIT_SOURCES: z.string().min(1).optional(),
-  /** Where direct mode keeps what it has seen. Default `./data`. */
-  DATA_DIR: z.string().min(1).default("./data"),
-  /** Most posts one listing or search run walks when its task names no limit. Default 100. */
-  DEFAULT_LIMIT: env.int(100, 1, 1000),
+  REDDIT_SOURCES: z.string().min(1).optional().describe("Sources file (JSON or YAML, see sources.example.yaml). Unset: only claimed discovery tasks are run."),
+  DATA_DIR: z.string().min(1).default("./data").describe("Where direct mode keeps what it has seen (hybrid mode keeps it in Redis)."),
+  DEFAULT_LIMIT: env.int(100, 1, 1000).describe("Most posts one listing or search run walks when its task names no limit."),
 };
 
 export type Config = ReturnType<typeof loadConfig>;

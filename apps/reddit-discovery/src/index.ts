@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Composition root of reddit-discovery: the only place that reads the environment and exits.
 import { Reddit, registerAll } from "@prismq/task-types";
-import { WorkerApp, loadOrExit, runMain } from "@prismq/worker-kit";
-import { RedditApi, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
-import { loadConfig } from "./config.js";
+import { WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
+import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditDiscovery } from "./discovery.js";
 import { runSource } from "./run.js";
 import { loadSources } from "./sources.js";
@@ -12,6 +12,7 @@ const SERVICE = "reddit-discovery";
 const exit = (code: number): never => process.exit(code);
 
 async function main(): Promise<void> {
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
   const config = await loadOrExit(() => {
     const c = loadConfig(process.env);
     clientOptions(c); // a username without its password stops here, with the other config errors' exit code
@@ -21,8 +22,11 @@ async function main(): Promise<void> {
   const app = new WorkerApp(SERVICE, config, exit);
   const { logger, metrics, client, runtime } = app;
 
+  await app.ready();
   await registerAll(client);
-  const api = new RedditApi({ client: await connectReddit(config), budget: redditBudget(runtime, config), metrics, logger });
+  // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
+  const reddit = await app.dependency("reddit", () => connectReddit(config), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
+  const api = new RedditApi({ client: reddit, budget: redditBudget(runtime, config), metrics, logger });
   const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, defaultLimit: config.DEFAULT_LIMIT });
 
   const schedules = await runtime.startSchedules(

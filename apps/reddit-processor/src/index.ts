@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // Composition root of reddit-processor: the only place that reads the environment and exits.
-import { openIdeaStore } from "@prismq/idea-store";
+import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, loadOrExit, runMain } from "@prismq/worker-kit";
-import { RedditApi, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
-import { loadConfig } from "./config.js";
+import { BatchWorker, WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
+import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditProcessor } from "./processor.js";
 
 const SERVICE = "reddit-processor";
 const exit = (code: number): never => process.exit(code);
 
 async function main(): Promise<void> {
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
   const config = await loadOrExit(() => {
     const c = loadConfig(process.env);
     clientOptions(c); // a username without its password stops here, with the other config errors' exit code
@@ -19,9 +20,17 @@ async function main(): Promise<void> {
   const app = new WorkerApp(SERVICE, config, exit);
   const { logger, metrics, client, runtime, workerId } = app;
 
+  await app.ready();
   await registerAll(client);
-  const ideas = await openIdeaStore({ url: config.IDEA_DATABASE_URL, dataDir: config.DATA_DIR });
-  const api = new RedditApi({ client: await connectReddit(config), budget: redditBudget(runtime, config), metrics, logger });
+  const ideas: IdeaStore = await app.dependency(
+    "ideas",
+    () => openIdeaStore({ url: config.IDEA_DATABASE_URL, dataDir: config.DATA_DIR }),
+    (err) => (err instanceof IdeaStoreError && err.code === "IDEA_ERR_CONFIG" ? `IDEA_DATABASE_URL: ${err.message}` : undefined),
+    async (): Promise<boolean> => (await ideas.count()) >= 0,
+  );
+  // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
+  const reddit = await app.dependency("reddit", () => connectReddit(config), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
+  const api = new RedditApi({ client: reddit, budget: redditBudget(runtime, config), metrics, logger });
   const processor = new RedditProcessor({
     api,
     ideas,
@@ -40,9 +49,10 @@ async function main(): Promise<void> {
     metrics,
     claim: (signal) => Reddit.Post.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
     handle: (batch, signal) => processor.handle(batch, signal),
+    spent: () => ({ requests: api.requests }),
   }).start();
 
-  await app.serve({ ideas: async () => (await ideas.count()) >= 0 });
+  await app.serve();
   app.closeInOrder([
     ["post worker", () => worker.stop()],
     ["idea store", () => ideas.close()],

@@ -7,6 +7,7 @@ import { paramsJson, dedupeKey } from "./dedupe.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { historyBody, statsBody, taskBody, taskSummaryBody, taskTypeBody, unixNow, type IdeaCounts } from "./format.js";
 import { compileLike } from "./like.js";
+import { ServerMetrics, installMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import {
   claimBody,
@@ -71,6 +72,11 @@ export interface AppOptions {
   now?: () => number;
   /** Where `GET /api/stats` counts ideas. Default none: `ideas` is `null`. */
   ideas?: IdeaCountSource | null;
+  /**
+   * Prometheus metrics on `/metrics` (any valid key). Default: on, with Node's
+   * default process metrics; `false` turns them off; an instance is used as given.
+   */
+  metrics?: ServerMetrics | false;
 }
 
 /** Minutes of throughput in the stats, ending with the current one. */
@@ -290,6 +296,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.code(500).send({ success: false, error: "Internal server error", timestamp: unixNow() });
   });
 
+  const metrics = options.metrics === false ? undefined : (options.metrics ?? new ServerMetrics(store));
+  if (metrics) installMetrics(app, metrics);
+
   app.setNotFoundHandler((_req, reply) => {
     reply.code(404).send({ success: false, error: "Endpoint not found", timestamp: unixNow() });
   });
@@ -464,6 +473,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           maxAttempts,
         });
         if (!claimed) throw notFound("No available tasks");
+        await metrics?.claimed(store, name, claimed).catch((err: unknown) => logger.warn({ err }, "metrics: takeover check failed"));
         return ok({
           id: claimed.id,
           type: name,
@@ -494,6 +504,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         const attemptsAllowed = body.retryable === false ? 0 : maxAttempts;
         const r = await store.complete({ id, workerId: body.worker_id, success: body.success, result, error, maxAttempts: attemptsAllowed, now: now() });
         if (!r.ok) throw refusalError(r.refusal);
+        metrics?.completed(r.status);
         const message = r.status === "completed" ? "Task completed" : r.status === "failed" ? "Task failed" : "Task failed, returned to the queue for a retry";
         return ok({ id, status: r.status, message });
       });

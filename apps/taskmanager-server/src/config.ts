@@ -1,3 +1,4 @@
+import { helpText } from "@prismq/env-help";
 import { z } from "zod";
 
 /** Validated server configuration. Every field documents its unit and default. */
@@ -60,6 +61,8 @@ export interface ServerConfig {
   maxConnections: number;
   /** pino level. Default `info`. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Human-readable logs (pino-pretty) instead of JSON. Default false. */
+  logPretty: boolean;
 }
 
 const intFrom = (name: string, def: number, min: number, max: number) =>
@@ -114,43 +117,74 @@ const keyList = (name: string) =>
     });
 
 const envSchema = z.object({
-  PORT: intFrom("PORT", 8080, 0, 65535),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  API_KEYS: keyList("API_KEYS"),
-  READ_API_KEYS: keyList("READ_API_KEYS"),
-  WORKER_API_KEYS: keyList("WORKER_API_KEYS"),
-  OPERATOR_API_KEYS: keyList("OPERATOR_API_KEYS"),
-  API_KEY_FILE: z.string().min(1).optional(),
-  DATA_DIR: z.string().min(1).default("./data"),
+  PORT: intFrom("PORT", 8080, 0, 65535).describe("TCP port of the API, the dashboard and /metrics; 0 picks a free one."),
+  HOST: z.string().min(1).default("127.0.0.1").describe("Interface to bind; 0.0.0.0 serves other machines."),
+  API_KEYS: keyList("API_KEYS").describe(
+    "Keys with every right (X-API-Key), comma-separated, 16-1024 printable ASCII characters each. All four key variables unset: one is generated and kept in API_KEY_FILE.",
+  ),
+  READ_API_KEYS: keyList("READ_API_KEYS").describe("Keys that may only read (every GET: dashboards, the CLI's read commands), comma-separated."),
+  WORKER_API_KEYS: keyList("WORKER_API_KEYS").describe(
+    "Keys for workers: create, claim, progress, complete, reads, and register of a new type or a new version of one; comma-separated.",
+  ),
+  OPERATOR_API_KEYS: keyList("OPERATOR_API_KEYS").describe(
+    "Keys with every right, as API_KEYS: requeue, fail, and changing an existing type's schema at the same version; comma-separated.",
+  ),
+  API_KEY_FILE: z.string().min(1).optional().describe("Where a generated key is kept between restarts. Default <DATA_DIR>/api-key."),
+  DATA_DIR: z.string().min(1).default("./data").describe("Directory of the default SQLite file and the generated key (created 0700)."),
   DATABASE_URL: z
     .string()
     .optional()
     .refine(
       (v) => v === undefined || v === "" || /^postgres(ql)?:\/\//.test(v) || v.startsWith("sqlite:"),
       "DATABASE_URL must start with postgres://, postgresql:// or sqlite:",
-    ),
+    )
+    .describe("postgres://... for PostgreSQL (several server nodes), or sqlite:<path>. Unset: SQLite at SQLITE_PATH."),
   DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "DATABASE_SCHEMA must be a lower-case SQL identifier")
-    .default("public"),
-  DATABASE_POOL_SIZE: intFrom("DATABASE_POOL_SIZE", 16, 1, 200),
-  SQLITE_PATH: z.string().min(1).optional(),
-  CLAIM_TIMEOUT_SECONDS: intFrom("CLAIM_TIMEOUT_SECONDS", 300, 1, 86_400 * 7),
-  MAX_ATTEMPTS: intFrom("MAX_ATTEMPTS", 3, 1, 1000),
-  BODY_LIMIT_BYTES: intFrom("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    .default("public")
+    .describe("PostgreSQL schema that holds the tables."),
+  DATABASE_POOL_SIZE: intFrom("DATABASE_POOL_SIZE", 16, 1, 200).describe("PostgreSQL connections per server process."),
+  SQLITE_PATH: z.string().min(1).optional().describe("SQLite file, or :memory:. Default <DATA_DIR>/taskmanager.sqlite."),
+  CLAIM_TIMEOUT_SECONDS: intFrom("CLAIM_TIMEOUT_SECONDS", 300, 1, 86_400 * 7).describe("Seconds after which a claimed task may be claimed by another worker."),
+  MAX_ATTEMPTS: intFrom("MAX_ATTEMPTS", 3, 1, 1000).describe("Claims a task may have before a failure is final."),
+  BODY_LIMIT_BYTES: intFrom("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024).describe("Largest accepted request body, in bytes."),
   IDEA_DATABASE_URL: z
     .string()
     .optional()
     .refine(
       (v) => v === undefined || v === "" || /^postgres(ql)?:\/\//.test(v) || /^sqlite:.+/.test(v),
       "IDEA_DATABASE_URL must start with postgres://, postgresql:// or sqlite: followed by a path",
-    ),
-  REQUEST_TIMEOUT_MS: intFrom("REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
-  HEADERS_TIMEOUT_MS: intFrom("HEADERS_TIMEOUT_MS", 10_000, 100, 3_600_000),
-  KEEP_ALIVE_TIMEOUT_MS: intFrom("KEEP_ALIVE_TIMEOUT_MS", 10_000, 100, 3_600_000),
-  MAX_CONNECTIONS: intFrom("MAX_CONNECTIONS", 1000, 1, 1_000_000),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    )
+    .describe("Idea store whose counts GET /api/stats and the dashboard show (postgres://... or sqlite:<path>). Unset: no idea counts."),
+  REQUEST_TIMEOUT_MS: intFrom("REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000).describe("Most time a client may take to send a whole request, in ms; then 408 and the connection is closed."),
+  HEADERS_TIMEOUT_MS: intFrom("HEADERS_TIMEOUT_MS", 10_000, 100, 3_600_000).describe("Most time a client may take to send a request's headers, in ms; at most REQUEST_TIMEOUT_MS."),
+  KEEP_ALIVE_TIMEOUT_MS: intFrom("KEEP_ALIVE_TIMEOUT_MS", 10_000, 100, 3_600_000).describe("How long an idle keep-alive connection stays open, in ms."),
+  MAX_CONNECTIONS: intFrom("MAX_CONNECTIONS", 1000, 1, 1_000_000).describe("Most open client connections; further ones are closed at once."),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino level: fatal, error, warn, info, debug, trace or silent."),
+  LOG_PRETTY: z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "LOG_PRETTY must be true or false" })
+    .optional()
+    .transform((v) => v === "true" || v === "1" || v === "yes")
+    .describe("true: human-readable colored logs (pino-pretty) for a local terminal instead of JSON lines."),
 });
+
+/** The variables, by name: `--help` and the README's table are generated from them. */
+export const envShape = envSchema.shape;
+
+/** What the server does, first line of `--help`. */
+export const SUMMARY = "the self-hosted TaskManager API (wire-compatible with the hosted one) on SQLite or PostgreSQL, with its dashboard, docs and Prometheus /metrics.";
+
+/** The `--help` text: every variable with its default and meaning. */
+export function helpOutput(): string {
+  return helpText(envShape, {
+    service: "taskmanager-server",
+    summary: SUMMARY,
+    footer:
+      "Endpoints: /api/... (X-API-Key), /api/health, /api/docs and /api/dashboard (open), /metrics (Prometheus, any valid key in X-API-Key).\n" +
+      "Exit codes: 0 stopped cleanly, 1 could not start or stop in time, 2 bad configuration.",
+  });
+}
 
 /** Thrown by {@link loadConfig}; `problems` names every bad variable. */
 export class ConfigError extends Error {
@@ -196,5 +230,6 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: e.MAX_CONNECTIONS,
     logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY,
   };
 }

@@ -3,8 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { pino } from "pino";
-import { ConfigError, loadConfig, type ServerConfig } from "./config.js";
+import { createRequire } from "node:module";
+import { pino, type DestinationStream } from "pino";
+import { wantsHelp } from "@prismq/env-help";
+import { ConfigError, helpOutput, loadConfig, type ServerConfig } from "./config.js";
 import { startServer, type StorageOptions } from "./server.js";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -32,7 +34,17 @@ function resolveKeys(config: ServerConfig): { keys: string[]; generatedIn?: stri
   return { keys: [key], generatedIn: file };
 }
 
+/** pino-pretty, loaded only when LOG_PRETTY asks for it. */
+function prettyStream(): DestinationStream {
+  const pretty = createRequire(import.meta.url)("pino-pretty") as (options: Record<string, unknown>) => DestinationStream;
+  return pretty({ colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", sync: true });
+}
+
 async function main(): Promise<void> {
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(helpOutput());
+    process.exit(0);
+  }
   let config: ServerConfig;
   try {
     config = loadConfig(process.env);
@@ -43,11 +55,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({
-    name: "taskmanager-server",
-    level: config.logLevel,
-    redact: { paths: ["apiKeys", "readApiKeys", "workerApiKeys", "operatorApiKeys", "req.headers[\"x-api-key\"]", "*.apiKey", "databaseUrl", "ideaDatabaseUrl"], censor: "[redacted]" },
-  });
+  const logger = pino(
+    {
+      name: "taskmanager-server",
+      level: config.logLevel,
+      redact: { paths: ["apiKeys", "readApiKeys", "workerApiKeys", "operatorApiKeys", "req.headers[\"x-api-key\"]", "*.apiKey", "databaseUrl", "ideaDatabaseUrl"], censor: "[redacted]" },
+    },
+    config.logPretty ? prettyStream() : undefined,
+  );
   let resolved: { keys: string[]; generatedIn?: string };
   try {
     resolved = resolveKeys(config);
@@ -91,12 +106,6 @@ async function main(): Promise<void> {
     },
     `TaskManager listening on ${server.url}`,
   );
-  // The one human-facing line: where to point clients, and where the key is.
-  process.stdout.write(
-    `\nTaskManager API: ${server.url}  (docs: ${server.url}/docs, dashboard: ${server.url}/dashboard)\n` +
-      (generatedIn ? `API key: in ${generatedIn} (set API_KEYS to choose your own)\n\n` : "\n"),
-  );
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -123,6 +132,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Printed once the signals are handled, so whoever waits for it may stop the server at once.
+  // The one human-facing line: where to point clients, and where the key is. On stderr: stdout holds only JSON log lines.
+  process.stderr.write(
+    `\nTaskManager API: ${server.url}  (docs: ${server.url}/docs, dashboard: ${server.url}/dashboard)\n` +
+      (generatedIn ? `API key: in ${generatedIn} (set API_KEYS to choose your own)\n\n` : "\n"),
+  );
 }
 
 main().catch((err: unknown) => {

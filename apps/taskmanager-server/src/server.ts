@@ -15,6 +15,7 @@ export type { ServerConfig } from "./config.js";
 export { dedupeKey, paramsJson } from "./dedupe.js";
 export { openApiDocument } from "./openapi.js";
 export { MAX_PARAM_ARRAY_ITEMS, SCHEMA_LIMITS, SchemaCache, VALIDATOR_CACHE_SIZE } from "./schemas.js";
+export { METRICS_PATH, ServerMetrics } from "./metrics.js";
 export { SqliteStore } from "./store/sqlite.js";
 export { PostgresStore } from "./store/postgres.js";
 export type { Store } from "./store/types.js";

@@ -299,7 +299,7 @@ describe("stats edge cases", () => {
       try {
         const url = await new Promise<string>((resolve, reject) => {
           let out = "";
-          child.stdout.on("data", (d: Buffer) => {
+          child.stderr.on("data", (d: Buffer) => {
             out += d.toString();
             const m = /TaskManager API: (\S+)/.exec(out);
             if (m) resolve(m[1] as string);

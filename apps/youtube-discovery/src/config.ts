@@ -1,21 +1,22 @@
 import { z } from "zod";
 import { commonEnv, env, parseConfig, type Env } from "@prismq/worker-kit";
 
-/** Every variable of youtube-discovery, declared once. See `.env.example`. */
+/** What the app does, first line of `--help`. */
+export const SUMMARY = "finds YouTube videos (channel uploads, searches, most popular) on schedules and for claimed discovery tasks, and creates a Video task for each new one.";
+
+/** Every variable of youtube-discovery, declared once: `--help` and the README table are generated from it. */
 export const shape = {
   ...commonEnv,
-  /** YouTube Data API key. */
-  YOUTUBE_API_KEY: z.string().min(1),
-  /** Another API root (the sandbox's, ending in `/`). Default: the real API. */
-  YOUTUBE_API_ROOT_URL: env.httpUrl().refine((v) => v.endsWith("/"), "must end in /").optional(),
-  /** Daily quota units shared by every YouTube process (the project's quota). Default 10,000. */
-  YOUTUBE_DAILY_QUOTA: env.int(10_000, 1, 100_000_000),
-  /** Sources file (JSON or YAML). Unset: only claimed discovery tasks are run. */
-  YOUTUBE_SOURCES: z.string().min(1).optional(),
-  /** Where direct mode keeps what it has seen. Default `./data`. */
-  DATA_DIR: z.string().min(1).default("./data"),
-  /** Discovery tasks (Channel, Search, MostPopular) claimed at once, per type. Default 1. */
-  DISCOVERY_CONCURRENCY: env.int(1, 1, 16),
+  YOUTUBE_API_KEY: z.string().min(1).describe("YouTube Data API key."),
+  YOUTUBE_API_ROOT_URL: env
+    .httpUrl()
+    .refine((v) => v.endsWith("/"), "must end in /")
+    .optional()
+    .describe("Another API root, ending in / (the sandbox's). Default: the real API."),
+  YOUTUBE_DAILY_QUOTA: env.int(10_000, 1, 100_000_000).describe("Daily quota units shared by every YouTube process of the project (in Redis in hybrid mode)."),
+  YOUTUBE_SOURCES: z.string().min(1).optional().describe("Sources file (JSON or YAML, see sources.example.yaml). Unset: only claimed discovery tasks are run."),
+  DATA_DIR: z.string().min(1).default("./data").describe("Where direct mode keeps what it has seen (hybrid mode keeps it in Redis)."),
+  DISCOVERY_CONCURRENCY: env.int(1, 1, 16).describe("Discovery tasks (Channel, Search, MostPopular) claimed at once, per type."),
 };
 
 export type Config = ReturnType<typeof loadConfig>;

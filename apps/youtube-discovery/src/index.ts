@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Composition root of youtube-discovery: the only place that reads the environment and exits.
 import { YouTube, registerAll } from "@prismq/task-types";
-import { WorkerApp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
-import { loadConfig } from "./config.js";
+import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeDiscovery } from "./discovery.js";
 import { QuotaGate, runSource } from "./run.js";
 import { loadSources } from "./sources.js";
@@ -12,11 +12,13 @@ const SERVICE = "youtube-discovery";
 const exit = (code: number): never => process.exit(code);
 
 async function main(): Promise<void> {
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
   const config = await loadOrExit(() => loadConfig(process.env), exit);
   const sources = await loadOrExit(async () => (config.YOUTUBE_SOURCES ? loadSources(config.YOUTUBE_SOURCES) : []), exit);
   const app = new WorkerApp(SERVICE, config, exit);
   const { logger, metrics, client, runtime } = app;
 
+  await app.ready();
   logger.info(await registerAll(client), "task types registered");
   const budget = runtime.budget({ name: "youtube-quota", limit: config.YOUTUBE_DAILY_QUOTA, window: { kind: "daily", timeZone: QUOTA_TIME_ZONE } });
   const api = new YouTubeApi({ apiKey: config.YOUTUBE_API_KEY, rootUrl: config.YOUTUBE_API_ROOT_URL, budget, metrics, logger });

@@ -1,25 +1,35 @@
 import { z } from "zod";
+import { resolveStorage } from "@prismq/idea-store";
 import { commonEnv, env, parseConfig, type Env } from "@prismq/worker-kit";
 
-/** Every variable of youtube-processor, declared once. See `.env.example`. */
+/** What the app does, first line of `--help`. */
+export const SUMMARY = "claims YouTube Video tasks in batches, looks each batch up with one videos.list call (1 quota unit), scores and stores ideas, and creates Reddit Search tasks.";
+
+/** Every variable of youtube-processor, declared once: `--help` and the README table are generated from it. */
 export const shape = {
   ...commonEnv,
-  /** YouTube Data API key. */
-  YOUTUBE_API_KEY: z.string().min(1),
-  /** Another API root (the sandbox's, ending in `/`). Default: the real API. */
-  YOUTUBE_API_ROOT_URL: env.httpUrl().refine((v) => v.endsWith("/"), "must end in /").optional(),
-  /** Daily quota units shared by every YouTube process. Default 10,000. */
-  YOUTUBE_DAILY_QUOTA: env.int(10_000, 1, 100_000_000),
-  /** Top comments per video (1 unit per video when on). Default 0: off. */
-  YOUTUBE_COMMENTS_PER_VIDEO: env.int(0, 0, 100),
-  /** Video tasks per batch (one videos.list call). Default 50, the API's maximum. */
-  BATCH_SIZE: env.int(50, 1, 50),
-  /** Create Reddit Search tasks for each video's strongest terms. Default true. */
-  CROSS_MODULE: env.bool(true),
-  /** `postgres://...` or `sqlite:<path>`. Default: SQLite at `<DATA_DIR>/ideas.sqlite`. */
-  IDEA_DATABASE_URL: z.string().min(1).optional(),
-  DATA_DIR: z.string().min(1).default("./data"),
+  YOUTUBE_API_KEY: z.string().min(1).describe("YouTube Data API key."),
+  YOUTUBE_API_ROOT_URL: env
+    .httpUrl()
+    .refine((v) => v.endsWith("/"), "must end in /")
+    .optional()
+    .describe("Another API root, ending in / (the sandbox's). Default: the real API."),
+  YOUTUBE_DAILY_QUOTA: env.int(10_000, 1, 100_000_000).describe("Daily quota units shared by every YouTube process of the project (in Redis in hybrid mode)."),
+  YOUTUBE_COMMENTS_PER_VIDEO: env.int(0, 0, 100).describe("Top comments read per video (1 unit per video when on); 0 turns comments off."),
+  BATCH_SIZE: env.int(50, 1, 50).describe("Video tasks per batch (one videos.list call); 50 is the API's maximum."),
+  CROSS_MODULE: env.bool(true).describe("Create Reddit Search tasks for each video's strongest terms."),
+  IDEA_DATABASE_URL: env
+    .checked(ideaStoreUrl)
+    .optional()
+    .describe("Idea store: postgres://... (several processors on several machines) or sqlite:<path>. Default: SQLite at <DATA_DIR>/ideas.sqlite."),
+  DATA_DIR: z.string().min(1).default("./data").describe("Directory of the default SQLite idea store."),
 };
+
+/** What the idea store would refuse at start: another scheme, an empty sqlite: path, a postgres URL that does not parse. */
+function ideaStoreUrl(url: string): void {
+  const where = resolveStorage({ url });
+  if (where.kind === "postgres") new URL(url);
+}
 
 export type Config = ReturnType<typeof loadConfig>;
 

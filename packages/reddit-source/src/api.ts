@@ -339,13 +339,16 @@ export class RedditApi {
       await this.obeyRateLimit(method, signal);
       this.sent++;
       this.inFlight++;
-      metrics?.quotaSpent.inc({ api: "reddit" });
+      metrics?.redditRequestsSpent.inc();
+      const timer = metrics?.externalRequestDuration.startTimer({ api: "reddit", method });
       let raw: unknown;
       try {
         const res = await abortable(this.client.oauthRequest({ uri, method: "get", qs }), signal);
+        timer?.({ outcome: "ok" });
         metrics?.apiCalls.inc({ api: "reddit", method, outcome: "ok" });
         return res;
       } catch (e) {
+        timer?.({ outcome: "error" });
         raw = e;
       } finally {
         this.inFlight--;

@@ -8,19 +8,17 @@ import { createRedditClient, type RedditClientOptions, type Snoowrap } from "./s
  * username and password, or neither (app-only).
  */
 export const redditEnv = {
-  /** OAuth client id (required). */
-  REDDIT_CLIENT_ID: z.string().min(1),
-  /** OAuth client secret; empty for an installed app. */
-  REDDIT_CLIENT_SECRET: z.string().optional(),
-  REDDIT_REFRESH_TOKEN: z.string().optional(),
-  REDDIT_USERNAME: z.string().optional(),
-  REDDIT_PASSWORD: z.string().optional(),
-  /** Reddit's required form: `<platform>:<app id>:<version> (by /u/<user>)`. */
-  REDDIT_USER_AGENT: z.string().regex(/^[\w.-]+:[\w.-]+:[\w.+-]+ \(by \/u\/[\w-]+\)$/, 'must look like "node:prismq-reddit:0.1.0 (by /u/yourname)"'),
-  /** Another API base (the sandbox's). Default: the real Reddit. */
-  REDDIT_API_URL: env.httpUrl().optional(),
-  /** Requests per minute shared by every Reddit process of this client. Default 90, below Reddit's 100. */
-  REDDIT_REQUESTS_PER_MINUTE: env.int(90, 1, 100_000),
+  REDDIT_CLIENT_ID: z.string().min(1).describe("Reddit OAuth client id (a script or installed app of your Reddit account)."),
+  REDDIT_CLIENT_SECRET: z.string().optional().describe("OAuth client secret; empty for an installed app."),
+  REDDIT_REFRESH_TOKEN: z.string().optional().describe("OAuth refresh token (one way to sign in; or REDDIT_USERNAME with REDDIT_PASSWORD, or neither for app-only access)."),
+  REDDIT_USERNAME: z.string().optional().describe("Reddit account name for a script app's password sign-in; needs REDDIT_PASSWORD."),
+  REDDIT_PASSWORD: z.string().optional().describe("Password of REDDIT_USERNAME."),
+  REDDIT_USER_AGENT: z
+    .string()
+    .regex(/^[\w.-]+:[\w.-]+:[\w.+-]+ \(by \/u\/[\w-]+\)$/, 'must look like "node:prismq-reddit:0.1.0 (by /u/yourname)"')
+    .describe("Reddit's required form: <platform>:<app id>:<version> (by /u/<user>)."),
+  REDDIT_API_URL: env.httpUrl().optional().describe("Another API base (the sandbox's). Default: the real Reddit."),
+  REDDIT_REQUESTS_PER_MINUTE: env.int(90, 1, 100_000).describe("Requests per minute shared by every Reddit process of this client (below Reddit's 100)."),
 };
 
 /** The parsed Reddit variables. */

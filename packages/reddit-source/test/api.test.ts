@@ -354,8 +354,14 @@ test("a 429 is waited out until X-Ratelimit-Reset and the call then succeeds, co
   assert.equal(api.requests, 2);
   assert.equal(await count(metrics, { api: "reddit", method: "listing", outcome: "rate_limited" }), 1);
   assert.equal(await count(metrics, { api: "reddit", method: "listing", outcome: "ok" }), 1);
-  const { values } = await metrics.quotaSpent.get();
+  const { values } = await metrics.redditRequestsSpent.get();
   assert.equal(values[0]?.value, 2, "both requests are spent");
+  const durations = (await metrics.externalRequestDuration.get()).values.filter((v) => v.metricName === "prismq_external_request_duration_seconds_count");
+  assert.deepEqual(
+    durations.map((v) => `${v.labels.api} ${v.labels.method} ${v.labels.outcome} ${v.value}`).sort(),
+    ["reddit listing error 1", "reddit listing ok 1"],
+    "each attempt is timed, the 429 as an error",
+  );
 });
 
 test("5xx on every attempt ends in RD_ERR_UNAVAILABLE, retryable, after `attempts` requests (RedditApi is the only retry layer)", async (t) => {

@@ -54,6 +54,20 @@ export interface TaskManagerClientOptions {
   connections?: number;
   /** Where warnings go (lost claim answers, settled retries). Default: nowhere. */
   logger?: ClientLogger;
+  /** Told of every HTTP request attempt when it ends (for a latency histogram). Default: nobody. */
+  onRequest?: (request: RequestTiming) => void;
+}
+
+/** One HTTP request attempt as {@link TaskManagerClientOptions.onRequest} sees it. */
+export interface RequestTiming {
+  /** `GET`, `POST`. */
+  method: string;
+  /** The path below the base URL with ids replaced by `:id`, e.g. `/tasks/:id/complete`. */
+  route: string;
+  /** The HTTP status; 0 when no answer came (network error, timeout, abort). */
+  status: number;
+  /** From sending to the whole body read, in ms. */
+  durationMs: number;
 }
 
 /** Per-call options of the calls that act as a worker. */
@@ -92,6 +106,12 @@ interface Answer {
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
   text: string;
+}
+
+/** A request path as a route: no query, ids and type names replaced, so a metric's labels stay few. */
+function routeOf(path: string): string {
+  const bare = path.split("?", 1)[0] ?? path;
+  return bare.replace(/\/\d+(?=\/|$)/g, "/:id").replace(/^\/task-types\/(?!register$)[^/]+$/, "/task-types/:name");
 }
 
 const NO_TASK_500 = "There is no active transaction";
@@ -156,6 +176,7 @@ export class TaskManagerClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly logger: ClientLogger | undefined;
+  private readonly onRequest: ((request: RequestTiming) => void) | undefined;
   private readonly typeIds = new Map<string, number>();
 
   constructor(options: TaskManagerClientOptions) {
@@ -176,6 +197,7 @@ export class TaskManagerClient {
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? new Pool(this.origin, { connections: options.connections ?? 16, keepAliveTimeout: 30_000 });
     this.logger = options.logger;
+    this.onRequest = options.onRequest;
   }
 
   /** Builds a client from `TASKMANAGER_API_URL` and `TASKMANAGER_API_KEY` (the original workers' names). */
@@ -475,6 +497,8 @@ export class TaskManagerClient {
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const headers: Record<string, string> = { "x-api-key": this.apiKey, accept: "application/json" };
     if (payload !== undefined) headers["content-type"] = "application/json";
+    const started = performance.now();
+    let status = 0;
     try {
       const res = await this.dispatcher.request({
         origin: this.origin,
@@ -487,6 +511,7 @@ export class TaskManagerClient {
         bodyTimeout: this.timeoutMs,
       });
       const text = await res.body.text();
+      status = res.statusCode;
       let parsed: unknown = text;
       if (text.length > 0) {
         try {
@@ -506,6 +531,8 @@ export class TaskManagerClient {
       const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? "";
       const sent = !CONNECT_CODES.has(code) && !CONNECT_CODES.has(causeCode);
       throw new NetworkError(`${method} ${path}: ${(err as Error).message || code}`, sent, err);
+    } finally {
+      this.onRequest?.({ method, route: routeOf(path), status, durationMs: performance.now() - started });
     }
   }
 

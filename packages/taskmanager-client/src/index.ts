@@ -1,5 +1,5 @@
 export { TaskManagerClient, createWorkerId } from "./client.js";
-export type { ClaimOptions, ClientLogger, TaskManagerClientOptions, WorkerCallOptions } from "./client.js";
+export type { ClaimOptions, ClientLogger, RequestTiming, TaskManagerClientOptions, WorkerCallOptions } from "./client.js";
 export { TaskWorker, SHUTDOWN_MESSAGE } from "./worker.js";
 export type { TaskContext, TaskHandler, TaskWorkerOptions, WorkerHooks } from "./worker.js";
 export { canonicalize, dedupeKey, paramsJson } from "./canonical.js";

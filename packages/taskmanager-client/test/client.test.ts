@@ -181,6 +181,24 @@ describe("TaskManagerClient against our server", () => {
     assert.equal(await code(client.health({ signal: ac.signal })), "TM_ERR_ABORTED");
   });
 
+  it("tells onRequest of every request attempt: method, route with ids as :id, status (0 without an answer) and duration", async () => {
+    const seen: Array<{ method: string; route: string; status: number; durationMs: number }> = [];
+    const observed = new TaskManagerClient({ baseUrl: server.url, apiKey: KEY, onRequest: (r) => seen.push(r) });
+    const name = `Client.Observed_${uid()}`;
+    await observed.registerTaskType({ name, version: "1.0.0", paramSchema: { type: "object" } });
+    const created = await observed.createTask(name, { n: 1 });
+    await observed.getTask(created.id);
+    await observed.close();
+    const down = new TaskManagerClient({ baseUrl: "http://127.0.0.1:9/api", apiKey: KEY, retry: false, onRequest: (r) => seen.push(r) });
+    await down.health().catch(() => undefined);
+    await down.close();
+    assert.deepEqual(
+      seen.map((r) => `${r.method} ${r.route} ${r.status}`),
+      ["POST /task-types/register 200", "POST /tasks 200", "GET /tasks/:id 200", "GET /health 0"],
+    );
+    assert.ok(seen.every((r) => r.durationMs >= 0 && Number.isFinite(r.durationMs)));
+  });
+
   it("builds from the environment and refuses a missing variable", () => {
     const c = TaskManagerClient.fromEnv({ TASKMANAGER_API_URL: server.url, TASKMANAGER_API_KEY: KEY });
     assert.match(c.workerId, /^worker-.+-[0-9a-f]{8}$/);

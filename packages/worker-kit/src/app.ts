@@ -1,14 +1,17 @@
-import { TaskManagerClient, createWorkerId, type ClaimedTask } from "@prismq/taskmanager-client";
+import { TaskManagerClient, TaskManagerError, createWorkerId, type ClaimedTask } from "@prismq/taskmanager-client";
+import { helpText, wantsHelp, type EnvShape } from "@prismq/env-help";
 import type { Logger } from "pino";
 import type { TaskTypeDef } from "@prismq/task-types";
 import { BatchWorker } from "./batch-worker.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError, StartupError } from "./errors.js";
 import { startHealthServer, type HealthServer, type ReadinessCheck } from "./health.js";
 import { createLogger } from "./logger.js";
 import { WorkerMetrics } from "./metrics.js";
 import { Runtime } from "./runtime.js";
 import { Shutdown } from "./shutdown.js";
+import { redisPing, safeRedisUrl } from "./redis.js";
 import { SourcesError } from "./sources.js";
+import { waitForDependency } from "./startup.js";
 
 /** What one discovery run found. */
 export interface RunReport {
@@ -35,6 +38,29 @@ export interface AppConfig {
   HEALTH_HOST: string;
   HEALTH_PORT: number;
   SHUTDOWN_TIMEOUT_MS: number;
+  /** Human-readable logs. Default false. */
+  LOG_PRETTY?: boolean;
+  /** Start-up wait for dependencies, seconds. Default 60. */
+  STARTUP_TIMEOUT_SECONDS?: number;
+}
+
+/**
+ * Answers `--help` (or `-h`) in `argv`: writes the service's help, generated
+ * from its config shape (every variable, its default and meaning), to stdout
+ * and exits 0. Without it, returns and the app starts.
+ */
+export function exitOnHelp(argv: readonly string[], service: string, summary: string, shape: EnvShape, exit: (code: number) => never): void {
+  if (!wantsHelp(argv)) return;
+  process.stdout.write(
+    helpText(shape, {
+      service,
+      summary,
+      footer:
+        "Endpoints on HEALTH_HOST:HEALTH_PORT: GET /healthz (alive), GET /readyz (every dependency of the mode reachable), GET /metrics (Prometheus).\n" +
+        "Exit codes: 0 stopped cleanly, 1 could not start or stop in time, 2 bad configuration.",
+    }),
+  );
+  exit(0);
 }
 
 /**
@@ -54,13 +80,15 @@ export async function loadOrExit<C>(load: () => C | Promise<C>, exit: (code: num
 }
 
 /**
- * Runs an app's `main`; an error it throws ends the app with one line on
- * stderr (the stack) and exit 1. A bad configuration has already exited 2
- * through {@link loadOrExit}.
+ * Runs an app's `main`; an error it throws ends the app with exit 1: a
+ * {@link StartupError} (a dependency unreachable until the deadline, a wrong
+ * key) as one line on stderr, anything else with its stack. A bad
+ * configuration has already exited 2 through {@link loadOrExit}.
  */
 export function runMain(service: string, main: () => Promise<void>, exit: (code: number) => void = (code) => process.exit(code)): void {
   main().catch((err: unknown) => {
-    process.stderr.write(`${service} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const text = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`${service} failed to start: ${text}\n`);
     exit(1);
   });
 }
@@ -79,19 +107,82 @@ export class WorkerApp {
   readonly client: TaskManagerClient;
   readonly runtime: Runtime;
   readonly shutdown: Shutdown;
+  /** When start-up stops waiting for dependencies, ms since the epoch. */
+  readonly startDeadline: number;
   private health: HealthServer | undefined;
+  private readonly checks: Record<string, ReadinessCheck> = {};
 
   constructor(
     readonly service: string,
     private readonly config: AppConfig,
     exit: (code: number) => void,
   ) {
-    this.logger = createLogger({ service, level: config.LOG_LEVEL });
+    this.startDeadline = Date.now() + (config.STARTUP_TIMEOUT_SECONDS ?? 60) * 1000;
+    this.logger = createLogger({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
     this.metrics = new WorkerMetrics(service);
     this.workerId = createWorkerId(service);
-    this.client = new TaskManagerClient({ baseUrl: config.TASKMANAGER_API_URL, apiKey: config.TASKMANAGER_API_KEY, workerId: this.workerId, logger: this.logger });
+    const latency = this.metrics.externalRequestDuration;
+    this.client = new TaskManagerClient({
+      baseUrl: config.TASKMANAGER_API_URL,
+      apiKey: config.TASKMANAGER_API_KEY,
+      workerId: this.workerId,
+      logger: this.logger,
+      onRequest: (r) => latency.observe({ api: "taskmanager", method: `${r.method} ${r.route}`, outcome: r.status >= 200 && r.status < 300 ? "ok" : "error" }, r.durationMs / 1000),
+    });
     this.runtime = new Runtime({ service, client: this.client, logger: this.logger, metrics: this.metrics, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
     this.shutdown = new Shutdown({ deadlineMs: config.SHUTDOWN_TIMEOUT_MS, logger: this.logger, exit }).install();
+    this.checks.taskmanager = async () => (await this.client.health()).status === "healthy";
+    if (this.runtime.redis) this.checks.redis = () => this.runtime.redisReady();
+  }
+
+  /**
+   * Waits for what every app needs before it starts work: the TaskManager
+   * (reachable, and accepting the key: a 401 is fatal at once) and, in hybrid
+   * mode, Redis. Backs off between tries, logs one line per dependency, and
+   * throws a {@link StartupError} once `STARTUP_TIMEOUT_SECONDS` have passed.
+   */
+  async ready(): Promise<void> {
+    // A client without retries of its own: the wait's backoff is the only one, and each try's error is its own.
+    const client = new TaskManagerClient({ baseUrl: this.config.TASKMANAGER_API_URL, apiKey: this.config.TASKMANAGER_API_KEY, workerId: this.workerId, retry: false, timeoutMs: 5_000 });
+    try {
+      await this.dependency(
+        "taskmanager",
+        async (signal) => {
+          const health = await client.health({ signal });
+          if (health.status !== "healthy") throw new Error(`health says ${health.status} (database ${health.database})`);
+          // An authenticated read: a wrong key shows here (a type that does not exist answers null).
+          await client.getTaskType("PrismQ.Startup.KeyCheck", { signal });
+        },
+        (err) =>
+          err instanceof TaskManagerError && err.code === "TM_ERR_AUTH"
+            ? `the TaskManager at ${this.config.TASKMANAGER_API_URL} refused TASKMANAGER_API_KEY (${err.status ?? 401}): set the key it accepts`
+            : undefined,
+      );
+    } finally {
+      await client.close();
+    }
+    const url = this.config.REDIS_URL;
+    if (url) {
+      await this.dependency("redis", async () => {
+        try {
+          await redisPing(url, 2_000);
+        } catch (err) {
+          throw new Error(`${safeRedisUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+      });
+    }
+  }
+
+  /**
+   * Waits for one more dependency of the app (the idea store) the same way:
+   * tries `open` with backoff until the start-up deadline and answers what it
+   * gives. `fatal` may name errors that waiting cannot mend. When `check` is
+   * given, `/readyz` runs it too, under `name`.
+   */
+  async dependency<T>(name: string, open: (signal: AbortSignal) => Promise<T>, fatal?: (err: unknown) => string | undefined, check?: ReadinessCheck): Promise<T> {
+    const value = await waitForDependency(name, open, { deadline: this.startDeadline, logger: this.logger, fatal });
+    if (check) this.checks[name] = check;
+    return value;
   }
 
   /**
@@ -104,6 +195,8 @@ export class WorkerApp {
     return new BatchWorker({
       name: def.name,
       batchSize: 1,
+      // Each run logs its own report line.
+      logBatches: false,
       outbox: this.runtime.outbox,
       workerId,
       logger,
@@ -117,14 +210,18 @@ export class WorkerApp {
     }).start();
   }
 
-  /** Starts the health and metrics server (`/readyz` also checks the TaskManager) and logs that the app runs. */
+  /**
+   * Starts the health and metrics server and logs that the app runs. `/readyz`
+   * checks every dependency of the mode: the TaskManager, Redis (hybrid mode),
+   * those given to `dependency()` with a check, and `checks`.
+   */
   async serve(checks: Record<string, ReadinessCheck> = {}): Promise<HealthServer> {
     this.health = await startHealthServer({
       host: this.config.HEALTH_HOST,
       port: this.config.HEALTH_PORT,
       registry: this.metrics.registry,
       isStopping: () => this.shutdown.stopping,
-      checks: { taskmanager: async () => (await this.client.health()).status === "healthy", ...checks },
+      checks: { ...this.checks, ...checks },
     });
     this.logger.info({ health: this.health.url, mode: this.runtime.mode }, `${this.service} running`);
     return this.health;

@@ -32,6 +32,17 @@ export interface BatchWorkerOptions<T extends SettledTask> {
   idleMaxMs?: number;
   logger?: Logger;
   metrics?: WorkerMetrics;
+  /**
+   * One info line per batch (`batch done`: claimed, ok, failed, durationMs and
+   * what `spent` counted). Default true; a loop that logs each run itself
+   * turns it off. A task failed for good is logged at warn either way.
+   */
+  logBatches?: boolean;
+  /**
+   * Counters of what the handler spends (e.g. `{ quotaUnits: api.unitsSpent }`),
+   * read before and after each batch: the batch line carries the differences.
+   */
+  spent?: () => Record<string, number>;
 }
 
 /**
@@ -124,6 +135,7 @@ export class BatchWorker<T extends SettledTask> {
     let failed = false;
     this.batches++;
     const started = Date.now();
+    const spentBefore = this.o.spent?.() ?? {};
     // The handler gets its own signal: a stop lets the batch in hand finish.
     const handling = new AbortController();
     let outcomes: Array<BatchOutcome<T>>;
@@ -141,6 +153,7 @@ export class BatchWorker<T extends SettledTask> {
       batch.map(async (task) => {
         const out = byId.get(task.id) ?? { task, ok: false as const, error: "left out of its batch's outcome", retryable: true };
         this.o.metrics?.taskDuration.observe({ type: task.type, outcome: out.ok ? "completed" : "failed" }, seconds);
+        if (!out.ok && !out.retryable) this.o.logger?.warn({ loop: this.o.name, taskId: task.id, taskType: task.type, reason: out.error }, "task failed for good (not retryable)");
         try {
           if (out.ok) await this.o.outbox.complete(task, out.result, { workerId: this.o.workerId });
           else await this.o.outbox.fail(task, out.error, { workerId: this.o.workerId, retryable: out.retryable });
@@ -150,6 +163,12 @@ export class BatchWorker<T extends SettledTask> {
         }
       }),
     );
+    if (this.o.logBatches !== false) {
+      const ok = batch.filter((task) => byId.get(task.id)?.ok === true).length;
+      const spent: Record<string, number> = {};
+      for (const [name, after] of Object.entries(this.o.spent?.() ?? {})) spent[name] = after - (spentBefore[name] ?? 0);
+      this.o.logger?.info({ loop: this.o.name, claimed: batch.length, ok, failed: batch.length - ok, durationMs: Date.now() - started, ...spent }, "batch done");
+    }
     return { n: batch.length, failed };
   }
 }

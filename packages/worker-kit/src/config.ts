@@ -60,6 +60,21 @@ export const env = {
   redisUrl: () => z.url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" }),
   /** A pino level. */
   logLevel: () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * A non-empty string that `check` accepts: what a library would refuse at
+   * start (it throws) is refused by the config check, its message naming why.
+   */
+  checked: (check: (value: string) => unknown) =>
+    z
+      .string()
+      .min(1)
+      .superRefine((v, ctx) => {
+        try {
+          check(v);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+        }
+      }),
   /** A comma-separated list of non-empty strings. */
   list: () =>
     z
@@ -69,20 +84,26 @@ export const env = {
 
 /**
  * The variables every worker app shares. Spread it into the app's own shape.
- * - `TASKMANAGER_API_URL` (required, ends in `/api`) and `TASKMANAGER_API_KEY` (required).
- * - `REDIS_URL`: switches hybrid mode on; unset means direct mode.
- * - `QUEUE_PREFIX`: BullMQ key prefix. Default `prismq`.
- * - `LOG_LEVEL`: default `info`.
- * - `HEALTH_HOST` / `HEALTH_PORT`: the health and metrics server. Defaults `127.0.0.1` / 0 (a free port).
- * - `SHUTDOWN_TIMEOUT_MS`: deadline of a graceful stop. Default 15,000.
+ * Each field's `.describe()` text is its line in `--help` and in the README.
  */
 export const commonEnv = {
-  TASKMANAGER_API_URL: env.httpUrl().refine((v) => /\/api\/?$/.test(v), "must end in /api"),
-  TASKMANAGER_API_KEY: z.string(),
-  REDIS_URL: env.redisUrl().optional(),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, _ . -").default("prismq"),
-  LOG_LEVEL: env.logLevel(),
-  HEALTH_HOST: z.string().min(1).default("127.0.0.1"),
-  HEALTH_PORT: env.port(0),
-  SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100, 600_000),
+  TASKMANAGER_API_URL: env
+    .httpUrl()
+    .refine((v) => /\/api\/?$/.test(v), "must end in /api")
+    .describe("TaskManager API base URL, ending in /api: ours (the taskmanager-server app) or the hosted one."),
+  TASKMANAGER_API_KEY: z.string().min(1).describe("TaskManager API key, sent as X-API-Key. A wrong key stops the app at start (exit 1)."),
+  REDIS_URL: env.redisUrl().optional().describe("redis:// or rediss:// URL. Set: hybrid mode (BullMQ schedules, outbox, shared budgets). Unset: direct mode."),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, _ . -")
+    .default("prismq")
+    .describe("Redis key prefix of queues, budgets and state (hybrid mode). Replicas of one deployment share it."),
+  LOG_LEVEL: env.logLevel().describe("pino level: fatal, error, warn, info, debug, trace or silent."),
+  LOG_PRETTY: env.bool(false).describe("true: human-readable colored logs (pino-pretty) for a local terminal instead of JSON lines."),
+  HEALTH_HOST: z.string().min(1).default("127.0.0.1").describe("Interface of the health and metrics server (/healthz, /readyz, /metrics). 0.0.0.0 to be scraped from other machines."),
+  HEALTH_PORT: env.port(0).describe("Port of the health and metrics server; 0 picks a free one (logged as health)."),
+  SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100, 600_000).describe("Deadline of a graceful stop, ms: in-flight work is finished or handed back within it."),
+  STARTUP_TIMEOUT_SECONDS: env
+    .int(60, 0, 86_400)
+    .describe("How long start-up waits for the TaskManager, Redis and the idea store (with backoff) before it exits 1; 0 tries once."),
 };

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
@@ -41,6 +42,20 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** Extra paths to redact, added to {@link REDACT_PATHS}. */
   redact?: string[];
+  /**
+   * Human-readable, colored lines (pino-pretty, loaded only then) instead of
+   * JSON, for a local terminal (`LOG_PRETTY=1`). Default false.
+   */
+  pretty?: boolean;
+}
+
+/**
+ * A pino-pretty stream writing to `destination` (default stdout). The module
+ * is loaded here, on first use, so JSON-only processes never load it.
+ */
+export function prettyStream(destination?: DestinationStream): DestinationStream {
+  const pretty = createRequire(import.meta.url)("pino-pretty") as (options: Record<string, unknown>) => DestinationStream;
+  return pretty({ colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", destination: destination ?? 1, sync: true });
 }
 
 /** The one root logger of a process: JSON lines with `service`, secrets redacted, errors under `err`. */
@@ -52,7 +67,7 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: "[redacted]" },
       serializers: { err: pino.stdSerializers.err },
     },
-    options.destination,
+    options.pretty ? prettyStream(options.destination) : options.destination,
   );
 }
 

@@ -20,8 +20,16 @@ export class WorkerMetrics {
   readonly taskDuration: Histogram<"type" | "outcome">;
   /** External API calls, by `api` (youtube, reddit), `method` and `outcome` (ok, error, retry). */
   readonly apiCalls: Counter<"api" | "method" | "outcome">;
-  /** Quota units (YouTube) or requests (Reddit) spent, by `api`. */
-  readonly quotaSpent: Counter<"api">;
+  /** YouTube Data API quota units spent (each call's cost, spent before the call). */
+  readonly youtubeQuotaUnitsSpent: Counter;
+  /** Reddit API requests spent from the rate budget (one per request sent). */
+  readonly redditRequestsSpent: Counter;
+  /**
+   * Time of each external request attempt, in seconds, by `api` (youtube,
+   * reddit, taskmanager), `method` (the API call or `HTTP-method /route`) and
+   * `outcome` (ok, error).
+   */
+  readonly externalRequestDuration: Histogram<"api" | "method" | "outcome">;
   /** Units left in the current budget window, by `budget`. */
   readonly budgetRemaining: Gauge<"budget">;
   /** Times a budget refused a spend, by `budget`. */
@@ -33,11 +41,16 @@ export class WorkerMetrics {
   /** Schedule ticks run, by `schedule`. */
   readonly scheduleRuns: Counter<"schedule" | "outcome">;
 
-  /** @param service becomes the `service` label on every series. */
+  /**
+   * @param service becomes the `service` label on every series.
+   * @param options.defaultMetrics Node's process metrics (`process_cpu_seconds_total`,
+   *   `nodejs_heap_size_used_bytes`, ...) under their standard names, so standard
+   *   dashboards match. Default true.
+   */
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     const registry = new Registry();
     registry.setDefaultLabels({ service });
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "prismq_" });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
     this.registry = registry;
     const registers = [registry];
     this.tasksClaimed = new Counter({ name: "prismq_tasks_claimed_total", help: "Tasks claimed", labelNames: ["type"], registers });
@@ -58,7 +71,15 @@ export class WorkerMetrics {
       registers,
     });
     this.apiCalls = new Counter({ name: "prismq_api_calls_total", help: "External API calls", labelNames: ["api", "method", "outcome"], registers });
-    this.quotaSpent = new Counter({ name: "prismq_quota_spent_total", help: "Quota units or requests spent", labelNames: ["api"], registers });
+    this.youtubeQuotaUnitsSpent = new Counter({ name: "prismq_youtube_quota_units_spent_total", help: "YouTube Data API quota units spent", registers });
+    this.redditRequestsSpent = new Counter({ name: "prismq_reddit_requests_spent_total", help: "Reddit API requests spent from the rate budget", registers });
+    this.externalRequestDuration = new Histogram({
+      name: "prismq_external_request_duration_seconds",
+      help: "Time of one request to an external API (YouTube, Reddit, TaskManager)",
+      labelNames: ["api", "method", "outcome"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
     this.budgetRemaining = new Gauge({ name: "prismq_budget_remaining", help: "Units left in the budget window", labelNames: ["budget"], registers });
     this.budgetExhausted = new Counter({
       name: "prismq_budget_exhausted_total",

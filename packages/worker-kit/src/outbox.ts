@@ -11,6 +11,7 @@ import {
   type TaskManagerClient,
 } from "@prismq/taskmanager-client";
 import type { WorkerMetrics } from "./metrics.js";
+import { RedisOutage } from "./redis.js";
 
 /** What the outbox carries to the TaskManager. */
 export type OutboxMessage =
@@ -139,6 +140,8 @@ export interface QueuedOutboxOptions {
   deliver?: boolean;
   /** How long `close()` keeps delivering what is queued before it stops, in ms. Default 5,000. */
   closeDrainMs?: number;
+  /** Where connection errors go, so an outage is logged once (the runtime shares one). Default: one of its own. */
+  outage?: RedisOutage;
 }
 
 const sha1 = (s: string) => createHash("sha1").update(s).digest("hex").slice(0, 16);
@@ -171,7 +174,8 @@ export class QueuedOutbox implements Outbox {
     const base = options.baseDelayMs ?? 500;
     const max = options.maxDelayMs ?? 15_000;
     this.queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
-    this.queue.on("error", (err) => deps.logger?.warn({ err }, "outbox queue: redis error"));
+    const outage = options.outage ?? new RedisOutage(deps.logger);
+    this.queue.on("error", (err) => outage.error(err, "outbox queue"));
     if (options.deliver !== false) {
       this.worker = new Worker(name, (job: Job<OutboxMessage>) => this.process(job), {
         connection: options.connection,
@@ -179,7 +183,7 @@ export class QueuedOutbox implements Outbox {
         concurrency: options.concurrency ?? 8,
         settings: { backoffStrategy: (attemptsMade: number) => Math.round(Math.random() * Math.min(max, base * 2 ** Math.min(attemptsMade, 30))) },
       });
-      this.worker.on("error", (err) => deps.logger?.warn({ err }, "outbox worker: redis error"));
+      this.worker.on("error", (err) => outage.error(err, "outbox worker"));
       this.worker.on("failed", (job, err) => {
         if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) deps.logger?.error({ err, jobId: job.id, message: job.data }, "outbox message gave up");
       });

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
 
 /**
  * ioredis options from a `redis://[user:password@]host:port[/db]` or
@@ -40,6 +41,14 @@ export function safeRedisUrl(url: string): string {
 
 /** True when a PING answers within `timeoutMs` (default 1,000). Never throws. */
 export async function redisReachable(url: string, timeoutMs = 1_000): Promise<boolean> {
+  return redisPing(url, timeoutMs).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Resolves when a PING on a fresh connection answers within `timeoutMs` (default 1,000); rejects with why not. */
+export async function redisPing(url: string, timeoutMs = 1_000): Promise<void> {
   const probe = new Redis({
     ...redisOptions(url),
     lazyConnect: true,
@@ -51,10 +60,52 @@ export async function redisReachable(url: string, timeoutMs = 1_000): Promise<bo
   probe.on("error", () => {});
   try {
     await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
+    const answer = await probe.ping();
+    if (answer !== "PONG") throw new Error(`PING answered ${answer}`);
   } finally {
     probe.disconnect();
+  }
+}
+
+// What a connection to Redis failing looks like (as opposed to a command Redis refused).
+const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE|Connection is closed|connect|socket|MaxRetriesPerRequest/i;
+
+/**
+ * Logs a Redis outage once: the first connection error of an outage is one
+ * warn line, the errors of every reconnect attempt after it (from any
+ * connection that shares this instance: the runtime's, the outbox's and the
+ * schedules' BullMQ connections) are not logged, and `back()` (the runtime's
+ * connection is ready again) logs one info line and ends the outage. An
+ * error that is not a connection error is always logged.
+ */
+export class RedisOutage {
+  private since: number | undefined;
+  private errors = 0;
+
+  constructor(private readonly logger?: Logger) {}
+
+  /** True between the first connection error and `back()`. */
+  get down(): boolean {
+    return this.since !== undefined;
+  }
+
+  /** An error event of any Redis connection; `source` names the connection in the log line. */
+  error(err: Error, source = "redis"): void {
+    if (!CONNECTION_ERROR.test(`${(err as { code?: string }).code ?? ""} ${err.message}`)) {
+      this.logger?.warn({ err, source }, `${source}: redis error`);
+      return;
+    }
+    this.errors++;
+    if (this.since !== undefined) return;
+    this.since = Date.now();
+    this.logger?.warn({ err, source }, "redis unreachable: reconnecting with backoff (logged once per outage; /readyz says not ready until it is back)");
+  }
+
+  /** The connection is ready again: one line with the outage's length, when there was one. */
+  back(): void {
+    if (this.since === undefined) return;
+    this.logger?.info({ downMs: Date.now() - this.since, errors: this.errors }, "redis reachable again");
+    this.since = undefined;
+    this.errors = 0;
   }
 }

@@ -5,7 +5,7 @@ import type { TaskManagerClient } from "@prismq/taskmanager-client";
 import { LocalBudget, RedisBudget, type Budget, type BudgetOptions } from "./budget.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { DirectOutbox, QueuedOutbox, type Outbox, type QueuedOutboxOptions } from "./outbox.js";
-import { bullmqConnection, connectRedis, safeRedisUrl } from "./redis.js";
+import { RedisOutage, bullmqConnection, connectRedis, safeRedisUrl } from "./redis.js";
 import { FileState, RedisState, type AppState } from "./state.js";
 import { Schedules, type ScheduleHandler, type ScheduleSpec } from "./schedules.js";
 
@@ -35,6 +35,8 @@ export class Runtime {
   /** The runtime's own Redis connection (hybrid mode), for budgets and app state such as seen-sets. */
   readonly redis: Redis | undefined;
   readonly prefix: string;
+  /** Redis outages, logged once each (hybrid mode); every Redis connection of the runtime reports to it. */
+  readonly outage: RedisOutage | undefined;
   private readonly connection: ConnectionOptions | undefined;
   private readonly schedules: Schedules[] = [];
 
@@ -45,11 +47,14 @@ export class Runtime {
       this.mode = "hybrid";
       this.connection = bullmqConnection(options.redisUrl);
       this.redis = connectRedis(options.redisUrl);
-      this.redis.on("error", (err) => options.logger.warn({ err }, "redis error"));
-      this.outbox = new QueuedOutbox(deps, { ...options.outbox, connection: this.connection, prefix: this.prefix });
+      const outage = (this.outage = new RedisOutage(options.logger));
+      this.redis.on("error", (err) => outage.error(err));
+      this.redis.on("ready", () => outage.back());
+      this.outbox = new QueuedOutbox(deps, { outage, ...options.outbox, connection: this.connection, prefix: this.prefix });
       options.logger.info({ redis: safeRedisUrl(options.redisUrl), prefix: this.prefix }, "hybrid mode: BullMQ schedules, outbox and shared budgets in Redis");
     } else {
       this.mode = "direct";
+      this.outage = undefined;
       this.outbox = new DirectOutbox(deps);
       options.logger.info("direct mode: REDIS_URL is not set, so schedules are local timers, creates and completes go straight to the TaskManager, budgets are per process");
     }
@@ -76,11 +81,28 @@ export class Runtime {
       handler,
       logger: this.options.logger,
       metrics: this.options.metrics,
-      bullmq: this.connection ? { connection: this.connection, prefix: this.prefix } : undefined,
+      bullmq: this.connection ? { connection: this.connection, prefix: this.prefix, outage: this.outage } : undefined,
     });
     await schedules.start();
     this.schedules.push(schedules);
     return schedules;
+  }
+
+  /** True when Redis answers a PING within `timeoutMs` (hybrid mode); always true in direct mode. Never throws. */
+  async redisReady(timeoutMs = 1_000): Promise<boolean> {
+    const redis = this.redis;
+    if (!redis) return true;
+    // Commands wait for a reconnect while Redis is away (BullMQ needs that), so ask the state first.
+    if (redis.status !== "ready") return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([redis.ping().then((a) => a === "PONG"), late]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Closes schedules (intake) first, then the outbox, then Redis. Queued messages stay in Redis. */

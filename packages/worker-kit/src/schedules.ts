@@ -2,6 +2,7 @@ import { CronExpressionParser } from "cron-parser";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.js";
+import { RedisOutage } from "./redis.js";
 
 /** One periodic job: every `everyMs`, or on a cron `pattern` (5 or 6 fields) in `timeZone`. */
 export interface ScheduleSpec {
@@ -33,7 +34,7 @@ export interface SchedulesOptions {
   logger?: Logger;
   metrics?: WorkerMetrics;
   /** Hybrid mode: BullMQ connection and prefix. Without it, timers in this process (direct mode). */
-  bullmq?: { connection: ConnectionOptions; prefix: string };
+  bullmq?: { connection: ConnectionOptions; prefix: string; outage?: RedisOutage };
 }
 
 const ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -99,7 +100,8 @@ export class Schedules {
     }
     const queueName = `schedules-${this.options.name}`;
     this.queue = new Queue(queueName, { connection: bullmq.connection, prefix: bullmq.prefix });
-    this.queue.on("error", (err) => this.options.logger?.warn({ err }, "schedules queue: redis error"));
+    const outage = bullmq.outage ?? new RedisOutage(this.options.logger);
+    this.queue.on("error", (err) => outage.error(err, "schedules queue"));
     const wanted = new Set(this.specs.map((s) => s.id));
     for (const old of await this.queue.getJobSchedulers()) {
       if (old.key && !wanted.has(old.key)) await this.queue.removeJobScheduler(old.key);
@@ -116,7 +118,7 @@ export class Schedules {
       prefix: bullmq.prefix,
       concurrency: Math.max(1, this.specs.length),
     });
-    this.worker.on("error", (err) => this.options.logger?.warn({ err }, "schedules worker: redis error"));
+    this.worker.on("error", (err) => outage.error(err, "schedules worker"));
   }
 
   private arm(spec: ScheduleSpec, first: boolean): void {

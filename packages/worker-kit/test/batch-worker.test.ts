@@ -7,6 +7,7 @@ import {
   QueuedOutbox,
   WorkerMetrics,
   bullmqConnection,
+  createLogger,
   type BatchOutcome,
   type BatchWorkerOptions,
   type Outbox,
@@ -161,6 +162,40 @@ describe("BatchWorker", () => {
       const missing = await task(leftOut);
       assert.equal(missing.status, "pending", "a task left out is failed as retryable");
       assert.match(missing.errorMessage ?? "", /left out/);
+    });
+
+    it("logs one info line per batch (claimed, ok, failed, duration, what it spent) and each non-retryable failure at warn with task id and reason", async () => {
+      const type = await newType();
+      const ids = await createTasks(type, 5);
+      const lines: Array<Record<string, unknown>> = [];
+      const logger = createLogger({ service: "svc", destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
+      let units = 0;
+      const { worker } = setup(
+        type,
+        async (batch) => {
+          units += 7;
+          return batch.map((t) => (t.params.n % 2 === 1 ? { task: t, ok: false as const, error: `item ${t.params.n} was deleted`, retryable: false } : ok(t)));
+        },
+        { batchSize: 3, logger, spent: () => ({ quotaUnits: units }) },
+      );
+      assert.equal(await worker.drain(), 5);
+      const batches = lines.filter((l) => l.msg === "batch done");
+      assert.deepEqual(
+        batches.map((l) => ({ level: l.level, loop: l.loop, claimed: l.claimed, ok: l.ok, failed: l.failed, quotaUnits: l.quotaUnits })),
+        [
+          { level: 30, loop: "test", claimed: 3, ok: 2, failed: 1, quotaUnits: 7 },
+          { level: 30, loop: "test", claimed: 2, ok: 1, failed: 1, quotaUnits: 7 },
+        ],
+      );
+      assert.ok(batches.every((l) => typeof l.durationMs === "number"));
+      const gaveUp = lines.filter((l) => l.msg === "task failed for good (not retryable)");
+      assert.deepEqual(
+        gaveUp.map((l) => ({ level: l.level, taskId: l.taskId, taskType: l.taskType, reason: l.reason })),
+        [
+          { level: 40, taskId: ids[1], taskType: type, reason: "item 1 was deleted" },
+          { level: 40, taskId: ids[3], taskType: type, reason: "item 3 was deleted" },
+        ],
+      );
     });
 
     it("fails the whole batch as retryable when the handler throws, storing its message", async () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { ConfigError, WorkerKitError, commonEnv, env, parseConfig, type Env } from "../src/index.js";
+import { ConfigError, WorkerKitError, commonEnv, env, parseConfig, type Env, envRows } from "../src/index.js";
 
 const API_URL = "http://localhost:3000/api";
 const API_KEY = "tm-key-0123456789abcdef";
@@ -37,9 +37,11 @@ describe("parseConfig with commonEnv", () => {
       TASKMANAGER_API_KEY: API_KEY,
       QUEUE_PREFIX: "prismq",
       LOG_LEVEL: "info",
+      LOG_PRETTY: false,
       HEALTH_HOST: "127.0.0.1",
       HEALTH_PORT: 0,
       SHUTDOWN_TIMEOUT_MS: 15_000,
+      STARTUP_TIMEOUT_SECONDS: 60,
       OWN: 7,
     });
     assert.equal(config.REDIS_URL, undefined);
@@ -257,5 +259,32 @@ describe("env field builders", () => {
     assert.equal(err.problems.length, 2);
     assert.match(problemOf(err, "LOG_LEVEL"), /\(got "verbose"\)$/);
     assert.match(problemOf(err, "QUEUE_PREFIX"), /^QUEUE_PREFIX: must be 1-64 letters, digits, _ \. -/);
+  });
+});
+
+describe("env.checked and the descriptions of commonEnv", () => {
+  it("refuses, at the config check, a value the library's own check throws on, with its message", () => {
+    const shape = { ...commonEnv, STORE_URL: env.checked((v) => {
+      if (!v.startsWith("sqlite:")) throw new Error(`unsupported scheme "${v.split(":")[0]}:"`);
+    }).optional() };
+    assert.equal(parseConfig("svc", shape, { ...GOOD, STORE_URL: "sqlite:/tmp/x" }).STORE_URL, "sqlite:/tmp/x");
+    const err = (() => {
+      try {
+        parseConfig("svc", shape, { ...GOOD, STORE_URL: "mysql://u:p@h/db" });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems[0], 'STORE_URL: unsupported scheme "mysql:" (got "mysql://***@h/db")');
+  });
+
+  it("every common variable has a meaning, so --help and the READMEs can show it", () => {
+    const rows = envRows(commonEnv);
+    assert.deepEqual(rows.map((r) => r.name), Object.keys(commonEnv));
+    assert.ok(rows.every((r) => r.meaning.length > 10));
+    assert.equal(rows.find((r) => r.name === "STARTUP_TIMEOUT_SECONDS")?.default, "60");
+    assert.equal(rows.find((r) => r.name === "TASKMANAGER_API_KEY")?.default, "(required)");
   });
 });

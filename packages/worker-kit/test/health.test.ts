@@ -145,7 +145,9 @@ describe("/metrics and WorkerMetrics", () => {
     "prismq_tasks_deduplicated_total",
     "prismq_task_duration_seconds",
     "prismq_api_calls_total",
-    "prismq_quota_spent_total",
+    "prismq_youtube_quota_units_spent_total",
+    "prismq_reddit_requests_spent_total",
+    "prismq_external_request_duration_seconds",
     "prismq_budget_remaining",
     "prismq_budget_exhausted_total",
     "prismq_outbox_depth",
@@ -179,7 +181,8 @@ describe("/metrics and WorkerMetrics", () => {
     const server = await start({ registry: metrics.registry });
     metrics.tasksCompleted.inc({ type: "T" });
     metrics.tasksCompleted.inc({ type: "T" });
-    metrics.quotaSpent.inc({ api: "youtube" }, 100);
+    metrics.youtubeQuotaUnitsSpent.inc(100);
+    metrics.redditRequestsSpent.inc(3);
     metrics.tasksClaimed.inc({ type: "PrismQ.YouTube.Video" });
     metrics.tasksFailed.inc({ type: "T", retryable: "true" });
     metrics.budgetRemaining.set({ budget: "youtube-quota" }, 9_900);
@@ -187,7 +190,8 @@ describe("/metrics and WorkerMetrics", () => {
     const { lines } = await scrape(server);
     for (const want of [
       'prismq_tasks_completed_total{type="T",service="svc"} 2',
-      'prismq_quota_spent_total{api="youtube",service="svc"} 100',
+      'prismq_youtube_quota_units_spent_total{service="svc"} 100',
+      'prismq_reddit_requests_spent_total{service="svc"} 3',
       'prismq_tasks_claimed_total{type="PrismQ.YouTube.Video",service="svc"} 1',
       'prismq_tasks_failed_total{type="T",retryable="true",service="svc"} 1',
       'prismq_budget_remaining{budget="youtube-quota",service="svc"} 9900',
@@ -227,16 +231,17 @@ describe("/metrics and WorkerMetrics", () => {
     assert.ok(!textB.includes("svc-a"));
   });
 
-  it("includes prismq_process_ series by default, labelled with service", async () => {
+  it("includes Node's default series under their standard names (no project prefix), labelled with service", async () => {
     const metrics = new WorkerMetrics("svc");
     const server = await start({ registry: metrics.registry });
     const { lines } = await scrape(server);
-    const processSamples = lines.filter((l) => l.startsWith("prismq_process_"));
-    assert.ok(processSamples.length > 0, "no prismq_process_ samples");
-    assert.ok(
-      lines.some((l) => /^prismq_process_\w*cpu_user_seconds_total\{service="svc"\} [\d.e+-]+$/.test(l)),
-      "no CPU time sample labelled with service",
-    );
+    assert.ok(!lines.some((l) => l.startsWith("prismq_process_") || l.startsWith("prismq_nodejs_")), "no prefixed default series");
+    for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "nodejs_heap_size_used_bytes", "nodejs_eventloop_lag_seconds"]) {
+      assert.ok(
+        lines.some((l) => new RegExp(`^${name}\\{service="svc"\\} [\\d.e+-]+$`).test(l)),
+        `no ${name} sample labelled with service`,
+      );
+    }
     // The worker series are there as well.
     assert.ok(lines.includes("# TYPE prismq_tasks_claimed_total counter"));
   });

@@ -210,3 +210,28 @@ describe("taskLogger", () => {
     assert.ok(!text().includes("SECRET-task-key"));
   });
 });
+
+describe("createLogger({ pretty: true })", () => {
+  it("writes readable lines (pino-pretty) instead of JSON, with the message, the fields and secrets still redacted", async () => {
+    const { Writable } = await import("node:stream");
+    let text = "";
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const logger = createLogger({ service: "svc", pretty: true, destination });
+    logger.info({ taskId: 7, apiKey: "very-secret-key-0123456789" }, "batch done");
+    logger.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(text.length > 0, "it wrote");
+    // Colors for a terminal; compared without them.
+    text = text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+    assert.throws(() => JSON.parse(text.split("\n")[0] ?? ""), "not a JSON line");
+    assert.match(text, /INFO/);
+    assert.match(text, /batch done/);
+    assert.match(text, /taskId: 7/);
+    assert.doesNotMatch(text, /very-secret-key/);
+  });
+});

@@ -73,6 +73,8 @@ interface GoogleErrorShape {
 export class YouTubeApi {
   private readonly yt: youtube_v3.Youtube;
   private readonly options: YouTubeApiOptions;
+  /** Quota units this instance has spent (each call's cost, counted when it is sent): a processor logs the difference per batch. */
+  unitsSpent = 0;
 
   constructor(options: YouTubeApiOptions) {
     if (!options.apiKey) throw new YouTubeError("YT_ERR_AUTH", "a YouTube API key is required");
@@ -189,12 +191,16 @@ export class YouTubeApi {
           throw new QuotaExhaustedError("budget", spend.resetAt, method);
         }
       }
-      metrics?.quotaSpent.inc({ api: "youtube" }, cost);
+      metrics?.youtubeQuotaUnitsSpent.inc(cost);
+      this.unitsSpent += cost;
+      const timer = metrics?.externalRequestDuration.startTimer({ api: "youtube", method });
       try {
         const res = await run({ signal });
+        timer?.({ outcome: "ok" });
         metrics?.apiCalls.inc({ api: "youtube", method, outcome: "ok" });
         return res.data;
       } catch (raw) {
+        timer?.({ outcome: "error" });
         const err = toYouTubeError(raw, method);
         if (err.reason === "quotaExceeded") {
           metrics?.apiCalls.inc({ api: "youtube", method, outcome: "quota" });

@@ -518,7 +518,11 @@ describe("YouTubeApi against the sandbox", () => {
     }
     const total = methods.reduce((s, m) => s + QUOTA_COSTS[m], 0);
     assert.equal(q.spent, total);
-    assert.equal(await counterValue(metrics.quotaSpent, { api: "youtube" }), total);
+    assert.equal((await metrics.youtubeQuotaUnitsSpent.get()).values[0]?.value, total);
+    assert.equal(yt.unitsSpent, total);
+    // One latency sample per call, labelled with the API and the call.
+    const durations = (await metrics.externalRequestDuration.get()).values.filter((v) => v.metricName === "prismq_external_request_duration_seconds_count");
+    for (const m of methods) assert.equal(durations.find((v) => v.labels.method === m && v.labels.api === "youtube" && v.labels.outcome === "ok")?.value, 1, m);
   });
 
   test("the budget refuses a call that does not fit before any request is made", async (t) => {
