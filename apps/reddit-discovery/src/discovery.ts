@@ -75,7 +75,8 @@ interface WalkResult {
  * already knows, goes on for an overlap window past them (late approvals),
  * and keeps a resumable backlog cursor in the app state when it stops at its
  * limit: the next run finishes that backlog before it takes newer posts, so
- * nothing between "newest seen" and "limit" is lost. When Reddit's listing cap
+ * nothing between "newest seen" and "limit" is lost (a source's first run
+ * takes the newest `limit` posts and keeps no backlog of older history). When Reddit's listing cap
  * (about 1,000 items) hides part of a backlog, the report and the metrics say
  * so, with an estimate of how many posts it hid. Other orders walk to the
  * limit and skip known posts. Each new post becomes a `Post` task through the
@@ -177,7 +178,8 @@ export class RedditDiscovery {
     const r = await this.walkFrom(page, undefined, budget, seenSet, hops, known);
     this.add(report, r);
     if (r.newest && (!known || r.newest.created >= known.created)) await state.setCursor(newestKey, JSON.stringify(r.newest));
-    if (r.hitLimit && r.last) {
+    // A source's first run (nothing known yet) takes the newest `limit` posts and keeps no backlog of older history.
+    if (r.hitLimit && r.last && known) {
       await state.setCursor(backlogKey, JSON.stringify({ after: r.last, until: known } satisfies Backlog));
       report.backlog = true;
     } else if (r.ended && !r.sawKnown && known) {
@@ -299,6 +301,7 @@ export class RedditDiscovery {
       if (seenSet && r.sawKnown && (stopBelow === undefined || pagesPastKnown >= MAX_OVERLAP_PAGES)) break;
       if (r.fresh.length + r.invalid.length >= limit) {
         r.hitLimit = p.after !== null;
+        r.ended = p.after === null;
         break;
       }
       if (!p.after || p.items.length === 0) {

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   await registerAll(client);
   const api = new RedditApi({ client: await connectReddit(config), budget: redditBudget(runtime, config), metrics, logger });
-  const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, defaultLimit: config.DEFAULT_LIMIT });
+  const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics, defaultLimit: config.DEFAULT_LIMIT });
 
   const schedules = await runtime.startSchedules(
     sources.map((s) => s.schedule),

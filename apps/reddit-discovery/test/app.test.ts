@@ -211,7 +211,7 @@ describe("reddit-discovery as a process", () => {
         "the three discovery tasks settled",
       );
       const done = await rig.client.getTask(listing.id);
-      assert.deepEqual(done?.result, { listed: 20, sent: 20, pages: 1, stoppedAtKnown: false, backlog: true });
+      assert.deepEqual(done?.result, { listed: 20, sent: 20, pages: 1, stoppedAtKnown: false });
       assert.deepEqual((await rig.client.getTask(search.id))?.result, { listed: 3, sent: 3, pages: 1, stoppedAtKnown: false });
       const failed = await rig.client.getTask(missing.id);
       assert.equal(failed?.attempts, 1, "not retried");

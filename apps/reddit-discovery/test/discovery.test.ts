@@ -64,18 +64,17 @@ describe("RedditDiscovery against the sandbox, the TaskManager and a file state"
     const rig = await Rig.start(t);
     const sub = rig.subredditWith(301, 999);
     const r = await rig.discovery.subreddit({ subreddit: sub, sort: "new", limit: 250 });
-    // Older new posts remain: the report says a backlog is left for the next run.
-    assert.deepEqual(r, { listed: 250, sent: 250, pages: 3, stoppedAtKnown: false, backlog: true });
+    assert.deepEqual(r, { listed: 250, sent: 250, pages: 3, stoppedAtKnown: false });
     assert.deepEqual(new Set(await rig.postIds()), new Set(rig.sandbox.data.postIds(sub).slice(0, 250)), "the newest 250");
 
     const other = rig.subredditWith(150, 300);
     const small = await rig.discovery.subreddit({ subreddit: other, sort: "new", limit: 7 });
-    assert.deepEqual(small, { listed: 7, sent: 7, pages: 1, stoppedAtKnown: false, backlog: true });
+    assert.deepEqual(small, { listed: 7, sent: 7, pages: 1, stoppedAtKnown: false });
 
     // No limit in the params: the app's default limit.
     const withDefault = new RedditDiscovery({ api: rig.api, outbox: new DirectOutbox({ client: rig.client, logger: silent }), state: new FileState(rig.dir, `default-${uid()}`), logger: silent, defaultLimit: 130 });
     const byDefault = await withDefault.subreddit({ subreddit: sub, sort: "new" });
-    assert.deepEqual(byDefault, { listed: 130, sent: 130, pages: 2, stoppedAtKnown: false, backlog: true }, "new to this state");
+    assert.deepEqual(byDefault, { listed: 130, sent: 130, pages: 2, stoppedAtKnown: false }, "new to this state");
     assert.equal((await rig.postIds()).length, 257, "the newest 130 had tasks already: the TaskManager deduplicated them");
   });
 
@@ -235,7 +234,7 @@ describe("RedditDiscovery against the sandbox, the TaskManager and a file state"
     rig.sandbox.setRateLimit(CLIENT.clientId, { used: 100 });
     const outcome = await runSource(rig.discovery, { kind: "subreddit", params: { subreddit: sub, sort: "new", limit: 150 } }, silent);
     assert.ok(outcome.ok, outcome.ok ? "" : outcome.error);
-    assert.deepEqual(outcome.report, { listed: 150, sent: 150, pages: 2, stoppedAtKnown: false, backlog: true });
+    assert.deepEqual(outcome.report, { listed: 150, sent: 150, pages: 2, stoppedAtKnown: false });
     assert.equal(rig.sandbox.stats().rateLimited, 1);
     assert.equal(rig.sandbox.stats().requests.byEndpoint.listing, 3, "the refused request and two pages");
     assert.equal(await count(rig.metrics, { method: "listing", outcome: "rate_limited" }), 1);
