@@ -222,5 +222,5 @@ test("hostile posts: a 1 MiB selftext, a score of 1e308 and an unparseable creat
     assert.ok((idea.content ?? "").length <= 100_000);
   }
   assert.equal(postToIdea(byIndex.get(779)!, [], now).sourceCreatedAt, null);
-  assert.equal(mapPost({ id: "abc", name: "t3_abc", title: "x", score: 1e308, created_utc: "yesterday" }).hasOwnProperty("post"), true);
+  assert.ok("post" in mapPost({ id: "abc", name: "t3_abc", title: "x", score: 1e308, created_utc: "yesterday" }));
 });
