@@ -8,6 +8,10 @@
  * - original: listings of 25 (the client's default page), then for each post
  *   its own /api/info request and its own comments request, one at a time.
  *
+ * The sandbox is the strict one (its default): listing caps, 1% garbage answers
+ * and garbled entries, AutoModerator stickies, hostile posts. Retries of its
+ * glitches are requests too, counted as Reddit would.
+ *
  * Requests are counted by the sandbox. The throughput part runs the whole loop
  * with the sandbox answering after 50 ms and no rate limit; "posts/min at 100
  * rpm" is what Reddit's limit allows at the measured requests per post.

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
   const reddit = await app.dependency("reddit", () => connectReddit(config), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
   const api = new RedditApi({ client: reddit, budget: redditBudget(runtime, config), metrics, logger });
-  const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, defaultLimit: config.DEFAULT_LIMIT });
+  const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics, defaultLimit: config.DEFAULT_LIMIT });
 
   const schedules = await runtime.startSchedules(
     sources.map((s) => s.schedule),

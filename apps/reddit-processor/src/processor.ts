@@ -2,7 +2,7 @@ import type { ClaimedTask } from "@prismq/taskmanager-client";
 import { ideaInputSchema, type IdeaInput, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, nextHop, type RedditPostParams } from "@prismq/task-types";
 import type { BatchOutcome, Logger, Outbox } from "@prismq/worker-kit";
-import { isRemoved, postToIdea, youtubeLinks, type RedditApi, type RedditComment, type RedditPost } from "@prismq/reddit-source";
+import { RedditError, isRemoved, postToIdea, youtubeLinks, type RedditApi, type RedditComment, type RedditPost } from "@prismq/reddit-source";
 
 export type PostTask = ClaimedTask<RedditPostParams>;
 
@@ -25,10 +25,19 @@ export interface ProcessorDeps {
 /**
  * Handles a batch of Post tasks with one `/api/info` request (up to 100
  * posts), then the top comments of each post that has any (a few requests at
- * a time): a removed or deleted post fails its
- * task for good; the others become ideas, upserted in one transaction; every
- * YouTube video linked from a post or its top comments becomes a Video task,
- * one hop further (deduplicated).
+ * a time): a removed or deleted post fails its task for good, naming its
+ * `removed_by_category`; the others become ideas, upserted in one
+ * transaction; every YouTube video linked from a post or its top comments
+ * becomes a Video task, one hop further (deduplicated).
+ *
+ * Each task stands alone: an entry Reddit sent garbled (`title: 12345`) fails
+ * only its task (retryable, the reason names the field); a comments request
+ * that fails for a transient reason fails only its post's task (retryable);
+ * one Reddit refuses for good (403 private, 404) leaves that idea without
+ * comments; a post the mapping or the store's schema refuses fails alone. When
+ * the `/api/info` request itself fails (after the API's retries, e.g. an HTML
+ * page instead of JSON) `handle` throws and the worker hands the whole batch
+ * back: never "not found".
  */
 export class RedditProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
@@ -37,19 +46,26 @@ export class RedditProcessor {
     const { api, ideas, outbox } = this.deps;
     const now = (this.deps.now ?? Date.now)();
     const posts = new Map<string, RedditPost>();
-    for (const p of await api.info([...new Set(batch.map((t) => t.params.post_id))], signal)) posts.set(p.id, p);
+    // The one request of the batch: when it fails after the API's own retries (a 5xx, or an HTML page instead of
+    // JSON: RD_ERR_BAD_ANSWER) it throws, and the worker hands every task back for a later attempt: never "not found".
+    const { posts: listed, invalid } = await api.lookup([...new Set(batch.map((t) => t.params.post_id))], signal);
+    for (const p of listed) posts.set(p.id, p);
 
-    // Top comments, a few posts at a time; a post with no comments needs no request.
+    // Top comments, a few posts at a time; a post with no comments needs no request. Each post's request stands alone.
     const perPost = this.deps.commentsPerPost ?? 10;
     const commentsOf = new Map<string, RedditComment[]>();
+    const commentErrors = new Map<string, RedditError | Error>();
     const wanted = [...posts.values()].filter((p) => perPost > 0 && p.numComments > 0 && !isRemoved(p));
     const concurrency = this.deps.commentConcurrency ?? 4;
     for (let i = 0; i < wanted.length; i += concurrency) {
-      await Promise.all(
-        wanted.slice(i, i + concurrency).map(async (p) => {
-          commentsOf.set(p.id, (await api.comments(p.id, { depth: this.deps.commentDepth ?? 2, limit: perPost, sort: "top" }, signal)).comments);
-        }),
-      );
+      const slice = wanted.slice(i, i + concurrency);
+      const settled = await Promise.allSettled(slice.map((p) => api.comments(p.id, { depth: this.deps.commentDepth ?? 2, limit: perPost, sort: "top" }, signal)));
+      signal?.throwIfAborted();
+      for (const [k, r] of settled.entries()) {
+        const id = slice[k]!.id;
+        if (r.status === "fulfilled") commentsOf.set(id, r.value.comments);
+        else commentErrors.set(id, r.reason instanceof Error ? r.reason : new Error(String(r.reason)));
+      }
     }
 
     const outcomes: Array<BatchOutcome<PostTask>> = [];
@@ -58,15 +74,34 @@ export class RedditProcessor {
       const id = task.params.post_id;
       const post = posts.get(id);
       if (!post) {
-        outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} not found` });
+        const garbled = invalid.get(id);
+        // A garbled entry is Reddit's glitch, not the post's state: retry it.
+        if (garbled !== undefined) outcomes.push({ task, ok: false, retryable: true, error: `Reddit post ${id}: Reddit sent an entry that is not a post: ${garbled}` });
+        else outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} not found: deleted, in a private or banned subreddit, or never existed` });
         continue;
       }
       if (isRemoved(post)) {
-        outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} was ${post.removedByCategory === "deleted" || post.author === "[deleted]" ? "deleted" : "removed"}: nothing to process` });
+        const how = post.removedByCategory ?? (post.selftext.trim() === "[deleted]" ? "deleted" : "removed");
+        const verb = how === "deleted" || how === "author" ? "deleted by its author" : "removed";
+        outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} was ${verb} (removed_by_category: ${how}): nothing to process` });
+        continue;
+      }
+      const commentError = commentErrors.get(id);
+      const commentsRetryable = commentError instanceof RedditError ? commentError.retryable : commentError !== undefined && !(commentError instanceof RangeError || commentError instanceof TypeError);
+      if (commentError && commentsRetryable) {
+        outcomes.push({ task, ok: false, retryable: true, error: `Reddit post ${id}: reading its comments failed: ${commentError.message}` });
         continue;
       }
       const comments = commentsOf.get(id) ?? [];
-      const idea = postToIdea(post, comments, now);
+      let idea: IdeaInput;
+      try {
+        idea = postToIdea(post, comments, now);
+        // Reddit refused the comments for good (a 403 or 404): the idea stands without them, and says so.
+        if (commentError) idea = { ...idea, metadata: { ...idea.metadata, commentsError: `${commentError instanceof RedditError ? commentError.code : commentError.name}: ${commentError.message}`.slice(0, 500) } };
+      } catch (err) {
+        outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} could not be mapped to an idea: ${err instanceof Error ? err.message : String(err)}` });
+        continue;
+      }
       const check = ideaInputSchema.safeParse(idea);
       if (!check.success) {
         const why = check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

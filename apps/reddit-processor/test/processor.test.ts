@@ -81,7 +81,7 @@ describe("RedditProcessor with a BatchWorker, the TaskManager, the sandbox and t
     assert.equal(row.sourceUrl, `https://www.reddit.com${post.permalink}`);
     assert.equal(row.sourcePlatform, "reddit");
     assert.equal(row.sourceCreatedBy, post.author);
-    assert.equal(row.sourceCreatedAt, new Date(post.created_utc * 1000).toISOString());
+    assert.equal(row.sourceCreatedAt, new Date(Number(post.created_utc) * 1000).toISOString());
     assert.equal(row.metadata.subreddit, post.subreddit);
     assert.equal(row.metadata.numComments, post.num_comments);
     assert.equal(row.metadata.score, post.score);
@@ -99,7 +99,7 @@ describe("RedditProcessor with a BatchWorker, the TaskManager, the sandbox and t
     const hourAgo = rig.sandbox.world.clock.now() / 1000 - 3600;
     const ids = rig.sandbox.data
       .postIds()
-      .filter((id) => rig.sandbox.data.post(rig.index(id)).created_utc < hourAgo)
+      .filter((id) => Number(rig.sandbox.data.post(rig.index(id)).created_utc) < hourAgo)
       .slice(0, 10);
     await rig.createPosts(ids);
     assert.equal(await rig.worker().drain(), 10);
@@ -148,8 +148,8 @@ describe("RedditProcessor with a BatchWorker, the TaskManager, the sandbox and t
     assert.equal(await rig.worker().drain(), 10);
     assert.equal(rig.handled.length, 1, "one batch");
     for (const [id, how] of [
-      [removed, "removed"],
-      [deleted, "deleted"],
+      [removed, "removed (removed_by_category: moderator)"],
+      [deleted, "deleted by its author (removed_by_category: deleted)"],
     ] as const) {
       const failed = await rig.task(taskIds.get(id) as number);
       assert.equal(failed.status, "failed", "not put back for a retry");
@@ -174,7 +174,7 @@ describe("RedditProcessor with a BatchWorker, the TaskManager, the sandbox and t
     const failed = await rig.task(taskIds.get(future) as number);
     assert.equal(failed.status, "failed");
     assert.equal(failed.attempts, 1);
-    assert.equal(failed.errorMessage, `Reddit post ${future} not found`);
+    assert.equal(failed.errorMessage, `Reddit post ${future} not found: deleted, in a private or banned subreddit, or never existed`);
     assert.equal((await rig.task(taskIds.get(known) as number)).status, "completed");
   });
 

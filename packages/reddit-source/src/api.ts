@@ -20,8 +20,9 @@ export interface RedditPost {
   domain: string;
   /** `[deleted]` when the author deleted it. */
   author: string;
-  /** Seconds since the epoch. */
+  /** Seconds since the epoch; 0 when Reddit sent something unparseable. */
   createdUtc: number;
+  /** Clamped to ±{@link MAX_COUNT}. */
   score: number;
   /** 0..1. */
   upvoteRatio: number;
@@ -30,7 +31,7 @@ export interface RedditPost {
   isSelf: boolean;
   over18: boolean;
   totalAwards: number;
-  /** `moderator`, `deleted`, `automod_filtered`..., or `null` when the post stands. */
+  /** One of Reddit's ten `removed_by_category` values (`moderator`, `deleted`, `author`, `automod_filtered`, `reddit`, `anti_evil_ops`, `community_ops`, `legal_operations`, `copyright_takedown`, `content_takedown`), or `null` when the post stands. */
   removedByCategory: string | null;
 }
 
@@ -50,6 +51,14 @@ export interface RedditComment {
 export interface Page<T> {
   items: T[];
   after: string | null;
+  /** Entries of the answer that could not be mapped (e.g. `title: 12345`): their id when it was readable, and why. */
+  invalid?: InvalidItem[];
+}
+
+/** An entry of an answer that is not a usable post: its id (base36, without `t3_`) when readable, and the reason. */
+export interface InvalidItem {
+  id: string | null;
+  reason: string;
 }
 
 export type ListingSort = "hot" | "new" | "top" | "rising";
@@ -58,6 +67,12 @@ export type TimeFilter = "hour" | "day" | "week" | "month" | "year" | "all";
 export type CommentSort = "top" | "new" | "confidence";
 /** The calls of {@link RedditApi}, as they are labelled in the metrics. */
 export type RedditMethod = "listing" | "search" | "info" | "comments";
+
+/** What `lookup` found: the posts, and the ids whose entries could not be mapped, with the reason. */
+export interface Lookup {
+  posts: RedditPost[];
+  invalid: Map<string, string>;
+}
 
 export interface RedditApiOptions {
   /**
@@ -76,6 +91,14 @@ export interface RedditApiOptions {
   baseDelayMs?: number;
   /** When Reddit's `X-Ratelimit-Remaining` (less the requests in flight) falls to this, wait for `X-Ratelimit-Reset` before the next request. Default 2. */
   minRemaining?: number;
+  /**
+   * Reddit's rate-limit window, ms (600,000: 1,000 requests per 10 minutes).
+   * A 429 without a usable `X-Ratelimit-Reset` waits for the next
+   * clock-aligned window boundary. Default 600,000.
+   */
+  rateLimitWindowMs?: number;
+  /** The least a 429 waits, ms, even when `X-Ratelimit-Reset` says 0. Default 1,000. */
+  minRateLimitWaitMs?: number;
 }
 
 const LISTING_SORTS = new Set<ListingSort>(["hot", "new", "top", "rising"]);
@@ -90,8 +113,15 @@ export const MAX_INFO_IDS = 100;
 type Json = Record<string, unknown>;
 type Query = Record<string, string | number | undefined>;
 
+/** The largest count a post or comment keeps; absurd numbers (`1e308`) are clamped to it. */
+export const MAX_COUNT = 1_000_000_000;
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? Math.max(-MAX_COUNT, Math.min(MAX_COUNT, v)) : 0);
+/** A `created_utc` in a sane range (1995..2200), else 0. */
+const epochSeconds = (v: unknown): number => {
+  const n = typeof v === "string" && /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) && n > 788_918_400 && n < 7_258_118_400 ? n : 0;
+};
 const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** What snoowrap returned, as plain JSON (its objects' `toJSON()`). */
@@ -105,10 +135,27 @@ function plain(v: unknown): unknown {
  * as a {@link RedditPost}; `null` when it is not a post.
  */
 export function toRedditPost(data: unknown): RedditPost | null {
-  if (!isObject(data)) return null;
+  const r = mapPost(data);
+  return "post" in r ? r.post : null;
+}
+
+/**
+ * Maps one entry: the post, or why it is not one (with its id when that is
+ * readable, so the caller can fail that one item and keep the others).
+ * Numbers are clamped ({@link MAX_COUNT}), an unparseable `created_utc` is 0.
+ */
+export function mapPost(data: unknown): { post: RedditPost } | InvalidItem {
+  if (!isObject(data)) return { id: null, reason: `not a post: ${data === null ? "null" : Array.isArray(data) ? "an array" : typeof data}` };
   const name = str(data.name);
   const id = str(data.id) || (name.startsWith("t3_") ? name.slice(3) : "");
-  if (!id || (name !== "" && !name.startsWith("t3_")) || typeof data.title !== "string") return null;
+  const readable = BASE36.test(id) ? id : null;
+  if (!id || (name !== "" && !name.startsWith("t3_"))) return { id: readable, reason: `not a post (name ${JSON.stringify(name).slice(0, 40)})` };
+  if (typeof data.title !== "string") return { id: readable, reason: `post ${id}: field title is ${data.title === null ? "null" : typeof data.title}, expected a string` };
+  return { post: toPost(data, id, name) };
+}
+
+function toPost(data: Json, id: string, name: string): RedditPost {
+  const title = data.title as string;
   const permalink = str(data.permalink);
   // snoowrap turns `author` and `subreddit` into objects whose toJSON gives the name back; raw JSON has strings.
   const author = typeof data.author === "string" ? data.author : str((data.author as { name?: unknown } | null)?.name, "[deleted]");
@@ -117,15 +164,15 @@ export function toRedditPost(data: unknown): RedditPost | null {
     id,
     name: name || `t3_${id}`,
     subreddit,
-    title: data.title,
+    title,
     selftext: str(data.selftext),
     url: str(data.url),
     permalink: permalink === "" || /^https?:\/\//.test(permalink) ? permalink : `https://www.reddit.com${permalink.startsWith("/") ? "" : "/"}${permalink}`,
     domain: str(data.domain),
     author,
-    createdUtc: num(data.created_utc),
+    createdUtc: epochSeconds(data.created_utc),
     score: num(data.score),
-    upvoteRatio: num(data.upvote_ratio),
+    upvoteRatio: Math.max(0, Math.min(1, num(data.upvote_ratio))),
     numComments: num(data.num_comments),
     flair: typeof data.link_flair_text === "string" && data.link_flair_text !== "" ? data.link_flair_text : null,
     isSelf: data.is_self === true,
@@ -142,7 +189,17 @@ export function isRemoved(post: RedditPost): boolean {
   return post.author === "[deleted]" && post.selftext === "[deleted]";
 }
 
-/** Comments of a tree (plain JSON), depth first, `more` stubs skipped, shallower than `maxDepth`, at most `limit`. */
+/** A moderator's boilerplate rather than a reader's comment: stickied, distinguished, or written by AutoModerator. */
+function isModeratorNotice(item: Json, author: string): boolean {
+  return item.stickied === true || (typeof item.distinguished === "string" && item.distinguished !== "") || author.toLowerCase() === "automoderator";
+}
+
+/**
+ * Comments of a tree (plain JSON), depth first, `more` stubs skipped,
+ * shallower than `maxDepth`, at most `limit`. Stickied or distinguished
+ * comments and AutoModerator's (a subreddit's rules, not a reader's words) are
+ * left out with their replies.
+ */
 function flatten(tree: unknown, maxDepth: number, limit: number): RedditComment[] {
   const out: RedditComment[] = [];
   const walk = (items: unknown, level: number): void => {
@@ -154,7 +211,8 @@ function flatten(tree: unknown, maxDepth: number, limit: number): RedditComment[
       const depth = typeof item.depth === "number" ? item.depth : level;
       if (depth >= maxDepth) continue;
       const author = typeof item.author === "string" ? item.author : str((item.author as { name?: unknown } | null)?.name, "[deleted]");
-      out.push({ id: item.id, author, body: item.body, score: num(item.score), createdUtc: num(item.created_utc), depth });
+      if (isModeratorNotice(item, author)) continue;
+      out.push({ id: item.id, author, body: item.body, score: num(item.score), createdUtc: epochSeconds(item.created_utc), depth });
       walk(item.replies, depth + 1);
     }
   };
@@ -198,11 +256,30 @@ function abortable<T>(promise: PromiseLike<T>, signal: AbortSignal | undefined):
   });
 }
 
-/** When a 429 says the window ends, ms since the epoch (from `X-Ratelimit-Reset` seconds), or undefined. */
+/** `X-Ratelimit-Reset` of a 429, seconds, or undefined when absent or unparseable. */
 function resetOf(raw: unknown): number | undefined {
   const headers = (raw as { response?: { headers?: Record<string, unknown> } } | null)?.response?.headers;
-  const reset = Number(headers?.["x-ratelimit-reset"]);
-  return Number.isFinite(reset) && reset >= 0 ? Date.now() + reset * 1000 : undefined;
+  const value = headers?.["x-ratelimit-reset"];
+  if (value === undefined || value === null || String(value).trim() === "") return undefined;
+  const reset = Number(value);
+  return Number.isFinite(reset) && reset >= 0 ? reset : undefined;
+}
+
+/** A listing (snoowrap's Listing is an array). */
+const isListing = (res: unknown): string | undefined => (Array.isArray(res) ? undefined : `expected a listing, got ${describeAnswer(res)}`);
+/** A post with its comments: snoowrap's Submission (an object with `comments`) or `[post listing, comment listing]`. */
+const isCommentsAnswer = (res: unknown): string | undefined => {
+  const v = plain(res);
+  if (Array.isArray(v) && v.length >= 2) return undefined;
+  if (isObject(v) && typeof v.name === "string" && "comments" in v) return undefined;
+  return `expected a post and its comments, got ${describeAnswer(res)}`;
+};
+function describeAnswer(res: unknown): string {
+  if (typeof res === "string") return /^\s*</.test(res) ? "an HTML page" : res.trim() === "" ? "an empty body" : "text";
+  if (res === null || res === undefined) return "nothing";
+  const v = plain(res);
+  if (isObject(v)) return Object.keys(v).length === 0 ? "an empty object" : "an object without the expected fields";
+  return typeof v;
 }
 
 const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError];
@@ -267,18 +344,30 @@ export class RedditApi {
    * are left out. More than 100 ids, or a malformed one, throws `RangeError`.
    */
   async info(postIds: readonly string[], signal?: AbortSignal): Promise<RedditPost[]> {
+    return (await this.lookup(postIds, signal)).posts;
+  }
+
+  /**
+   * As {@link info}, one request, and also the ids whose entries Reddit sent
+   * but could not be mapped (e.g. `title: 12345`), with the reason, so a
+   * caller fails those alone. An answer that is not a listing at all (an HTML
+   * page, `{}`) is retried and, in the end, thrown as `RD_ERR_BAD_ANSWER`:
+   * never read as "no such posts".
+   */
+  async lookup(postIds: readonly string[], signal?: AbortSignal): Promise<Lookup> {
     if (postIds.length > MAX_INFO_IDS) throw new RangeError(`info() takes at most ${MAX_INFO_IDS} ids, got ${postIds.length}`);
     const ids = [...new Set(postIds.map((id) => id.replace(/^t3_/, "")))];
     for (const id of ids) if (!BASE36.test(id)) throw new RangeError(`not a post id: "${id}"`);
-    if (ids.length === 0) return [];
-    const res = await this.request("info", "api/info", { id: ids.map((id) => `t3_${id}`).join(",") }, signal);
-    const list = plain(res);
+    if (ids.length === 0) return { posts: [], invalid: new Map() };
+    const res = await this.request("info", "api/info", { id: ids.map((id) => `t3_${id}`).join(",") }, signal, isListing);
     const posts: RedditPost[] = [];
-    for (const item of Array.isArray(list) ? list : []) {
-      const post = toRedditPost(item);
-      if (post) posts.push(post);
+    const invalid = new Map<string, string>();
+    for (const item of plain(res) as unknown[]) {
+      const r = mapPost(item);
+      if ("post" in r) posts.push(r.post);
+      else if (r.id !== null) invalid.set(r.id, r.reason);
     }
-    return posts;
+    return { posts, invalid };
   }
 
   /**
@@ -294,7 +383,7 @@ export class RedditApi {
     const depth = wholeNumber("depth", opts.depth ?? 2, 1, 10);
     const limit = wholeNumber("limit", opts.limit ?? 20, 1, 500);
     const sort = oneOf("sort", COMMENT_SORTS, opts.sort) ?? "top";
-    const res = plain(await this.request("comments", `comments/${id}`, { depth, limit, sort }, signal));
+    const res = plain(await this.request("comments", `comments/${id}`, { depth, limit, sort }, signal, isCommentsAnswer));
     // snoowrap merges [post listing, comment listing] into the Submission with `comments`; without a post it stays an array.
     let postData: unknown;
     let tree: unknown;
@@ -310,24 +399,31 @@ export class RedditApi {
   }
 
   private async page(method: RedditMethod, uri: string, qs: Query, signal: AbortSignal | undefined): Promise<Page<RedditPost>> {
-    const listing = await this.request(method, uri, qs, signal);
+    const listing = await this.request(method, uri, qs, signal, isListing);
     const meta = listing as { _query?: { after?: unknown }; _uri?: unknown } | null;
-    // Reddit answers an unknown subreddit's listing with a redirect to the subreddit search.
+    const list = plain(listing) as unknown[];
+    // Reddit answers an unknown subreddit's listing with a redirect to the subreddit search: its entries are subreddits (t5).
     if (typeof meta?._uri === "string" && /^\/?subreddits\/search/.test(meta._uri)) {
-      throw new RedditError("RD_ERR_NOT_FOUND", `Reddit ${method} failed: no subreddit at ${uri}`, { status: 404 });
+      throw new RedditError("RD_ERR_NOT_FOUND", `Reddit ${method} failed: no subreddit at ${uri} (Reddit redirected to the subreddit search)`, { status: 404 });
     }
     const items: RedditPost[] = [];
-    const list = plain(listing);
-    for (const item of Array.isArray(list) ? list : []) {
-      const post = toRedditPost(item);
-      if (post) items.push(post);
+    const invalid: InvalidItem[] = [];
+    for (const item of list) {
+      const r = mapPost(item);
+      if ("post" in r) items.push(r.post);
+      else invalid.push(r);
     }
     const after = meta?._query?.after;
-    return { items, after: typeof after === "string" && after !== "" ? after : null };
+    return { items, after: typeof after === "string" && after !== "" ? after : null, ...(invalid.length ? { invalid } : {}) };
   }
 
-  /** One GET through snoowrap with the budget, the rate-limit headers, retries and metrics around it. */
-  private async request(method: RedditMethod, uri: string, qs: Query, signal: AbortSignal | undefined): Promise<unknown> {
+  /**
+   * One GET through snoowrap with the budget, the rate-limit headers, retries
+   * and metrics around it. `check` says what is wrong with a 200 that is not
+   * what the call returns (HTML, `{}`): such an answer is retried like a 5xx
+   * and in the end thrown as `RD_ERR_BAD_ANSWER` (retryable).
+   */
+  private async request(method: RedditMethod, uri: string, qs: Query, signal: AbortSignal | undefined, check?: (res: unknown) => string | undefined): Promise<unknown> {
     const { metrics, logger } = this.options;
     const attempts = this.options.attempts ?? 4;
     const base = this.options.baseDelayMs ?? 500;
@@ -344,9 +440,14 @@ export class RedditApi {
       let raw: unknown;
       try {
         const res = await abortable(this.client.oauthRequest({ uri, method: "get", qs }), signal);
-        timer?.({ outcome: "ok" });
-        metrics?.apiCalls.inc({ api: "reddit", method, outcome: "ok" });
-        return res;
+        const wrong = check?.(res);
+        if (wrong === undefined) {
+          timer?.({ outcome: "ok" });
+          metrics?.apiCalls.inc({ api: "reddit", method, outcome: "ok" });
+          return res;
+        }
+        timer?.({ outcome: "error" });
+        raw = new RedditError("RD_ERR_BAD_ANSWER", `Reddit ${method} /${uri.replace(/^\//, "")} answered 200 with garbage: ${wrong}`, { retryable: true });
       } catch (e) {
         timer?.({ outcome: "error" });
         raw = e;
@@ -357,10 +458,7 @@ export class RedditApi {
       if (PROGRAMMING_ERRORS.some((E) => raw instanceof E)) throw raw;
       if (statusOf(raw) === 429 && ++limited < attempts) {
         metrics?.apiCalls.inc({ api: "reddit", method, outcome: "rate_limited" });
-        // The reset header, else what snoowrap read from it, else a backoff.
-        const expiration = this.client.ratelimitExpiration;
-        const until = resetOf(raw) ?? (typeof expiration === "number" && expiration > Date.now() ? expiration : Date.now() + base * 2 ** limited);
-        const waitMs = Math.max(0, until - Date.now());
+        const waitMs = this.rateLimitWait(raw);
         logger?.warn({ method, waitMs, attempt: limited }, "Reddit answered 429: waiting for the rate-limit reset");
         await sleep(waitMs, undefined, { signal });
         continue;
@@ -376,6 +474,20 @@ export class RedditApi {
       logger?.warn({ err, method, attempt: failures, delayMs }, "Reddit call failed: retrying");
       await sleep(delayMs, undefined, { signal });
     }
+  }
+
+  /**
+   * How long a 429 waits: `X-Ratelimit-Reset` seconds (at least
+   * `minRateLimitWaitMs`, since Reddit says 0 in a window's last second);
+   * without the header (an empty 429 from the edge) the next clock-aligned
+   * window boundary. Never 0 ms.
+   */
+  private rateLimitWait(raw: unknown): number {
+    const minWait = this.options.minRateLimitWaitMs ?? 1000;
+    const reset = resetOf(raw);
+    if (reset !== undefined) return Math.max(minWait, Math.ceil(reset * 1000));
+    const windowMs = this.options.rateLimitWindowMs ?? 600_000;
+    return Math.max(minWait, windowMs - (Date.now() % windowMs));
   }
 
   /** Spends 1 request from the budget, waiting for its next window (as often as needed) when it is spent. */
@@ -398,7 +510,8 @@ export class RedditApi {
       const remaining: unknown = this.client.ratelimitRemaining;
       const expiration: unknown = this.client.ratelimitExpiration;
       if (typeof remaining !== "number" || !Number.isFinite(remaining) || typeof expiration !== "number") return;
-      const waitMs = expiration - Date.now();
+      // Reddit rounds the reset down (0 in a window's last second): the window really ends up to a second later.
+      const waitMs = expiration + (this.options.minRateLimitWaitMs ?? 1000) - Date.now();
       if (remaining - this.inFlight > min || waitMs <= 0) return;
       this.options.logger?.info({ method, remaining, waitMs }, "Reddit rate limit nearly used: waiting for the reset");
       await sleep(waitMs, undefined, { signal });

@@ -1,5 +1,24 @@
 /** Stable codes of the errors `RedditApi` throws; callers branch on `code`, never on the message. */
-export type RedditErrorCode = "RD_ERR_NOT_FOUND" | "RD_ERR_AUTH" | "RD_ERR_BAD_REQUEST" | "RD_ERR_UNAVAILABLE";
+export type RedditErrorCode =
+  | "RD_ERR_NOT_FOUND"
+  | "RD_ERR_AUTH"
+  | "RD_ERR_BAD_REQUEST"
+  | "RD_ERR_UNAVAILABLE"
+  /** A 200 that is not what the call returns (an HTML page, `{}`, a body too large): a transient upstream fault, retryable. */
+  | "RD_ERR_BAD_ANSWER"
+  /** 403 `reason: private`: a private subreddit. Not retryable, not an auth problem. */
+  | "RD_ERR_PRIVATE"
+  /** 403 `reason: quarantined`. */
+  | "RD_ERR_QUARANTINED"
+  /** 403 `reason: gated` (a content advisory the account has not accepted). */
+  | "RD_ERR_GATED"
+  /** 404 `reason: banned`: a banned subreddit. */
+  | "RD_ERR_BANNED"
+  /** Any other 403: Reddit refuses this one resource (not the credentials). */
+  | "RD_ERR_FORBIDDEN";
+
+/** The codes that refuse one subreddit (or a post in it): per source, never the credentials. */
+export const SUBREDDIT_REFUSALS: ReadonlySet<RedditErrorCode> = new Set<RedditErrorCode>(["RD_ERR_PRIVATE", "RD_ERR_QUARANTINED", "RD_ERR_GATED", "RD_ERR_BANNED", "RD_ERR_FORBIDDEN"]);
 
 /**
  * The base error of `@prismq/reddit-source`'s API calls. `status` is the HTTP
@@ -41,26 +60,43 @@ function describe(raw: unknown): string {
     const text = [b.message, b.reason].filter((v) => typeof v === "string" && v !== "").join(": ");
     if (text) return text;
   }
-  return e?.message ?? String(raw);
+  if (body === "" && typeof e?.statusCode === "number") return "empty body";
+  return (e?.message ?? String(raw)).slice(0, 300);
 }
 
+/** Reddit's `reason` of a refusal (`private`, `quarantined`, `gated`, `banned`), if the body has one. */
+function reasonOf(raw: unknown): string | undefined {
+  const body = (raw as ErrorShape | null)?.error;
+  const reason = body !== null && typeof body === "object" ? (body as { reason?: unknown }).reason : undefined;
+  return typeof reason === "string" ? reason : undefined;
+}
+
+const REFUSALS: Record<string, RedditErrorCode> = { private: "RD_ERR_PRIVATE", quarantined: "RD_ERR_QUARANTINED", gated: "RD_ERR_GATED", banned: "RD_ERR_BANNED" };
+
 /**
- * Turns what snoowrap threw into a {@link RedditError}: 404 `RD_ERR_NOT_FOUND`,
- * 401/403 (and a refused token grant) `RD_ERR_AUTH`, other 4xx
- * `RD_ERR_BAD_REQUEST`, 5xx, 429 and no answer at all `RD_ERR_UNAVAILABLE`
- * (retryable).
+ * Turns what snoowrap threw into a {@link RedditError}: a refusal with
+ * Reddit's `reason` `RD_ERR_PRIVATE` / `RD_ERR_QUARANTINED` / `RD_ERR_GATED`
+ * (403) or `RD_ERR_BANNED` (404); another 403 `RD_ERR_FORBIDDEN`; 404
+ * `RD_ERR_NOT_FOUND`; 401 (and a refused token grant) `RD_ERR_AUTH`; other
+ * 4xx `RD_ERR_BAD_REQUEST`; 5xx, 429 and no answer at all
+ * `RD_ERR_UNAVAILABLE` (retryable). Only `RD_ERR_AUTH` is about the
+ * credentials.
  */
 export function toRedditError(raw: unknown, method: string): RedditError {
   if (raw instanceof RedditError) return raw;
   const status = statusOf(raw);
   const text = `Reddit ${method} failed${status !== undefined ? ` (HTTP ${status})` : ""}: ${describe(raw)}`;
   if (status === undefined) {
+    if ((raw as { code?: unknown } | null)?.code === "ETOOLARGE") return new RedditError("RD_ERR_BAD_ANSWER", text, { retryable: true, cause: raw });
     // snoowrap reports a refused refresh token or password as a plain Error.
     if (/invalid grant|invalid_grant/i.test(describe(raw))) return new RedditError("RD_ERR_AUTH", text, { cause: raw });
     return new RedditError("RD_ERR_UNAVAILABLE", text, { retryable: true, cause: raw });
   }
+  const refusal = status === 403 || status === 404 ? REFUSALS[reasonOf(raw) ?? ""] : undefined;
+  if (refusal && (status === 404) === (refusal === "RD_ERR_BANNED")) return new RedditError(refusal, text, { status, cause: raw });
   if (status === 404) return new RedditError("RD_ERR_NOT_FOUND", text, { status, cause: raw });
-  if (status === 401 || status === 403) return new RedditError("RD_ERR_AUTH", text, { status, cause: raw });
+  if (status === 403) return new RedditError("RD_ERR_FORBIDDEN", text, { status, cause: raw });
+  if (status === 401) return new RedditError("RD_ERR_AUTH", text, { status, cause: raw });
   if (status === 429 || status >= 500) return new RedditError("RD_ERR_UNAVAILABLE", text, { status, retryable: true, cause: raw });
   return new RedditError("RD_ERR_BAD_REQUEST", text, { status, cause: raw });
 }

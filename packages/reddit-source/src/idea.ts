@@ -73,10 +73,24 @@ export function youtubeLinks(post: RedditPost, comments: readonly RedditComment[
 
 const GONE = new Set(["[removed]", "[deleted]"]);
 
+/** An idea's description: at most 2,000 characters (an excerpt of a long self post; the whole text is in `content`). */
+export const MAX_DESCRIPTION_CHARS = 2_000;
+/** An idea's content (the text and the comments): at most 100,000 characters. */
+export const MAX_CONTENT_CHARS = 100_000;
+
+/** At most `max` characters, cut at a word boundary when one is near, with `…` when cut. */
+function cap(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${space > max * 0.8 ? cut.slice(0, space) : cut}…`;
+}
+
 /**
  * The `IdeaInspiration` of a post: title; description (a self post's text,
- * a link post's URL); content (the text and the bodies of the comments given,
- * removed ones left out); keywords (flair, subreddit, then the strongest terms);
+ * cut to {@link MAX_DESCRIPTION_CHARS}, or a link post's URL); content (the
+ * text and the bodies of the comments given, removed ones left out, cut to
+ * {@link MAX_CONTENT_CHARS}), so a huge self post is stored once, bounded; keywords (flair, subreddit, then the strongest terms);
  * source fields; the score by {@link REDDIT_SCORE}; the category by
  * idea-store's `classify`; metadata with the counts, the signals and the
  * linked YouTube videos. `now` is ms since the epoch.
@@ -84,12 +98,12 @@ const GONE = new Set(["[removed]", "[deleted]"]);
 export function postToIdea(post: RedditPost, comments: readonly RedditComment[], now: number): IdeaInput {
   const title = post.title.trim() || `Reddit post ${post.id}`;
   const selftext = GONE.has(post.selftext.trim()) ? "" : post.selftext;
-  const description = post.isSelf ? selftext : post.url;
+  const description = cap(post.isSelf ? selftext : post.url, MAX_DESCRIPTION_CHARS);
   const bodies = comments.map((c) => c.body.trim()).filter((b) => b !== "" && !GONE.has(b));
-  const content = [selftext, ...bodies].filter(Boolean).join("\n\n");
+  const content = cap([selftext, ...bodies].filter(Boolean).join("\n\n"), MAX_CONTENT_CHARS);
   const tags = [post.flair, post.subreddit.toLowerCase()].filter((t): t is string => typeof t === "string" && t.trim() !== "");
   // For a link post the URL says little; the classifier reads the text around it.
-  const text = { title, tags, description: selftext, content: bodies.join("\n") };
+  const text = { title, tags, description: cap(selftext, MAX_CONTENT_CHARS), content: cap(bodies.join("\n"), MAX_CONTENT_CHARS) };
   const { category, contextualCategoryScores, subcategoryRelevance } = classify(text);
   const metrics = redditMetrics(post, now);
   const created = new Date(post.createdUtc * 1000);
@@ -118,7 +132,7 @@ export function postToIdea(post: RedditPost, comments: readonly RedditComment[],
       numComments: post.numComments,
       awards: post.totalAwards,
       domain: post.domain,
-      url: post.url,
+      url: post.url.slice(0, 2_000),
       flair: post.flair,
       isSelf: post.isSelf,
       over18: post.over18,

@@ -1,10 +1,10 @@
-export { createRedditClient, sendRawRequest, RedditAuthError, RequestError, StatusCodeError } from "./snoowrap-adapter.js";
+export { DEFAULT_MAX_INFLATED_BYTES, DEFAULT_MAX_RESPONSE_BYTES, createRedditClient, sendRawRequest, RedditAuthError, RequestError, StatusCodeError } from "./snoowrap-adapter.js";
 export type { RawRequestOptions, RawRequestSettings, RawResponse, RedditClientLogger, RedditClientOptions, Snoowrap } from "./snoowrap-adapter.js";
-export { MAX_INFO_IDS, RedditApi, isRemoved, toRedditPost } from "./api.js";
-export type { CommentSort, ListingSort, Page, RedditApiOptions, RedditComment, RedditMethod, RedditPost, SearchSort, TimeFilter } from "./api.js";
-export { RedditError, toRedditError } from "./errors.js";
+export { MAX_COUNT, MAX_INFO_IDS, RedditApi, isRemoved, mapPost, toRedditPost } from "./api.js";
+export type { CommentSort, InvalidItem, ListingSort, Lookup, Page, RedditApiOptions, RedditComment, RedditMethod, RedditPost, SearchSort, TimeFilter } from "./api.js";
+export { RedditError, SUBREDDIT_REFUSALS, toRedditError } from "./errors.js";
 export type { RedditErrorCode } from "./errors.js";
-export { REDDIT_SCORE, postToIdea, redditMetrics, redditScore, youtubeLinks } from "./idea.js";
+export { MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, REDDIT_SCORE, postToIdea, redditMetrics, redditScore, youtubeLinks } from "./idea.js";
 export type { RedditMetrics } from "./idea.js";
 export { clientOptions, connectReddit, redditBudget, redditEnv } from "./env.js";
 export type { RedditEnv } from "./env.js";

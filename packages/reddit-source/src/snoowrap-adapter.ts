@@ -52,6 +52,10 @@ export interface RedditClientOptions {
   maxRetryAttempts?: number;
   /** App-only flow of an installed app (no secret): the `device_id`. Default `DO_NOT_TRACK_THIS_DEVICE`. */
   deviceId?: string;
+  /** Most bytes of an answer as sent; more fails the request (retryable). Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** Most bytes of an answer after inflating; more fails the request (retryable). Default 32 MiB. */
+  maxInflatedBytes?: number;
   /** Receives snoowrap's warnings; without one they are off (snoowrap would print them to the console). */
   logger?: RedditClientLogger;
 }
@@ -139,7 +143,16 @@ export interface RawRequestSettings {
   timeoutMs?: number;
   /** Reddit's domain whose `oauth.`/`www.` hosts are rewritten to `baseUrl`. Default `reddit.com`. */
   endpointDomain?: string;
+  /** Most bytes of an answer as sent (compressed); more aborts the request. Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** Most bytes of an answer after inflating gzip/deflate/br; more fails the request. Default 32 MiB. */
+  maxInflatedBytes?: number;
 }
+
+/** Default cap of an answer as sent: 16 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Default cap of an answer after inflating: 32 MiB (a listing of 100 long self posts is a few MiB). */
+export const DEFAULT_MAX_INFLATED_BYTES = 32 * 1024 * 1024;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
@@ -229,13 +242,35 @@ async function formValue(v: unknown): Promise<string | Blob> {
   return JSON.stringify(v);
 }
 
-function decode(buf: Buffer, encoding: string | string[] | undefined): Buffer {
+/** Inflates an answer; more than `max` bytes throws (zlib stops at `maxOutputLength`, so a gzip bomb never fills memory). */
+function decode(buf: Buffer, encoding: string | string[] | undefined, max: number): Buffer {
   const enc = (Array.isArray(encoding) ? encoding.join(",") : (encoding ?? "")).trim().toLowerCase();
   if (buf.length === 0 || enc === "" || enc === "identity") return buf;
-  if (enc === "gzip" || enc === "x-gzip") return gunzipSync(buf);
-  if (enc === "deflate") return inflateSync(buf);
-  if (enc === "br") return brotliDecompressSync(buf);
+  try {
+    if (enc === "gzip" || enc === "x-gzip") return gunzipSync(buf, { maxOutputLength: max });
+    if (enc === "deflate") return inflateSync(buf, { maxOutputLength: max });
+    if (enc === "br") return brotliDecompressSync(buf, { maxOutputLength: max });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") throw new RangeError(`answer inflates to more than ${max} bytes`, { cause: err });
+    throw err;
+  }
   return buf;
+}
+
+/** Reads a body to the end, or throws once it passes `max` bytes (and stops reading). */
+async function readCapped(body: Dispatcher.ResponseData["body"], max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > max) {
+      body.destroy();
+      throw new RangeError(`answer larger than ${max} bytes`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -266,13 +301,22 @@ export async function sendRawRequest(options: RawRequestOptions, settings: RawRe
   const timeoutMs = options.timeout ?? settings.timeoutMs ?? 30_000;
   const signal = AbortSignal.timeout(timeoutMs);
 
+  const maxBytes = settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const maxInflated = settings.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   let current = logical;
   let currentMethod = method;
   let currentBody = body;
   let res: Dispatcher.ResponseData;
   let buf: Buffer;
+  let previous: URL | undefined;
   for (let hop = 0; ; hop++) {
     const actual = rewrite(current, settings);
+    // Credentials never follow a redirect to another origin (request's and browsers' rule); once dropped they stay dropped.
+    if (previous !== undefined && actual.origin !== previous.origin) {
+      delete headers.authorization;
+      delete headers.cookie;
+    }
+    previous = actual;
     try {
       res = await request(actual, {
         method: currentMethod as Dispatcher.HttpMethod,
@@ -283,15 +327,21 @@ export async function sendRawRequest(options: RawRequestOptions, settings: RawRe
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      buf = Buffer.from(await res.body.arrayBuffer());
+      buf = await readCapped(res.body, maxBytes);
     } catch (err) {
       if (signal.aborted) throw new RequestError(`Error: ETIMEDOUT (no answer in ${timeoutMs} ms: ${method} ${logical.href})`, err, options, "ETIMEDOUT");
-      throw new RequestError(`${String(err)} (${method} ${logical.href})`, err, options);
+      throw new RequestError(`${String(err)} (${method} ${logical.href})`, err, options, err instanceof RangeError ? "ETOOLARGE" : undefined);
     }
     const location = res.headers.location;
     const follow = options.followRedirect !== false && (currentMethod === "GET" || currentMethod === "HEAD");
     if (!REDIRECTS.has(res.statusCode) || typeof location !== "string" || !follow || hop >= MAX_REDIRECTS) break;
-    current = unrewrite(new URL(location, actual), logical, settings);
+    const next = unrewrite(new URL(location, actual), logical, settings);
+    // Reddit redirects an unknown subreddit to the subreddit search: that is a 404 for the subreddit, not a listing of subreddits.
+    if (/^\/subreddits\/search(\.json)?$/.test(next.pathname) && !/^\/subreddits\//.test(logical.pathname)) {
+      const notFound = { message: "Not Found", error: 404, reason: `no such subreddit (redirected to ${next.pathname})` };
+      throw new StatusCodeError(404, notFound, options, { statusCode: 404, headers: res.headers, body: notFound, request: { method: method.toLowerCase(), uri: { href: next.href } } });
+    }
+    current = next;
     if (res.statusCode === 303) {
       currentMethod = "GET";
       currentBody = undefined;
@@ -300,9 +350,9 @@ export async function sendRawRequest(options: RawRequestOptions, settings: RawRe
 
   let text: string;
   try {
-    text = decode(buf, res.headers["content-encoding"]).toString("utf8");
+    text = decode(buf, res.headers["content-encoding"], maxInflated).toString("utf8");
   } catch (err) {
-    throw new RequestError(`${String(err)} (decoding ${method} ${logical.href})`, err, options);
+    throw new RequestError(`${String(err)} (decoding ${method} ${logical.href})`, err, options, err instanceof RangeError ? "ETOOLARGE" : undefined);
   }
   let parsed: unknown = text;
   if (options.json !== undefined && options.json !== false && text !== "") {
@@ -386,7 +436,13 @@ class UndiciSnoowrap extends Snoowrap {
 export async function createRedditClient(options: RedditClientOptions): Promise<Snoowrap> {
   if (!options.userAgent) throw new TypeError("createRedditClient: userAgent is required");
   if (!options.clientId && !options.accessToken) throw new TypeError("createRedditClient: clientId is required");
-  const settings: RawRequestSettings = { baseUrl: options.baseUrl, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs };
+  const settings: RawRequestSettings = {
+    baseUrl: options.baseUrl,
+    dispatcher: options.dispatcher,
+    timeoutMs: options.timeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+    maxInflatedBytes: options.maxInflatedBytes,
+  };
   if (options.baseUrl !== undefined) new URL(options.baseUrl);
   const secret = options.clientSecret ?? "";
   const base = { userAgent: options.userAgent, clientId: options.clientId, clientSecret: secret };

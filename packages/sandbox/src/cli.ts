@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const world = new World({ seed: values.seed ?? "prismq", videos: num(values.videos, "videos", 2_400), posts: num(values.posts, "posts", 3_000) });
   const faults = { latencyMs: num(values.latency, "latency", 0), errorRate: Math.min(1, num(values["error-rate"], "error-rate", 0)) };
   const youtube = await startYouTubeSandbox({ world, port: num(values["youtube-port"], "youtube-port", 8091), dailyQuota: num(values.quota, "quota", 10_000), faults });
-  const reddit = await startRedditSandbox({ world, port: num(values["reddit-port"], "reddit-port", 8092), rateLimit: { requests: num(values.rpm, "rpm", 100) }, faults });
+  const reddit = await startRedditSandbox({ world, port: num(values["reddit-port"], "reddit-port", 8092), rateLimit: { requests: num(values.rpm, "rpm", 100), windowMs: 60_000 }, faults });
   const tick = num(values.tick, "tick", 0);
   const tickBy = num(values["tick-by"], "tick-by", 3_600_000);
   const timer = tick > 0 ? setInterval(() => world.clock.advance(tickBy), tick) : undefined;

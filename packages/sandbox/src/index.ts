@@ -10,6 +10,18 @@ export { DEFAULT_DAILY_QUOTA, YOUTUBE_QUOTA_COSTS, startYouTubeSandbox } from ".
 export type { QuotaUsage, YouTubeMethod, YouTubeSandbox, YouTubeSandboxOptions, YouTubeStats } from "./youtube.js";
 export { YouTubeData } from "./youtube-data.js";
 export type { ChannelInfo, VideoInfo } from "./youtube-data.js";
-export { DEFAULT_REDDIT_CLIENT, startRedditSandbox } from "./reddit.js";
-export { RedditData } from "./reddit-data.js";
-export type { RateLimitChange, RateLimitState, RedditClientConfig, RedditEndpoint, RedditSandbox, RedditSandboxOptions, RedditSandboxStats } from "./reddit.js";
+export { CALM_REDDIT, DEFAULT_REDDIT_CLIENT, STATEFUL_SUBREDDITS, STRICT_REDDIT, resolveStrictness, startRedditSandbox } from "./reddit.js";
+export { REMOVAL_KINDS, RedditData } from "./reddit-data.js";
+export type { RedditDataRealism, RemovalKind } from "./reddit-data.js";
+export type {
+  RateLimitChange,
+  RateLimitState,
+  RedditClientConfig,
+  RedditEndpoint,
+  RedditSandbox,
+  RedditSandboxOptions,
+  RedditSandboxStats,
+  RedditStrictness,
+  StagedGlitch,
+  SubredditState,
+} from "./reddit.js";

@@ -34,8 +34,51 @@ export type ListingSort = "hot" | "new" | "top" | "rising";
 export type SearchSort = "relevance" | "hot" | "top" | "new" | "comments";
 /** Comment orders. `confidence` (Reddit's "best"), `top`, `new`, `old`; others are served as `confidence`. */
 export type CommentSort = "confidence" | "top" | "new" | "old";
-/** Why a post is gone: removed by a moderator or deleted by its author, as Reddit's `removed_by_category`. */
-export type RemovalKind = "moderator" | "deleted";
+/**
+ * Why a post is gone: Reddit's `removed_by_category`, all ten values it sends
+ * (`deleted` and `author`: the author deleted it; the others: removed by a
+ * moderator, AutoModerator or Reddit itself).
+ */
+export type RemovalKind =
+  | "moderator"
+  | "deleted"
+  | "author"
+  | "automod_filtered"
+  | "reddit"
+  | "anti_evil_ops"
+  | "community_ops"
+  | "legal_operations"
+  | "copyright_takedown"
+  | "content_takedown";
+/** Every `removed_by_category` value. */
+export const REMOVAL_KINDS: readonly RemovalKind[] = ["moderator", "deleted", "author", "automod_filtered", "reddit", "anti_evil_ops", "community_ops", "legal_operations", "copyright_takedown", "content_takedown"];
+const MODERATOR_REMOVALS: readonly RemovalKind[] = ["moderator", "automod_filtered", "reddit", "anti_evil_ops", "community_ops", "legal_operations", "copyright_takedown", "content_takedown"];
+/** Whether a removal was the author's own deletion. */
+export const isAuthorDeletion = (k: RemovalKind): boolean => k === "deleted" || k === "author";
+
+/**
+ * How much of the real Reddit's harshness the data shows. Every switch is on
+ * by default (see the sandbox README for the source of each).
+ */
+export interface RedditDataRealism {
+  /** Listings and search end after this many items (Reddit: about 1,000). `0`: no cap. Default 1,000. */
+  listingCap: number;
+  /** Share of posts (0..1) held in the moderation queue and listed only `lateApprovalMs` after they were created. Default 0.01. */
+  lateApprovalRate: number;
+  /** How long a held post waits for approval, ms. Default 30 minutes. */
+  lateApprovalMs: number;
+  /** Generated removals use all ten `removed_by_category` values, and removed link posts keep `selftext ""`. Default true. */
+  removalCategories: boolean;
+  /** Every other subreddit has a stickied, distinguished AutoModerator comment first in each comment tree. Default true. */
+  automodSticky: boolean;
+  /** One post in 1,000 has a 1 MiB selftext, another a score of 1e308, another an unparseable `created_utc`. Default true. */
+  hostilePosts: boolean;
+}
+
+/** Everything on: what `new RedditData(world)` starts with. */
+export const STRICT_DATA: Readonly<RedditDataRealism> = Object.freeze({ listingCap: 1000, lateApprovalRate: 0.01, lateApprovalMs: 30 * 60_000, removalCategories: true, automodSticky: true, hostilePosts: true });
+/** Everything off: the kind world of earlier versions. */
+export const CALM_DATA: Readonly<RedditDataRealism> = Object.freeze({ listingCap: 0, lateApprovalRate: 0, lateApprovalMs: 0, removalCategories: false, automodSticky: false, hostilePosts: false });
 /** The three YouTube URL forms posts and comments use. */
 export type YouTubeUrlForm = "watch" | "youtu.be" | "shorts";
 const URL_FORMS: readonly YouTubeUrlForm[] = ["watch", "youtu.be", "shorts"];
@@ -96,8 +139,9 @@ export interface RedditPostData {
   downs: number;
   upvote_ratio: number;
   num_comments: number;
-  created: number;
-  created_utc: number;
+  /** A number, except on the hostile posts (an unparseable string). */
+  created: number | string;
+  created_utc: number | string;
   over_18: boolean;
   spoiler: boolean;
   stickied: boolean;
@@ -114,7 +158,7 @@ export interface RedditPostData {
   hidden: boolean;
   saved: boolean;
   edited: boolean;
-  distinguished: null;
+  distinguished: string | null;
   num_crossposts: number;
   send_replies: boolean;
   media: null;
@@ -161,7 +205,7 @@ export interface RedditCommentData {
   subreddit_type: "public";
   is_submitter: boolean;
   stickied: boolean;
-  distinguished: null;
+  distinguished: string | null;
   edited: boolean;
   gilded: number;
   total_awards_received: number;
@@ -420,6 +464,12 @@ export class RedditData {
   private readonly subPosts: Int32Array;
   private readonly wordIndex = new Map<string, Int32Array>();
   private readonly removals = new Map<number, RemovalKind>();
+  /** Posts held in the moderation queue at runtime (not listed until approved). */
+  private readonly held = new Set<number>();
+  /** Posts approved at runtime (listed even when generated as held). */
+  private readonly approved = new Set<number>();
+  /** The harshness switches; change them at any time (the sandbox sets them from its `strict` option). */
+  realism: RedditDataRealism = { ...STRICT_DATA };
   private readonly treeCache = new Map<number, Tree>();
   private visibleMemo = { now: Number.NaN, count: 0 };
 
@@ -574,17 +624,34 @@ export class RedditData {
     return this.postSub[i]!;
   }
 
-  /** Why post `i` is gone, or `null` (generated removals ~2%, plus runtime ones). */
+  /**
+   * Why post `i` is gone, or `null` (generated removals ~2%, plus runtime
+   * ones). With `realism.removalCategories` the generated ones spread over
+   * all ten categories; otherwise `moderator` or `deleted`.
+   */
   removalOf(i: number): RemovalKind | null {
     const runtime = this.removals.get(i);
     if (runtime) return runtime;
     const g = this.generatedRemoval[i];
-    return g === 1 ? "moderator" : g === 2 ? "deleted" : null;
+    if (g !== 1 && g !== 2) return null;
+    if (!this.realism.removalCategories) return g === 1 ? "moderator" : "deleted";
+    const r = new ItemRandom(this.keys.post, i, 7).next();
+    return g === 1 ? MODERATOR_REMOVALS[Math.floor(r * MODERATOR_REMOVALS.length)]! : r < 0.5 ? "deleted" : "author";
   }
 
-  /** Whether post `i` shows in listings and search: created by now and not removed. */
+  /** Whether post `i` waits in the moderation queue at `now` (runtime holds, and the generated late approvals). */
+  isHeld(i: number): boolean {
+    if (this.held.has(i)) return true;
+    if (this.approved.has(i)) return false;
+    const rate = this.realism.lateApprovalRate;
+    if (!(rate > 0)) return false;
+    if (new ItemRandom(this.keys.post, i, 11).next() >= rate) return false;
+    return this.world.clock.now() < this.postTime(i) + this.realism.lateApprovalMs;
+  }
+
+  /** Whether post `i` shows in listings and search: created by now, not removed, not waiting for approval. */
   isListed(i: number): boolean {
-    return this.isVisible(i) && this.removalOf(i) === null;
+    return this.isVisible(i) && this.removalOf(i) === null && !this.isHeld(i);
   }
 
   /** Removes post `i` (or an id) from now on: it leaves listings and search and keeps answering `/api/info` and `/comments` with removed fields. */
@@ -595,9 +662,42 @@ export class RedditData {
     return true;
   }
 
-  /** Forgets the runtime removals. */
+  /** Holds post `i` (or an id) in the moderation queue: it leaves listings and search until approved. */
+  holdPost(idOrIndex: string | number): boolean {
+    const i = typeof idOrIndex === "number" ? idOrIndex : this.postIndex(idOrIndex);
+    if (i === undefined || i < 0 || i >= this.postCount) return false;
+    this.approved.delete(i);
+    this.held.add(i);
+    return true;
+  }
+
+  /** Approves post `i` (or an id): it shows in listings at its creation time, like a late approval on Reddit. */
+  approvePost(idOrIndex: string | number): boolean {
+    const i = typeof idOrIndex === "number" ? idOrIndex : this.postIndex(idOrIndex);
+    if (i === undefined || i < 0 || i >= this.postCount) return false;
+    this.held.delete(i);
+    this.approved.add(i);
+    return true;
+  }
+
+  /** Forgets the runtime removals, holds and approvals. */
   resetRemovals(): void {
     this.removals.clear();
+    this.held.clear();
+    this.approved.clear();
+  }
+
+  /** Which hostile shape post `i` has (with `realism.hostilePosts`): a 1 MiB selftext, a score of 1e308, an unparseable date. */
+  hostileKind(i: number): "huge-text" | "huge-number" | "bad-date" | null {
+    if (!this.realism.hostilePosts) return null;
+    const k = i % 1000;
+    return k === 777 ? "huge-text" : k === 778 ? "huge-number" : k === 779 ? "bad-date" : null;
+  }
+
+  /** The id of post `i`'s stickied AutoModerator comment (outside the generated comments' id range), or null when its subreddit has none. */
+  automodCommentId(i: number): string | null {
+    if (!this.realism.automodSticky || this.postSub[i]! % 2 !== 0) return null;
+    return (COMMENT_ID_OFFSET - 1 - i).toString(36);
   }
 
   /** Post `i`'s score by now: grows from 1 to its nominal score over `ENGAGEMENT_SPREAD_MS`. */
@@ -741,20 +841,23 @@ export class RedditData {
     let author = this.userName(c.user);
     let authorFullname: string | undefined = this.userFullname(c.user);
     if (removal) {
-      selftext = removal === "moderator" ? "[removed]" : "[deleted]";
-      if (removal === "deleted") {
+      // Reddit blanks a removed self post's text; a link post keeps its empty selftext.
+      if (c.isSelf || !this.realism.removalCategories) selftext = isAuthorDeletion(removal) ? "[deleted]" : "[removed]";
+      if (isAuthorDeletion(removal)) {
         author = "[deleted]";
         authorFullname = undefined;
       }
     }
-    const score = this.scoreOf(i);
-    const created = this.createdUtc(i);
+    const hostile = removal ? null : this.hostileKind(i);
+    if (hostile === "huge-text") selftext = `${selftext}\n\n${"All the details, again and again. ".repeat(32_768)}`;
+    const score = hostile === "huge-number" ? 1e308 : this.scoreOf(i);
+    const created: number | string = hostile === "bad-date" ? "yesterday-ish" : this.createdUtc(i);
     const data: RedditPostData = {
       id,
       name: `t3_${id}`,
       title,
       selftext,
-      selftext_html: c.isSelf ? `<!-- SC_OFF -->${markdownToHtml(selftext)}<!-- SC_ON -->` : null,
+      selftext_html: c.isSelf && hostile !== "huge-text" ? `<!-- SC_OFF -->${markdownToHtml(selftext)}<!-- SC_ON -->` : null,
       url,
       permalink,
       domain,
@@ -769,7 +872,7 @@ export class RedditData {
       ups: score,
       downs: 0,
       upvote_ratio: c.ratio,
-      num_comments: this.commentCountOf(i),
+      num_comments: hostile === "huge-number" ? 1e308 : this.commentCountOf(i),
       created,
       created_utc: created,
       over_18: false,
@@ -828,7 +931,13 @@ export class RedditData {
     const scope = this.scopePosts(subs);
     if (sort === "new") return this.pageNew(scope, page);
     const candidates = this.candidates(scope, sort === "top" ? t : sort === "rising" ? "day" : "all");
-    return pageOf(this.order(candidates, sort), page);
+    return pageOf(this.capped(this.order(candidates, sort)), page);
+  }
+
+  /** An order cut at the listing cap. */
+  private capped(order: number[]): number[] {
+    const cap = this.realism.listingCap;
+    return cap > 0 && order.length > cap ? order.slice(0, cap) : order;
   }
 
   /** Search: posts whose title has every word of `query` (case-insensitive), in `subs` (`null`: all), created within `t`. */
@@ -849,7 +958,7 @@ export class RedditData {
     for (const i of lists[0]!) {
       if (i >= visible) break;
       if (inScope && !inScope.has(this.postSub[i]!)) continue;
-      if (this.removalOf(i) !== null) continue;
+      if (this.removalOf(i) !== null || this.isHeld(i)) continue;
       if (since > Number.NEGATIVE_INFINITY && this.postTime(i) < since) continue;
       let all = true;
       for (let k = 1; k < lists.length && all; k++) {
@@ -859,7 +968,7 @@ export class RedditData {
       }
       if (all) matches.push(i);
     }
-    return pageOf(this.order(matches, sort === "relevance" ? "hot" : sort), page);
+    return pageOf(this.capped(this.order(matches, sort === "relevance" ? "hot" : sort)), page);
   }
 
   private windowStart(t: TimeFilter): number {
@@ -885,12 +994,12 @@ export class RedditData {
     }
     const out: number[] = [];
     if (scope === null) {
-      for (let i = from; i < visible; i++) if (this.removalOf(i) === null) out.push(i);
+      for (let i = from; i < visible; i++) if (this.removalOf(i) === null && !this.isHeld(i)) out.push(i);
     } else {
       for (let p = lowerBound(scope, from); p < scope.length; p++) {
         const i = scope[p]!;
         if (i >= visible) break;
-        if (this.removalOf(i) === null) out.push(i);
+        if (this.removalOf(i) === null && !this.isHeld(i)) out.push(i);
       }
     }
     return out;
@@ -920,7 +1029,16 @@ export class RedditData {
     const size = scope ? lowerBound(scope, visible) : visible;
     const at = (p: number): number => (scope ? scope[p]! : p);
     const below = (k: number): number => Math.min(size, scope ? lowerBound(scope, k) : k);
-    const listed = (p: number): boolean => this.removalOf(at(p)) === null;
+    // Reddit's listings end after about 1,000 items: positions below `floor` do not exist.
+    let floor = 0;
+    const cap = this.realism.listingCap;
+    if (cap > 0) {
+      let n = 0;
+      let q = size - 1;
+      for (; q >= 0 && n < cap; q--) if (this.removalOf(at(q)) === null && !this.isHeld(at(q))) n++;
+      floor = q + 1;
+    }
+    const listed = (p: number): boolean => p >= floor && this.removalOf(at(p)) === null && !this.isHeld(at(p));
     const items: number[] = [];
     if (page.before !== undefined) {
       // Newer than `before`: walk up, then show newest first.
@@ -932,9 +1050,9 @@ export class RedditData {
       return { items, after: items.length ? items[items.length - 1]! : null, before: newer && items.length ? items[0]! : null };
     }
     let p = page.after !== undefined ? below(page.after) - 1 : size - 1;
-    for (; p >= 0 && items.length < page.limit; p--) if (listed(p)) items.push(at(p));
+    for (; p >= floor && items.length < page.limit; p--) if (listed(p)) items.push(at(p));
     let older = false;
-    for (; p >= 0 && !older; p--) older = listed(p);
+    for (; p >= floor && !older; p--) older = listed(p);
     return { items, after: older && items.length ? items[items.length - 1]! : null, before: page.after !== undefined && items.length ? items[0]! : null };
   }
 
@@ -1152,7 +1270,56 @@ export class RedditData {
       focusDepth = this.tree(i).depth[ref[1]]!;
       return listing(emit([ref[1]], this.tree(i).parent[ref[1]]!, 0), null, null, null);
     }
-    return listing(emit(kids.get(-1) ?? [], -1, 0), null, null, null);
+    const top = emit(kids.get(-1) ?? [], -1, 0);
+    const sticky = this.automodComment(i);
+    return listing(sticky ? [sticky, ...top] : top, null, null, null);
+  }
+
+  /** Post `i`'s stickied AutoModerator comment (distinguished as moderator), or null (see `automodCommentId`). */
+  automodComment(i: number): RedditCommentThing | null {
+    const id = this.automodCommentId(i);
+    if (id === null) return null;
+    const s = this.postSub[i]!;
+    const sub = this.subredditName(s);
+    const postId = this.postId(i);
+    const created = this.createdUtc(i);
+    const body = `Welcome to r/${sub}! Please read the rules in the sidebar before commenting. Posts that break them are removed.\n\n*I am a bot, and this action was performed automatically. Please contact the moderators of this subreddit if you have any questions or concerns.*`;
+    return {
+      kind: "t1",
+      data: {
+        id,
+        name: `t1_${id}`,
+        parent_id: `t3_${postId}`,
+        link_id: `t3_${postId}`,
+        body,
+        body_html: markdownToHtml(body),
+        author: "AutoModerator",
+        score: 1,
+        ups: 1,
+        downs: 0,
+        created,
+        created_utc: created,
+        depth: 0,
+        replies: "",
+        permalink: `/r/${sub}/comments/${postId}/${slugOf(this.titleOf(this.core(i)))}/${id}/`,
+        subreddit: sub,
+        subreddit_id: `t5_${this.subredditId(s)}`,
+        subreddit_name_prefixed: `r/${sub}`,
+        subreddit_type: "public",
+        is_submitter: false,
+        stickied: true,
+        distinguished: "moderator",
+        edited: false,
+        gilded: 0,
+        total_awards_received: 0,
+        controversiality: 0,
+        collapsed: false,
+        score_hidden: false,
+        archived: false,
+        locked: false,
+        send_replies: false,
+      },
+    };
   }
 
   /**
@@ -1217,12 +1384,12 @@ export class RedditData {
     const visible = this.visiblePostCount();
     const out: string[] = [];
     if (sub === undefined) {
-      for (let i = visible - 1; i >= 0; i--) if (this.removalOf(i) === null) out.push(this.postId(i));
+      for (let i = visible - 1; i >= 0; i--) if (this.removalOf(i) === null && !this.isHeld(i)) out.push(this.postId(i));
     } else {
       const posts = this.postsIn(sub);
       for (let p = lowerBound(posts, visible) - 1; p >= 0; p--) {
         const i = posts[p]!;
-        if (this.removalOf(i) === null) out.push(this.postId(i));
+        if (this.removalOf(i) === null && !this.isHeld(i)) out.push(this.postId(i));
       }
     }
     return out;

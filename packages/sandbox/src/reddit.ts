@@ -1,7 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { createGzip } from "node:zlib";
 import { serve, type Faults, type Reply, type Request } from "./http.js";
 import {
+  CALM_DATA,
+  REMOVAL_KINDS,
   RedditData,
+  STRICT_DATA,
+  type RedditDataRealism,
   TIME_FILTERS,
   toListing,
   type CommentSort,
@@ -13,7 +18,7 @@ import {
   type SearchSort,
   type TimeFilter,
 } from "./reddit-data.js";
-import { World, type WorldOptions } from "./world.js";
+import { World, rng, type WorldOptions } from "./world.js";
 
 /**
  * An offline copy of the Reddit API (the OAuth token endpoint and the read
@@ -40,6 +45,62 @@ export const DEFAULT_REDDIT_CLIENT: RedditClientConfig = Object.freeze({
   users: [{ username: "sandbox", password: "sandbox-password" }],
 });
 
+/**
+ * How strict and flaky the sandbox is, switch by switch. Everything is on by
+ * default (the real Reddit's behaviour, each documented with its source in the
+ * README); pass `strict: false` for a calm world, or turn single switches off.
+ */
+export interface RedditStrictness extends RedditDataRealism {
+  /** `X-Ratelimit-Reset` is rounded down (0 in a window's last second) and a 429 has an empty body. Default true. */
+  rateLimitQuirks: boolean;
+  /** Some subreddits are private, quarantined, gated or banned (403/404 with a `reason`), and an unknown name redirects (302) to `/subreddits/search`. Default true. */
+  subredditStates: boolean;
+  /** Share of API answers (0..1) that are a 200 with an HTML page or `{}` instead. Default 0.01. */
+  garbageRate: number;
+  /** Share of listing and `/api/info` answers (0..1) where one post has a wrong type (`title: 12345`). Default 0.01. */
+  badItemRate: number;
+}
+
+/** Every switch on: the default. */
+export const STRICT_REDDIT: Readonly<RedditStrictness> = Object.freeze({ ...STRICT_DATA, rateLimitQuirks: true, subredditStates: true, garbageRate: 0.01, badItemRate: 0.01 });
+/** Every switch off: the calm world of earlier versions. */
+export const CALM_REDDIT: Readonly<RedditStrictness> = Object.freeze({ ...CALM_DATA, rateLimitQuirks: false, subredditStates: false, garbageRate: 0, badItemRate: 0 });
+
+/** Resolves the `strict` option: `true`/absent is {@link STRICT_REDDIT}, `false` {@link CALM_REDDIT}, an object overrides single switches of the strict default. */
+export function resolveStrictness(strict: boolean | Partial<RedditStrictness> | undefined): RedditStrictness {
+  if (strict === false) return { ...CALM_REDDIT };
+  if (strict === true || strict === undefined) return { ...STRICT_REDDIT };
+  return { ...STRICT_REDDIT, ...strict };
+}
+
+/** What a subreddit answers: `public`, or Reddit's refusal `reason`. */
+export type SubredditState = "public" | "private" | "quarantined" | "gated" | "banned";
+
+/** Subreddits that exist with a non-public state when `subredditStates` is on (no posts; their listings answer the refusal). */
+export const STATEFUL_SUBREDDITS: Readonly<Record<string, SubredditState>> = Object.freeze({ private_lounge: "private", quarantined_zone: "quarantined", gated_topics: "gated", banned_place: "banned" });
+
+/**
+ * A one-off answer staged for the next matching API request(s), to stage
+ * upstream glitches in tests: `html` (200 with an HTML page), `empty-object`
+ * (200 `{}`), `bad-item` (one post with `title: 12345`), `gzip-bomb` (a small
+ * gzip answer that inflates to `inflatedBytes`), `redirect` (302 to
+ * `location`, e.g. another origin), `status` (`status` with an empty body and
+ * no rate-limit headers).
+ */
+export interface StagedGlitch {
+  kind: "html" | "empty-object" | "bad-item" | "gzip-bomb" | "redirect" | "status";
+  /** Only requests whose path starts with this. Default: any API path. */
+  path?: string;
+  /** How many requests get it. Default 1. */
+  count?: number;
+  /** `redirect`: where to. */
+  location?: string;
+  /** `status`: the status. Default 429. */
+  status?: number;
+  /** `gzip-bomb`: bytes after inflating. Default 64 MiB. */
+  inflatedBytes?: number;
+}
+
 /** Options of `startRedditSandbox`; all optional. */
 export interface RedditSandboxOptions {
   /** The world to serve; pass the YouTube sandbox's World to share videos and clock. Default `new World()`. */
@@ -50,7 +111,7 @@ export interface RedditSandboxOptions {
   port?: number;
   /** OAuth apps. Default `[DEFAULT_REDDIT_CLIENT]`. */
   clients?: RedditClientConfig[];
-  /** Per-client budget: `requests` API calls per clock-aligned window of `windowMs`. Default 100 per 60,000 ms. */
+  /** Per-client budget: `requests` API calls per clock-aligned window of `windowMs`. Default 1,000 per 600,000 ms (Reddit's OAuth limit), or 100 per 60,000 ms with `strict: false`. */
   rateLimit?: { windowMs?: number; requests?: number };
   /** Lifetime of issued access tokens. Default 86,400 (Reddit's `expires_in`). */
   tokenTtlSeconds?: number;
@@ -58,6 +119,8 @@ export interface RedditSandboxOptions {
   faults?: Partial<Faults>;
   /** Wall clock (ms) for token expiry and rate-limit windows. Default `Date.now`. Posts follow the world's clock instead. */
   now?: () => number;
+  /** How strict and flaky (see {@link RedditStrictness}). Default `true`: everything on. */
+  strict?: boolean | Partial<RedditStrictness>;
 }
 
 /** What the sandbox counts. `/_sandbox/` calls and injected faults are not counted. */
@@ -70,6 +133,8 @@ export interface RedditSandboxStats {
   };
   /** Calls answered 429. */
   rateLimited: number;
+  /** Answers replaced by a glitch (random or staged). */
+  glitches: number;
 }
 
 /** How the stats group endpoints. */
@@ -104,11 +169,23 @@ export interface RedditSandbox {
   stats(): RedditSandboxStats;
   /** Exhausts, resets or resizes a client's rate-limit budget (as `POST /_sandbox/ratelimit`). */
   setRateLimit(clientId: string, change: RateLimitChange): RateLimitState;
-  /** Removes a post (id with or without `t3_`) as a moderator (or as deleted by its author). False when no such post. */
+  /** Removes a post (id with or without `t3_`), with any of the ten `removed_by_category` values (default `moderator`). False when no such post. */
   removePost(id: string, by?: RemovalKind): boolean;
+  /** Holds a post in the moderation queue (it leaves listings and search). False when no such post. */
+  holdPost(id: string): boolean;
+  /** Approves a post late: it shows in listings at its creation time. False when no such post. */
+  approvePost(id: string): boolean;
+  /** Sets a subreddit's state (any name: a world subreddit, a made-up one). `public` restores a world subreddit. */
+  setSubredditState(name: string, state: SubredditState): void;
+  /** Stages a glitch for the next matching request(s). */
+  stage(glitch: StagedGlitch): void;
+  /** Revokes a client: its tokens stop working and the token endpoint refuses it (401), as a revoked app on Reddit. */
+  revokeClient(clientId: string): void;
+  /** The live switches; assign to them at any time (e.g. `garbageRate = 0`). */
+  strictness: RedditStrictness;
   /** Moves the world's clock (shared with a YouTube sandbox on the same World). Returns the new time. */
   advance(ms: number): number;
-  /** Clears stats, rate-limit state and overrides, runtime removals, and faults back to the initial ones. Tokens and the clock stay. */
+  /** Clears stats, rate-limit state and overrides, runtime removals, holds and approvals, subreddit states, staged glitches, revocations, and faults and strictness back to the initial ones. Tokens and the clock stay. */
   reset(): void;
   /** Stops the server and drops its connections. */
   close(): Promise<void>;
@@ -146,6 +223,7 @@ function emptyStats(): RedditSandboxStats {
   return {
     requests: { total: 0, byEndpoint: { token: 0, listing: 0, search: 0, comments: 0, morechildren: 0, info: 0, subreddit: 0, me: 0, other: 0 }, byClient: {} },
     rateLimited: 0,
+    glitches: 0,
   };
 }
 
@@ -208,6 +286,28 @@ function parseJsonBody(req: Request): Record<string, unknown> | undefined {
 
 const badRequest = (error: string): Reply => ({ status: 400, body: { error } });
 
+const SUBREDDIT_STATES: readonly SubredditState[] = ["public", "private", "quarantined", "gated", "banned"];
+
+/** A gzip body that inflates to `bytes` of spaces (in a JSON string), compressed chunk by chunk so the sandbox never holds the inflated size. */
+async function gzipBomb(bytes: number): Promise<Buffer> {
+  const gz = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gz.on("data", (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    gz.on("end", resolve);
+    gz.on("error", reject);
+  });
+  const chunk = Buffer.alloc(1024 * 1024, 0x20);
+  gz.write('{"kind": "Listing", "pad": "');
+  for (let left = bytes; left > 0; left -= chunk.length) {
+    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    if (!gz.write(part)) await new Promise((r) => gz.once("drain", r));
+  }
+  gz.end('"}');
+  await done;
+  return Buffer.concat(out);
+}
+
 /**
  * Starts the Reddit sandbox. Every API path needs a User-Agent (403 without)
  * and `Authorization: bearer <token>` from `POST /api/v1/access_token`
@@ -217,10 +317,14 @@ const badRequest = (error: string): Reply => ({ status: 400, body: { error } });
 export async function startRedditSandbox(options: RedditSandboxOptions = {}): Promise<RedditSandbox> {
   const world = World.of(options.world);
   const data = new RedditData(world);
+  const initialStrictness = resolveStrictness(options.strict);
+  const strictness: RedditStrictness = { ...initialStrictness };
+  // One live object: the data reads its switches from the same place.
+  data.realism = strictness;
   const now = options.now ?? Date.now;
   const clients = new Map((options.clients ?? [DEFAULT_REDDIT_CLIENT]).map((c) => [c.clientId, c]));
-  const windowMs = options.rateLimit?.windowMs ?? 60_000;
-  const budget = options.rateLimit?.requests ?? 100;
+  const windowMs = options.rateLimit?.windowMs ?? (initialStrictness.rateLimitQuirks ? 600_000 : 60_000);
+  const budget = options.rateLimit?.requests ?? (initialStrictness.rateLimitQuirks ? 1000 : 100);
   const ttl = options.tokenTtlSeconds ?? 86_400;
   if (!(windowMs > 0)) throw new RangeError(`rateLimit.windowMs must be > 0, got ${windowMs}`);
   if (!(budget >= 0)) throw new RangeError(`rateLimit.requests must be >= 0, got ${budget}`);
@@ -231,6 +335,15 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
   const windows = new Map<string, { window: number; used: number }>();
   const limits = new Map<string, number>();
   let stats = emptyStats();
+  const states = new Map<string, SubredditState>();
+  const initStates = (): void => {
+    states.clear();
+    if (strictness.subredditStates) for (const [k, v] of Object.entries(STATEFUL_SUBREDDITS)) states.set(k, v);
+  };
+  initStates();
+  let staged: StagedGlitch[] = [];
+  const revoked = new Set<string>();
+  const glitchRandom = rng(`${world.config.seed}/reddit`, "glitches");
 
   const rateState = (clientId: string): RateLimitState => {
     const t = now();
@@ -238,7 +351,10 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     let w = windows.get(clientId);
     if (!w || w.window !== window) windows.set(clientId, (w = { window, used: 0 }));
     const limit = limits.get(clientId) ?? budget;
-    return { clientId, used: w.used, limit, remaining: Math.max(0, limit - w.used), resetSeconds: Math.max(1, Math.ceil(((window + 1) * windowMs - t) / 1000)) };
+    const left = ((window + 1) * windowMs - t) / 1000;
+    // Reddit rounds down: in a window's last second the header says 0.
+    const resetSeconds = strictness.rateLimitQuirks ? Math.max(0, Math.floor(left)) : Math.max(1, Math.ceil(left));
+    return { clientId, used: w.used, limit, remaining: Math.max(0, limit - w.used), resetSeconds };
   };
 
   const setRateLimit = (clientId: string, change: RateLimitChange): RateLimitState => {
@@ -267,6 +383,12 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     return token;
   };
 
+  const setSubredditState = (name: string, state: SubredditState): void => {
+    if (!SUBREDDIT_STATES.includes(state)) throw new RangeError(`state must be one of ${SUBREDDIT_STATES.join(", ")}, got ${String(state)}`);
+    // "public" is stored too: it overrides a default stateful name.
+    states.set(name.toLowerCase(), state);
+  };
+
   const tokenEndpoint = (req: Request): Reply => {
     if (req.method !== "POST") return redditError(405);
     const m = /^basic\s+(.+)$/i.exec(req.headers.authorization ?? "");
@@ -275,7 +397,7 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     const clientId = colon >= 0 ? decoded.slice(0, colon) : "";
     const secret = colon >= 0 ? decoded.slice(colon + 1) : "";
     const client = clients.get(clientId);
-    if (!m || colon < 0 || !client || client.clientSecret !== secret) return redditError(401);
+    if (!m || colon < 0 || !client || client.clientSecret !== secret || revoked.has(clientId)) return redditError(401);
     stats.requests.byClient[clientId] = (stats.requests.byClient[clientId] ?? 0) + 1;
     const form = new URLSearchParams(req.body);
     const grant = form.get("grant_type");
@@ -301,7 +423,7 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
   const authenticate = (req: Request): TokenInfo | undefined => {
     const m = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
     const info = m ? tokens.get(m[1]!) : undefined;
-    return info && info.expiresAt > now() ? info : undefined;
+    return info && info.expiresAt > now() && !revoked.has(info.clientId) ? info : undefined;
   };
 
   const pageParams = (query: URLSearchParams): PageRequest | undefined => {
@@ -323,17 +445,37 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     return { status: 200, body: raw ? body : legacyEscape(body) };
   };
 
-  /** Subreddit indexes of `a+b` style names (`all` / `popular`: null), or undefined when one is unknown. */
-  const resolveSubs = (names: string): number[] | null | undefined => {
+  /** Reddit's refusal of a subreddit in a non-public state: 403 with a `reason` (404 for banned). */
+  const refusal = (state: SubredditState): Reply => {
+    if (state === "banned") return { status: 404, body: { reason: "banned", message: "Not Found", error: 404 } };
+    const body: Record<string, unknown> = { reason: state, message: "Forbidden", error: 403 };
+    if (state === "quarantined") body.quarantine_message = "This community is quarantined: opt in on the website to view it.";
+    if (state === "gated") body.interstitial_warning_message = "Content advisory: this community may contain sensitive content.";
+    return { status: 403, body };
+  };
+  const stateOf = (name: string): SubredditState => states.get(name.toLowerCase()) ?? "public";
+
+  /**
+   * Subreddit indexes of `a+b` style names (`all` / `popular`: null), or the
+   * answer Reddit gives instead: a refusal for a non-public one, a 302 to the
+   * subreddit search (strict) or a 404 for an unknown one.
+   */
+  const resolveSubs = (names: string): number[] | null | Reply => {
     if (names.toLowerCase() === "all" || names.toLowerCase() === "popular") return null;
     const out: number[] = [];
     for (const n of names.split("+")) {
+      const state = stateOf(n);
+      if (state !== "public") return refusal(state);
       const s = data.subredditIndex(n);
-      if (s === undefined) return undefined;
+      if (s === undefined) {
+        if (!strictness.subredditStates) return redditError(404);
+        return { status: 302, headers: { location: `/subreddits/search.json?q=${encodeURIComponent(n)}` }, body: "" };
+      }
       out.push(s);
     }
     return out;
   };
+  const isReply = (v: unknown): v is Reply => v !== null && typeof v === "object" && !Array.isArray(v) && "status" in v;
 
   const route = (req: Request, path: string, auth: TokenInfo): Reply => {
     const q = req.query;
@@ -344,7 +486,7 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     if ((m = /^(?:\/r\/([^/]+))?(?:\/(hot|new|top|rising|best))?$/.exec(path === "/" ? "" : path))) {
       if (!get) return redditError(405);
       const subs = m[1] === undefined ? null : resolveSubs(m[1]);
-      if (subs === undefined) return redditError(404);
+      if (isReply(subs)) return subs;
       const sortName = m[2] ?? "hot";
       if (!SORTS.has(sortName)) return redditError(404);
       const sort: ListingSort = sortName === "best" ? "hot" : (sortName as ListingSort);
@@ -357,7 +499,7 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
       let subs: number[] | null = null;
       if (m[1] !== undefined) {
         const resolved = resolveSubs(m[1]);
-        if (resolved === undefined) return redditError(404);
+        if (isReply(resolved)) return resolved;
         // Reddit searches one subreddit only when restrict_sr is set; snoowrap always sends it.
         subs = truthy(q.get("restrict_sr")) ? resolved : null;
       }
@@ -369,9 +511,12 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
 
     if ((m = /^(?:\/r\/([^/]+))?\/comments\/([0-9a-z]+)(?:\/[^/]*(?:\/([0-9a-z]+))?)?$/.exec(path))) {
       if (!get) return redditError(405);
+      if (m[1] !== undefined && stateOf(m[1]) !== "public") return refusal(stateOf(m[1]));
       if (m[1] !== undefined && data.subredditIndex(m[1]) === undefined) return redditError(404);
       const i = data.postIndex(m[2]!);
       if (i === undefined || !data.isVisible(i)) return redditError(404);
+      const postState = stateOf(data.subredditName(data.subredditOf(i)));
+      if (postState !== "public") return refusal(postState);
       const depth = q.get("depth");
       const focus = q.get("comment") ?? m[3];
       const tree = data.commentTree(i, {
@@ -388,7 +533,11 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
       if (!get) return redditError(405);
       const ids = (q.get("id") ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
       if (ids.length > 100) return redditError(400);
-      const children = ids.map((id) => data.thing(id)).filter((t) => t !== undefined);
+      // Things of a private, quarantined, gated or banned subreddit are left out, as unknown ids are.
+      const children = ids
+        .map((id) => data.thing(id))
+        .filter((t) => t !== undefined)
+        .filter((t) => t.kind === "t5" || stateOf((t.data as { subreddit: string }).subreddit) === "public");
       const body = toListing(children, null, null, children.length);
       return { status: 200, body: raw ? body : legacyEscape(body) };
     }
@@ -405,10 +554,19 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
 
     if ((m = /^\/r\/([^/]+)\/about$/.exec(path))) {
       if (!get) return redditError(405);
+      if (stateOf(m[1]!) !== "public") return refusal(stateOf(m[1]!));
       const s = data.subredditIndex(m[1]!);
-      if (s === undefined) return redditError(404);
+      if (s === undefined) return strictness.subredditStates ? { status: 302, headers: { location: `/subreddits/search.json?q=${encodeURIComponent(m[1]!)}` }, body: "" } : redditError(404);
       const about: { kind: "t5"; data: RedditSubredditData } = { kind: "t5", data: data.subreddit(s) };
       return { status: 200, body: raw ? about : legacyEscape(about) };
+    }
+
+    if (path === "/subreddits/search") {
+      if (!get) return redditError(405);
+      const q = (req.query.get("q") ?? "").toLowerCase();
+      const found = q === "" ? [] : data.subreddits().filter((x) => x.name.toLowerCase().includes(q)).slice(0, limitParam(req.query, 25, 100));
+      const body = toListing(found.map((x) => ({ kind: "t5", data: data.subreddit(x.index) })), null, null, found.length);
+      return { status: 200, body: raw ? body : legacyEscape(body) };
     }
 
     if (path === "/api/v1/me") {
@@ -453,10 +611,48 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     const rm = /^\/_sandbox\/posts\/([^/]+)\/remove$/.exec(path);
     if (rm) {
       const by = body.by ?? "moderator";
-      if (by !== "moderator" && by !== "deleted") return badRequest('by must be "moderator" or "deleted"');
+      if (typeof by !== "string" || !(REMOVAL_KINDS as readonly string[]).includes(by)) return badRequest(`by must be one of ${REMOVAL_KINDS.join(", ")}`);
       const id = rm[1]!;
-      if (!data.removePost(id, by)) return { status: 404, body: { error: `no post ${id}` } };
+      if (!data.removePost(id, by as RemovalKind)) return { status: 404, body: { error: `no post ${id}` } };
       return { status: 200, body: { id: id.replace(/^t3_/, ""), removed_by_category: by } };
+    }
+    const hold = /^\/_sandbox\/posts\/([^/]+)\/(hold|approve)$/.exec(path);
+    if (hold) {
+      const id = hold[1]!;
+      const ok = hold[2] === "hold" ? data.holdPost(id) : data.approvePost(id);
+      if (!ok) return { status: 404, body: { error: `no post ${id}` } };
+      return { status: 200, body: { id: id.replace(/^t3_/, ""), held: hold[2] === "hold" } };
+    }
+    const st = /^\/_sandbox\/subreddits\/([A-Za-z0-9_]{1,21})\/state$/.exec(path);
+    if (st) {
+      const state = body.state;
+      if (typeof state !== "string" || !SUBREDDIT_STATES.includes(state as SubredditState)) return badRequest(`state must be one of ${SUBREDDIT_STATES.join(", ")}`);
+      setSubredditState(st[1]!, state as SubredditState);
+      return { status: 200, body: { subreddit: st[1], state } };
+    }
+    if (path === "/_sandbox/glitches") {
+      const kinds = ["html", "empty-object", "bad-item", "gzip-bomb", "redirect", "status"];
+      if (typeof body.kind !== "string" || !kinds.includes(body.kind)) return badRequest(`kind must be one of ${kinds.join(", ")}`);
+      if (body.path !== undefined && typeof body.path !== "string") return badRequest("path must be a string");
+      if (body.count !== undefined && !(Number.isInteger(body.count) && (body.count as number) >= 1)) return badRequest("count must be a whole number >= 1");
+      if (body.location !== undefined && typeof body.location !== "string") return badRequest("location must be a string");
+      if (body.status !== undefined && !(Number.isInteger(body.status) && (body.status as number) >= 100 && (body.status as number) <= 599)) return badRequest("status must be 100..599");
+      if (body.inflatedBytes !== undefined && !(Number.isInteger(body.inflatedBytes) && (body.inflatedBytes as number) >= 1 && (body.inflatedBytes as number) <= 1024 ** 3)) return badRequest("inflatedBytes must be 1..1 GiB");
+      staged.push(body as unknown as StagedGlitch);
+      return { status: 200, body: { staged: staged.length } };
+    }
+    const rv = /^\/_sandbox\/clients\/([^/]+)\/revoke$/.exec(path);
+    if (rv) {
+      revoked.add(decodeURIComponent(rv[1]!));
+      return { status: 200, body: { revoked: decodeURIComponent(rv[1]!) } };
+    }
+    if (path === "/_sandbox/strictness") {
+      for (const [k, v] of Object.entries(body)) {
+        if (!(k in strictness)) return badRequest(`unknown switch ${k}`);
+        if (typeof v !== typeof (strictness as unknown as Record<string, unknown>)[k]) return badRequest(`${k} must be a ${typeof (strictness as unknown as Record<string, unknown>)[k]}`);
+      }
+      Object.assign(strictness, body);
+      return { status: 200, body: strictness };
     }
     if (path === "/_sandbox/reset") {
       reset();
@@ -470,11 +666,15 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     windows.clear();
     limits.clear();
     data.resetRemovals();
+    Object.assign(strictness, initialStrictness);
+    initStates();
+    staged = [];
+    revoked.clear();
     faults.latencyMs = initialFaults.latencyMs;
     faults.errorRate = initialFaults.errorRate;
   };
 
-  const handler = (req: Request): Reply => {
+  const handler = (req: Request): Reply | Promise<Reply> => {
     if (req.path.startsWith("/_sandbox/")) return sandboxRoute(req);
     const path = normalizePath(req.path);
     const endpoint = classify(path);
@@ -492,10 +692,61 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     const headers = rateHeaders(state);
     if (w.used > state.limit) {
       stats.rateLimited++;
-      return redditError(429, headers);
+      // Reddit's 429 often comes with an empty body.
+      return strictness.rateLimitQuirks ? { status: 429, headers, body: "" } : redditError(429, headers);
+    }
+    const glitch = takeGlitch(path);
+    if (glitch) {
+      stats.glitches++;
+      return glitchReply(glitch, headers, req, path, auth);
+    }
+    if (strictness.garbageRate > 0 && glitchRandom() < strictness.garbageRate) {
+      stats.glitches++;
+      return glitchReply({ kind: glitchRandom() < 0.5 ? "html" : "empty-object" }, headers, req, path, auth);
     }
     const reply = route(req, path, auth);
+    if ((endpoint === "listing" || endpoint === "search" || endpoint === "info") && strictness.badItemRate > 0 && glitchRandom() < strictness.badItemRate && corruptOne(reply)) stats.glitches++;
     return { ...reply, headers: { ...headers, ...reply.headers } };
+  };
+
+  const takeGlitch = (path: string): StagedGlitch | undefined => {
+    const k = staged.findIndex((g) => g.path === undefined || path.startsWith(normalizePath(g.path)));
+    if (k < 0) return undefined;
+    const g = staged[k]!;
+    const left = (g.count ?? 1) - 1;
+    if (left <= 0) staged.splice(k, 1);
+    else staged[k] = { ...g, count: left };
+    return g;
+  };
+
+  /** Gives one post of a listing answer a wrong type (`title: 12345`); false when the answer has no post. */
+  const corruptOne = (reply: Reply): boolean => {
+    const children = (reply.body as { data?: { children?: Array<{ kind?: string; data?: Record<string, unknown> }> } } | null)?.data?.children;
+    const posts = (children ?? []).filter((c) => c.kind === "t3" && c.data);
+    if (reply.status !== 200 || posts.length === 0) return false;
+    const victim = posts[Math.floor(glitchRandom() * posts.length)]!;
+    victim.data = { ...victim.data, title: 12345 };
+    return true;
+  };
+
+  const glitchReply = async (g: StagedGlitch, headers: Record<string, string>, req: Request, path: string, auth: TokenInfo): Promise<Reply> => {
+    switch (g.kind) {
+      case "html":
+        return { status: 200, headers: { ...headers, "content-type": "text/html; charset=utf-8" }, body: "<!doctype html><html><head><title>reddit.com: over capacity</title></head><body><h1>all of our servers are busy right now</h1></body></html>" };
+      case "empty-object":
+        return { status: 200, headers, body: {} };
+      case "bad-item": {
+        const reply = route(req, path, auth);
+        corruptOne(reply);
+        return { ...reply, headers: { ...headers, ...reply.headers } };
+      }
+      case "redirect":
+        return { status: 302, headers: { ...headers, location: g.location ?? "/" }, body: "" };
+      case "status":
+        return { status: g.status ?? 429, body: "" };
+      case "gzip-bomb":
+        return { status: 200, headers: { ...headers, "content-encoding": "gzip", "content-type": "application/json; charset=UTF-8" }, body: await gzipBomb(g.inflatedBytes ?? 64 * 1024 * 1024) };
+    }
   };
 
   const http = await serve(handler, {
@@ -514,6 +765,12 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
     stats: () => structuredClone(stats),
     setRateLimit,
     removePost: (id, by = "moderator") => data.removePost(id, by),
+    holdPost: (id) => data.holdPost(id),
+    approvePost: (id) => data.approvePost(id),
+    setSubredditState,
+    stage: (g) => void staged.push({ ...g }),
+    revokeClient: (id) => void revoked.add(id),
+    strictness,
     advance: (ms) => world.clock.advance(ms),
     reset,
     close: () => http.close(),

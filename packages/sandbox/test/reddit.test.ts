@@ -60,8 +60,9 @@ async function windowStart(windowMs: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 10));
 }
 
+/** A calm sandbox (`strict: false`): these tests are about Reddit's shapes and contracts; the strict behaviours have reddit-strict.test.ts. */
 async function sandbox(t: TestContext, options: RedditSandboxOptions = {}): Promise<RedditSandbox> {
-  const sb = await startRedditSandbox(options);
+  const sb = await startRedditSandbox({ strict: false, ...options });
   t.after(() => sb.close());
   return sb;
 }
@@ -633,6 +634,7 @@ test("/_sandbox/stats counts requests by endpoint and client, and reset clears t
   assert.deepEqual(stats, {
     requests: { total: 6, byEndpoint: { token: 2, listing: 2, search: 1, comments: 0, morechildren: 0, info: 1, subreddit: 0, me: 0, other: 0 }, byClient: { one: 3, two: 2 } },
     rateLimited: 0,
+    glitches: 0,
   });
   assert.deepEqual(sb.stats(), stats);
   assert.equal((await raw(sb, "/_sandbox/reset", { method: "POST" })).status, 200);
