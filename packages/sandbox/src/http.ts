@@ -23,7 +23,7 @@ export interface Request {
 export interface Reply {
   status: number;
   headers?: Record<string, string>;
-  /** Serialised as JSON unless it is a string. */
+  /** Serialised as JSON unless it is a string (sent as text) or a Buffer (sent as is). */
   body: unknown;
 }
 
@@ -99,6 +99,12 @@ export async function serve(
 }
 
 function write(res: ServerResponse, reply: Reply): void {
+  if (Buffer.isBuffer(reply.body)) {
+    // Raw bytes (e.g. a staged gzip answer): sent as they are, with the reply's own headers.
+    res.writeHead(reply.status, { "content-type": "application/octet-stream", ...reply.headers });
+    res.end(reply.body);
+    return;
+  }
   const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
     "content-type": typeof reply.body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=UTF-8",
