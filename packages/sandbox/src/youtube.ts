@@ -739,7 +739,7 @@ export async function startYouTubeSandbox(options: YouTubeSandboxOptions = {}): 
   // One live object: the data reads its switches from the same place.
   data.realism = strictness;
   const api = new YouTubeApi(data, strictness);
-  let staged: YouTubeStagedGlitch[] = [];
+  const staged: YouTubeStagedGlitch[] = [];
   let glitches = 0;
   const glitchRandom = rng(`${world.config.seed}/youtube`, "glitches");
   const stage = (glitch: YouTubeStagedGlitch): void => {
