@@ -1,6 +1,6 @@
 import { YouTube, nextHop, type YouTubeChannelParams, type YouTubeMostPopularParams, type YouTubeSearchParams } from "@prismq/task-types";
 import type { AppState, Logger, Outbox, RunReport, WorkerMetrics } from "@prismq/worker-kit";
-import { YouTubeError, type ResolvedChannel, type UploadItem, type YouTubeApi } from "@prismq/youtube-source";
+import { YouTubeError, parseChannelRef, type ResolvedChannel, type UploadItem, type YouTubeApi } from "@prismq/youtube-source";
 
 export interface DiscoveryDeps {
   api: YouTubeApi;
@@ -234,7 +234,9 @@ export class YouTubeDiscovery {
   }
 
   private async resolve(idOrHandle: string, signal?: AbortSignal): Promise<ResolvedChannel> {
-    const key = idOrHandle.toLowerCase();
+    // Cached under the id or `@name`, whatever form (URL included) named the channel.
+    const ref = parseChannelRef(idOrHandle);
+    const key = (ref ? (ref.kind === "id" ? ref.value : `${ref.kind === "handle" ? "@" : `${ref.kind}:`}${ref.value}`) : idOrHandle).toLowerCase().replace(/[^a-z0-9_.:@-]/g, "_");
     let ch = this.channels.get(key);
     if (!ch) {
       const cached = await this.deps.state.getCursor(`channel:${key}`);

@@ -6,6 +6,7 @@ import { DirectOutbox, FileState, WorkerMetrics, createLogger } from "@prismq/wo
 import { YouTubeApi } from "@prismq/youtube-source";
 import { YouTubeDiscovery, type YouTubeRunReport } from "../src/discovery.js";
 import { QuotaGate, runSource } from "../src/run.js";
+import { parseSources } from "../src/sources.js";
 import { Rig, silent, uid } from "./helpers.js";
 
 /** POSTs to the sandbox's control API, as an operator or another process would. */
@@ -76,6 +77,32 @@ describe("channel uploads: a backlog bigger than a run's limit", () => {
       const outcome = await runSource(discovery, gate, { kind: "channel", params: { channel_id: String(empty.handle) } }, silent);
       assert.deepEqual(outcome, { ok: true, report: { listed: 0, sent: 0, pages: 0, stoppedAtKnown: false } });
     }
+  });
+});
+
+describe("channels pasted in every common form", () => {
+  const rig = new Rig();
+  before(() => rig.start({ channels: 3, videos: 300, strict: { garbageRate: 0 } }));
+  after(() => rig.stop());
+
+  it("a sources file takes youtube.com/@x, /channel/UC…, /c/x and /user/x URLs, and each one is discovered", async () => {
+    const ch = rig.sandbox.data.channel(1);
+    const handle = ch.handle.slice(1);
+    const urls = [`https://www.youtube.com/${ch.handle}`, `youtube.com/channel/${ch.id}`, `https://www.youtube.com/c/${handle}`, `https://m.youtube.com/user/${ch.username}/videos`];
+    const sources = parseSources({ sources: urls.map((channel) => ({ kind: "channel", channel, max_videos: 5 })) });
+    assert.deepEqual(
+      sources.map((s) => (s.kind === "channel" ? s.params.channel_id : "")),
+      [ch.handle, ch.id, ch.handle, `@${ch.username}`],
+    );
+    for (const s of sources) {
+      const { discovery } = make(rig);
+      assert.equal(s.kind, "channel");
+      const r = await discovery.channel(s.kind === "channel" ? s.params : { channel_id: "" });
+      assert.equal(r.sent, 5, s.id);
+    }
+    // Straight from a URL too (a caller that skips the task schema).
+    const { discovery } = make(rig);
+    assert.equal((await discovery.channel({ channel_id: `https://www.youtube.com/user/${ch.username}`, max_videos: 3 })).sent, 3);
   });
 });
 

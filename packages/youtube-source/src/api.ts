@@ -142,10 +142,11 @@ export class YouTubeApi {
 
   /**
    * Resolves a channel from any form {@link parseChannelRef} reads: an id with
-   * `id`, a handle with `forHandle` (sent without `@`), a `/user/` name with
-   * `forUsername`, a `/c/` name as a handle first and then as a username (the
-   * API has no lookup by custom URL). One `channels.list` call per try. Throws
-   * `YT_ERR_NOT_FOUND` when there is none.
+   * `id`; a handle with `forHandle` (sent without `@`), then as a legacy
+   * username; a `/user/` name with `forUsername`, then as a handle; a `/c/` name
+   * as a handle first and then as a username (the API has no lookup by custom
+   * URL). One `channels.list` call (1 unit) per try. Throws `YT_ERR_NOT_FOUND`
+   * when there is none.
    */
   async resolveChannel(idOrHandle: string, signal?: AbortSignal): Promise<ResolvedChannel> {
     const ref = parseChannelRef(idOrHandle);
@@ -155,7 +156,8 @@ export class YouTubeApi {
       ref.kind === "id"
         ? [{ id: [ref.value] }]
         : ref.kind === "handle"
-          ? [{ forHandle: ref.value }]
+          ? // Many old names live on as a legacy username only: tried when no handle matches (one more unit).
+            [{ forHandle: ref.value }, { forUsername: ref.value }]
           : ref.kind === "username"
             ? [{ forUsername: ref.value }, { forHandle: ref.value }]
             : [{ forHandle: ref.value }, { forUsername: ref.value }];
