@@ -225,7 +225,7 @@ export class YouTubeDiscovery {
     do {
       const page = await this.deps.api.mostPopular({ regionCode: params.region_code, categoryId: params.category_id, pageToken, maxResults: Math.min(50, limit - report.listed) }, signal);
       report.pages++;
-      const items = page.items.slice(0, limit - report.listed).flatMap((v) => (v.id ? [{ videoId: v.id, publishedAt: v.snippet?.publishedAt ?? "" }] : []));
+      const items = page.items.slice(0, limit - report.listed).flatMap((v) => (typeof v.id === "string" && v.id ? [{ videoId: v.id, publishedAt: typeof v.snippet?.publishedAt === "string" ? v.snippet.publishedAt : "" }] : []));
       report.listed += items.length;
       report.sent += await this.send(items, params.hops);
       pageToken = page.nextPageToken;
