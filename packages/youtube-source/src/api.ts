@@ -319,6 +319,17 @@ function checkAnswer(method: string, data: unknown): void {
 /** Reasons that refuse the key itself, not one call. */
 const KEY_REASONS = new Set(["keyInvalid", "keyExpired", "accessNotConfigured", "ipRefererBlocked", "forbidden"]);
 
+/** The API key is a query parameter: fetch errors quote the URL, so it is cut out of every message we keep. */
+const redactKey = (text: string): string => text.replace(/([?&]key=)[^&\s"']+/gi, "$1[redacted]");
+
+/** The error to keep as `cause`: the original, unless its messages quote the key (then a redacted copy). */
+function safeCause(raw: unknown): unknown {
+  const texts: string[] = [];
+  for (let e: unknown = raw, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) texts.push(e.message);
+  if (!texts.some((t) => /[?&]key=/i.test(t))) return raw;
+  return new Error(redactKey(texts.join(": ")));
+}
+
 /** Turns what the googleapis client throws into a {@link YouTubeError} with the API's reason. */
 export function toYouTubeError(raw: unknown, method: string): YouTubeError {
   if (raw instanceof YouTubeError) return raw;
@@ -326,25 +337,26 @@ export function toYouTubeError(raw: unknown, method: string): YouTubeError {
   const status = e.response?.status ?? e.status ?? (typeof e.code === "number" ? e.code : undefined);
   const body = e.response?.data?.error;
   const reason = body?.errors?.[0]?.reason ?? e.errors?.[0]?.reason;
-  const message = body?.message ?? e.message ?? String(raw);
+  const message = redactKey(body?.message ?? e.message ?? String(raw));
+  const cause = safeCause(raw);
   const text = `YouTube ${method} failed${status ? ` (${status}${reason ? ` ${reason}` : ""})` : ""}: ${message}`;
   // An answer over maxResponseBytes (declared or while inflating): an upstream glitch, retried.
   if (e.cause?.type === "max-size" || /over the limit|max-size|maxContentLength/i.test(String(e.message ?? ""))) {
-    return new YouTubeError("YT_ERR_UNAVAILABLE", `YouTube ${method} answer too large: ${message}`, { status, reason: "responseTooLarge", retryable: true, cause: raw });
+    return new YouTubeError("YT_ERR_UNAVAILABLE", `YouTube ${method} answer too large: ${message}`, { status, reason: "responseTooLarge", retryable: true, cause });
   }
   if (status !== undefined && status >= 200 && status < 300) {
-    return new YouTubeError("YT_ERR_UNAVAILABLE", `YouTube ${method} answer unreadable: ${message}`, { status, reason: "badResponse", retryable: true, cause: raw });
+    return new YouTubeError("YT_ERR_UNAVAILABLE", `YouTube ${method} answer unreadable: ${message}`, { status, reason: "badResponse", retryable: true, cause });
   }
   if (reason && KEY_REASONS.has(reason) && (status === 400 || status === 403)) {
-    return new YouTubeError("YT_ERR_AUTH", text, { status, reason, keyRejected: true, cause: raw });
+    return new YouTubeError("YT_ERR_AUTH", text, { status, reason, keyRejected: true, cause });
   }
   // Per-user and per-second rate limits are temporary, unlike the daily quota.
   const throttled = reason === "rateLimitExceeded" || reason === "userRateLimitExceeded";
-  if (status === undefined || status >= 500 || status === 429 || throttled) return new YouTubeError("YT_ERR_UNAVAILABLE", text, { status, reason, retryable: true, cause: raw });
-  if (status === 404) return new YouTubeError("YT_ERR_NOT_FOUND", text, { status, reason, cause: raw });
+  if (status === undefined || status >= 500 || status === 429 || throttled) return new YouTubeError("YT_ERR_UNAVAILABLE", text, { status, reason, retryable: true, cause });
+  if (status === 404) return new YouTubeError("YT_ERR_NOT_FOUND", text, { status, reason, cause });
   if (status === 401 || (status === 403 && reason !== "quotaExceeded" && reason !== "commentsDisabled") || reason === "keyInvalid") {
-    return new YouTubeError("YT_ERR_AUTH", text, { status, reason, cause: raw });
+    return new YouTubeError("YT_ERR_AUTH", text, { status, reason, cause });
   }
-  if (reason === "quotaExceeded") return new YouTubeError("YT_ERR_QUOTA", text, { status, reason, cause: raw });
-  return new YouTubeError("YT_ERR_BAD_REQUEST", text, { status, reason, cause: raw });
+  if (reason === "quotaExceeded") return new YouTubeError("YT_ERR_QUOTA", text, { status, reason, cause });
+  return new YouTubeError("YT_ERR_BAD_REQUEST", text, { status, reason, cause });
 }

@@ -58,11 +58,15 @@ describe("response size caps", () => {
   test("a gzip answer that inflates past maxResponseBytes is cut off as a retryable responseTooLarge", async (t) => {
     const sb = await sandbox(t, CALM_BUT_STAGED);
     sb.stage({ kind: "gzip-bomb", path: "/youtube/v3/videos", inflatedBytes: 48 * 1024 * 1024 });
-    const err = await thrown(() => api(sb, "k", { maxResponseBytes: 1024 * 1024 }).videos(sb.data.videoIds().slice(-2)));
+    const err = await thrown(() => api(sb, "secret-key-123", { maxResponseBytes: 1024 * 1024 }).videos(sb.data.videoIds().slice(-2)));
     assert.ok(err instanceof YouTubeError, String(err));
     assert.equal(err.code, "YT_ERR_UNAVAILABLE");
     assert.equal(err.reason, "responseTooLarge");
     assert.equal(err.retryable, true);
+    // The fetch error quotes the URL, key included: never in what is kept (and logged).
+    const texts: string[] = [];
+    for (let e: unknown = err; e instanceof Error; e = e.cause) texts.push(e.message, JSON.stringify(e));
+    assert.ok(!texts.join(" ").includes("secret-key-123"), texts.join(" ").slice(0, 300));
   });
 });
 
