@@ -6,10 +6,11 @@
 export { World, WorldClock, TOPICS, channelId, resolveWorld, videoId } from "./world.js";
 export type { ResolvedWorld, Topic, WorldOptions } from "./world.js";
 export type { Faults } from "./http.js";
+export type { LiveState, YouTubeDataRealism } from "./youtube-data.js";
 export { CALM_YOUTUBE, DEFAULT_DAILY_QUOTA, STRICT_YOUTUBE, YOUTUBE_QUOTA_COSTS, resolveYouTubeStrictness, startYouTubeSandbox } from "./youtube.js";
 export type { QuotaUsage, YouTubeMethod, YouTubeSandbox, YouTubeSandboxOptions, YouTubeStagedGlitch, YouTubeStats, YouTubeStrictness } from "./youtube.js";
 export { YouTubeData } from "./youtube-data.js";
-export type { ChannelInfo, LiveState, VideoInfo, YouTubeDataRealism } from "./youtube-data.js";
+export type { ChannelInfo, VideoInfo } from "./youtube-data.js";
 export { DEFAULT_REDDIT_CLIENT, startRedditSandbox } from "./reddit.js";
 export { RedditData } from "./reddit-data.js";
 export type { RateLimitChange, RateLimitState, RedditClientConfig, RedditEndpoint, RedditSandbox, RedditSandboxOptions, RedditSandboxStats } from "./reddit.js";
