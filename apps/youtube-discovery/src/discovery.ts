@@ -1,6 +1,6 @@
 import { YouTube, nextHop, type YouTubeChannelParams, type YouTubeMostPopularParams, type YouTubeSearchParams } from "@prismq/task-types";
 import type { AppState, Logger, Outbox, RunReport, WorkerMetrics } from "@prismq/worker-kit";
-import type { ResolvedChannel, UploadItem, YouTubeApi } from "@prismq/youtube-source";
+import { YouTubeError, parseChannelRef, type ResolvedChannel, type UploadItem, type YouTubeApi } from "@prismq/youtube-source";
 
 export interface DiscoveryDeps {
   api: YouTubeApi;
@@ -10,7 +10,42 @@ export interface DiscoveryDeps {
   metrics?: WorkerMetrics;
   /** Clock, ms. Default `Date.now`. */
   now?: () => number;
+  /**
+   * How far back a new search window reaches behind the newest video an earlier
+   * run found, ms: search indexes videos minutes to hours after they are
+   * published, so the last hours are asked again (the seen-set drops repeats).
+   * Default 6 hours.
+   */
+  searchOverlapMs?: number;
 }
+
+/** A discovery run's summary: the common report plus what the API's caps and the run's limit left. */
+export interface YouTubeRunReport extends RunReport {
+  /** New items found but left for the next run, which takes them before newer ones. Present when > 0. */
+  backlog?: number;
+  /** True when a search hit the API's result cap (about 500 per query). Present when true. */
+  capped?: boolean;
+  /** Items the capped queries could not list (the API's estimate); the window cursor walks them by narrowing `publishedBefore`. Present when capped. */
+  unreachable?: number;
+}
+
+/** A search window still to walk: `[after, before]`, newest first. */
+interface SearchWindow {
+  after?: string;
+  before?: string;
+  /** True for a window carried over from an earlier run (the backlog). */
+  carried?: boolean;
+}
+
+/** Where a channel's uploads are known down to: every upload at or before it was sent. */
+interface UploadsFloor {
+  videoId: string;
+  publishedAt: string;
+}
+
+/** Results of one query after which search stops paging (the API's documented cap is about 500). */
+export const SEARCH_CAP_MIN = 400;
+const DEFAULT_OVERLAP_MS = 6 * 3_600_000;
 
 /** Seen-set of every video this app sent, whatever the source. */
 const ALL_VIDEOS = "videos";
@@ -29,51 +64,156 @@ export class YouTubeDiscovery {
   private readonly channels = new Map<string, ResolvedChannel>();
   constructor(private readonly deps: DiscoveryDeps) {}
 
-  /** Walks a channel's uploads newest first, to `max_videos` or the first video this channel already gave. */
-  async channel(params: YouTubeChannelParams, signal?: AbortSignal): Promise<RunReport> {
+  /**
+   * Walks a channel's uploads newest first down to its floor (the point below
+   * which every upload was sent), skipping uploads already sent, and sends at
+   * most `max_videos`: the oldest of the gap first, so a backlog left by a run
+   * that stopped at its limit is finished before newer uploads, and nothing
+   * between the floor and the newest upload is ever skipped. The first run of a
+   * channel takes its newest `max_videos` and sets the floor there. A channel
+   * with no uploads (404 `playlistNotFound` for its uploads playlist) gives 0.
+   */
+  async channel(params: YouTubeChannelParams, signal?: AbortSignal): Promise<YouTubeRunReport> {
+    const { api, state } = this.deps;
     const ch = await this.resolve(params.channel_id, signal);
     const perChannel = `channel:${ch.channelId}`;
+    const floorKey = `uploads:${ch.channelId}`;
     const limit = params.max_videos ?? DEFAULT_MAX_VIDEOS;
-    const report: RunReport = { listed: 0, sent: 0, pages: 0, stoppedAtKnown: false };
+    const report: YouTubeRunReport = { listed: 0, sent: 0, pages: 0, stoppedAtKnown: false };
+    const floorText = await state.getCursor(floorKey);
+    const floor = floorText ? (JSON.parse(floorText) as UploadsFloor) : undefined;
+    const gap: UploadItem[] = [];
+    let top: UploadItem | undefined;
+    let walkedAll = false;
     let pageToken: string | undefined;
-    do {
-      const page = await this.deps.api.playlistPage(ch.uploadsPlaylistId, pageToken, signal);
+    walk: for (;;) {
+      let page;
+      try {
+        page = await api.playlistPage(ch.uploadsPlaylistId, pageToken, signal);
+      } catch (err) {
+        // The real API has no uploads playlist for a channel without uploads: nothing new, not "not found".
+        if (err instanceof YouTubeError && err.reason === "playlistNotFound" && report.pages === 0) return report;
+        throw err;
+      }
       report.pages++;
-      const items = page.items.slice(0, limit - report.listed);
-      const fresh = new Set(await this.deps.state.unseen(perChannel, items.map((i) => i.videoId)));
-      const firstKnown = items.findIndex((i) => !fresh.has(i.videoId));
-      const newOnes = firstKnown === -1 ? items : items.slice(0, firstKnown);
-      report.listed += newOnes.length;
-      report.sent += await this.send(newOnes, params.hops);
-      await this.deps.state.markSeen(perChannel, newOnes.map((i) => i.videoId));
-      if (firstKnown !== -1) {
-        report.stoppedAtKnown = true;
-        break;
+      top ??= page.items[0];
+      const fresh = new Set(await state.unseen(perChannel, page.items.map((i) => i.videoId)));
+      for (const it of page.items) {
+        const belowFloor = floor !== undefined && (it.videoId === floor.videoId || (it.publishedAt !== "" && it.publishedAt < floor.publishedAt));
+        // Without a floor (a state from before floors), the first known upload ends the walk, as it always did.
+        if (belowFloor || (floor === undefined && !fresh.has(it.videoId))) {
+          report.stoppedAtKnown = true;
+          walkedAll = true;
+          break walk;
+        }
+        if (!fresh.has(it.videoId)) continue;
+        gap.push(it);
+        if (floor === undefined && gap.length >= limit) break walk;
       }
       pageToken = page.nextPageToken;
-    } while (pageToken && report.listed < limit);
+      if (!pageToken) {
+        walkedAll = true;
+        break;
+      }
+    }
+    // The gap is newest first; with a floor, its oldest part goes first (the backlog), else the newest part.
+    const chosen = floor === undefined ? gap.slice(0, limit) : gap.slice(Math.max(0, gap.length - limit));
+    report.listed = chosen.length;
+    report.sent = await this.send(chosen, params.hops);
+    await state.markSeen(perChannel, chosen.map((i) => i.videoId));
+    const left = gap.length - chosen.length;
+    if (left > 0) report.backlog = left;
+    // Move the floor: to the newest upload when the whole gap went out, else to the newest upload sent
+    // (everything older is known now); a first run that stopped at its limit sets its horizon at the oldest sent.
+    let next: UploadItem | undefined;
+    if (walkedAll && left === 0) next = top;
+    else if (floor !== undefined) next = chosen[0];
+    else next = chosen.at(-1);
+    if (next && (next.videoId !== floor?.videoId || next.publishedAt !== floor.publishedAt)) {
+      await state.setCursor(floorKey, JSON.stringify({ videoId: next.videoId, publishedAt: next.publishedAt } satisfies UploadsFloor));
+    }
     return report;
   }
 
-  /** Searches newest first, only after the newest video an earlier run of the same query found. */
-  async search(params: YouTubeSearchParams, signal?: AbortSignal): Promise<RunReport> {
-    const cursorKey = `search:${Buffer.from(params.query).toString("base64url").slice(0, 150)}`;
-    const cursor = await this.deps.state.getCursor(cursorKey);
-    const after = [params.published_after, cursor].filter((v): v is string => !!v).sort().at(-1);
+  /**
+   * Searches newest first in a window `[after, before]`. A new window starts
+   * `searchOverlapMs` behind the newest video an earlier run found (late
+   * indexing); a run that stops at `max_results` keeps the rest of its window
+   * (`before` = the oldest video listed) and the next run walks it before a new
+   * window; a query the API cuts off at its cap (about 500 results) is narrowed
+   * the same way and asked again, and the run reports `capped` with the number
+   * of results the cut-off query could not reach.
+   */
+  async search(params: YouTubeSearchParams, signal?: AbortSignal): Promise<YouTubeRunReport> {
+    const { api, state, metrics } = this.deps;
+    const key = Buffer.from(params.query).toString("base64url").slice(0, 150);
+    const cursorKey = `search:${key}`;
+    const windowKey = `search-window:${key}`;
     const limit = params.max_results ?? DEFAULT_MAX_RESULTS;
-    const report: RunReport = { listed: 0, sent: 0, pages: 0, stoppedAtKnown: false };
+    const overlap = this.deps.searchOverlapMs ?? DEFAULT_OVERLAP_MS;
+    const report: YouTubeRunReport = { listed: 0, sent: 0, pages: 0, stoppedAtKnown: false };
+    const cursor = await state.getCursor(cursorKey);
     let newest = cursor ?? "";
-    let pageToken: string | undefined;
-    do {
-      const page = await this.deps.api.search({ q: params.query, order: "date", publishedAfter: after, maxResults: Math.min(50, limit - report.listed), pageToken }, signal);
-      report.pages++;
-      const items = page.items.slice(0, limit - report.listed);
-      report.listed += items.length;
-      report.sent += await this.send(items, params.hops);
-      for (const it of items) if (it.publishedAt > newest) newest = it.publishedAt;
-      pageToken = page.nextPageToken;
-    } while (pageToken && report.listed < limit);
-    if (newest && newest !== cursor) await this.deps.state.setCursor(cursorKey, newest);
+    // "none" marks a walked window (a cursor cannot be removed).
+    const saved = await state.getCursor(windowKey);
+    const pending = saved && saved !== "none" ? saved : undefined;
+    const freshWindow = (): SearchWindow => {
+      const since = newest ? new Date(Date.parse(newest) - overlap).toISOString().replace(".000Z", "Z") : undefined;
+      const after = [params.published_after, since].filter((v): v is string => !!v).sort().at(-1);
+      return after ? { after } : {};
+    };
+    let win: SearchWindow = pending ? { ...(JSON.parse(pending) as SearchWindow), carried: true } : freshWindow();
+    let windowOpen = true;
+    while (report.listed < limit) {
+      let inQuery = 0;
+      let oldest: string | undefined;
+      let total: number | undefined;
+      let pageToken: string | undefined;
+      do {
+        const page = await api.search(
+          { q: params.query, order: "date", publishedAfter: win.after, publishedBefore: win.before, maxResults: Math.min(50, limit - report.listed), pageToken },
+          signal,
+        );
+        report.pages++;
+        total ??= page.totalResults;
+        const items = page.items.slice(0, limit - report.listed);
+        report.listed += items.length;
+        inQuery += items.length;
+        report.sent += await this.send(items, params.hops);
+        for (const it of items) {
+          if (it.publishedAt === "") continue;
+          if (it.publishedAt > newest) newest = it.publishedAt;
+          if (oldest === undefined || it.publishedAt < oldest) oldest = it.publishedAt;
+        }
+        pageToken = page.nextPageToken;
+      } while (pageToken && report.listed < limit);
+      // No next page after about 500 results: the API's cap, whatever its (estimated) total says. If it was
+      // really the end, the narrowed query costs one more page and finds nothing new.
+      const cut = !pageToken && inQuery >= SEARCH_CAP_MIN;
+      if (cut) {
+        const hidden = Math.max(0, (total ?? 0) - inQuery);
+        report.capped = true;
+        report.unreachable = (report.unreachable ?? 0) + hidden;
+        metrics?.listingCapHits.inc({ api: "youtube" });
+        if (hidden > 0) metrics?.listingUnreachable.inc({ api: "youtube" }, hidden);
+      }
+      if ((pageToken || cut) && oldest !== undefined && oldest !== win.before) {
+        // Stopped at the limit or the cap: the rest of the window is older than the oldest video listed.
+        win = { ...win, before: oldest };
+        continue;
+      }
+      // The window is walked (or cannot move on): a carried-over window makes room for a new one.
+      windowOpen = false;
+      if (win.carried && report.listed < limit) {
+        win = freshWindow();
+        windowOpen = true;
+        continue;
+      }
+      break;
+    }
+    if (windowOpen && win.before !== undefined) await state.setCursor(windowKey, JSON.stringify({ after: win.after, before: win.before } satisfies SearchWindow));
+    else if (pending) await state.setCursor(windowKey, "none");
+    if (newest && newest !== cursor) await state.setCursor(cursorKey, newest);
     return report;
   }
 
@@ -85,7 +225,7 @@ export class YouTubeDiscovery {
     do {
       const page = await this.deps.api.mostPopular({ regionCode: params.region_code, categoryId: params.category_id, pageToken, maxResults: Math.min(50, limit - report.listed) }, signal);
       report.pages++;
-      const items = page.items.slice(0, limit - report.listed).flatMap((v) => (v.id ? [{ videoId: v.id, publishedAt: v.snippet?.publishedAt ?? "" }] : []));
+      const items = page.items.slice(0, limit - report.listed).flatMap((v) => (typeof v.id === "string" && v.id ? [{ videoId: v.id, publishedAt: typeof v.snippet?.publishedAt === "string" ? v.snippet.publishedAt : "" }] : []));
       report.listed += items.length;
       report.sent += await this.send(items, params.hops);
       pageToken = page.nextPageToken;
@@ -94,7 +234,9 @@ export class YouTubeDiscovery {
   }
 
   private async resolve(idOrHandle: string, signal?: AbortSignal): Promise<ResolvedChannel> {
-    const key = idOrHandle.toLowerCase();
+    // Cached under the id or `@name`, whatever form (URL included) named the channel.
+    const ref = parseChannelRef(idOrHandle);
+    const key = (ref ? (ref.kind === "id" ? ref.value : `${ref.kind === "handle" ? "@" : `${ref.kind}:`}${ref.value}`) : idOrHandle).toLowerCase().replace(/[^a-z0-9_.:@-]/g, "_");
     let ch = this.channels.get(key);
     if (!ch) {
       const cached = await this.deps.state.getCursor(`channel:${key}`);

@@ -1,6 +1,20 @@
 import { z } from "zod";
 import { YouTube, type YouTubeChannelParams, type YouTubeMostPopularParams, type YouTubeSearchParams } from "@prismq/task-types";
 import { parseSourceList, readDocument, sourceSlug, sourceWhen, type ScheduleSpec } from "@prismq/worker-kit";
+import { parseChannelRef } from "@prismq/youtube-source";
+
+/**
+ * A channel as users paste it: a `youtube.com/@x`, `/channel/UC…`, `/c/x` or
+ * `/user/x` URL becomes the task's `@x` or `UC…` (a `/c/` or `/user/` name is
+ * then tried as a handle and as a legacy username). Anything else is kept as
+ * written, for the task's schema to judge.
+ */
+export function channelParam(text: string): string {
+  if (!/youtube\.com\//i.test(text)) return text;
+  const ref = parseChannelRef(text);
+  if (!ref) return text;
+  return ref.kind === "id" ? ref.value : `@${ref.value}`;
+}
 
 /** One configured source: what to discover and when. */
 export type Source = { id: string; schedule: ScheduleSpec } & (
@@ -24,7 +38,7 @@ const entry = z.discriminatedUnion("kind", [
 export function parseSources(doc: unknown): Source[] {
   return parseSourceList(WHAT, doc, entry, (e) =>
     e.kind === "channel"
-      ? { kind: e.kind, id: e.id ?? `channel:${sourceSlug(e.channel)}`, params: YouTube.Channel.params({ channel_id: e.channel, max_videos: e.max_videos }) }
+      ? { kind: e.kind, id: e.id ?? `channel:${sourceSlug(e.channel)}`, params: YouTube.Channel.params({ channel_id: channelParam(e.channel), max_videos: e.max_videos }) }
       : e.kind === "search"
         ? { kind: e.kind, id: e.id ?? `search:${sourceSlug(e.query)}`, params: YouTube.Search.params({ query: e.query, max_results: e.max_results, published_after: e.published_after }) }
         : {

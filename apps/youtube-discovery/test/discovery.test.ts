@@ -10,16 +10,18 @@ import { Rig, silent, uid } from "./helpers.js";
 const VIDEO = YouTube.Video.name;
 
 describe("YouTubeDiscovery against the sandbox", () => {
+  // These tests are about walking, dedupe, quota and hops: search matches any word, indexes at once and
+  // answers no garbage here (real-world.test.ts runs discovery on the strict sandbox).
   const rig = new Rig();
-  before(() => rig.start());
+  before(() => rig.start({ strict: { allTermsMatch: false, indexingLagMs: 0, garbageRate: 0 } }));
   after(() => rig.stop());
 
-  const make = (budgetLimit = 10_000) => {
+  const make = (budgetLimit = 10_000, searchOverlapMs?: number) => {
     const key = `k-${uid()}`;
     const budget = new LocalBudget({ name: "youtube-quota", limit: budgetLimit, window: { kind: "daily", timeZone: "America/Los_Angeles" } });
     const api = new YouTubeApi({ apiKey: key, rootUrl: rig.sandbox.rootUrl, budget, attempts: 1 });
     const state = new FileState(rig.dir, `app-${uid()}`);
-    const discovery = new YouTubeDiscovery({ api, outbox: new DirectOutbox({ client: rig.client }), state, logger: silent });
+    const discovery = new YouTubeDiscovery({ api, outbox: new DirectOutbox({ client: rig.client }), state, logger: silent, ...(searchOverlapMs !== undefined ? { searchOverlapMs } : {}) });
     return { key, budget, api, state, discovery };
   };
   const videoTaskIds = async () => new Set((await rig.tasks(VIDEO)).map((t) => t.id));
@@ -77,7 +79,8 @@ describe("YouTubeDiscovery against the sandbox", () => {
   });
 
   it("pages a search newest first and moves publishedAfter forward between runs", async () => {
-    const { key, discovery, state } = make();
+    // No overlap window here: this is about the cursor moving (the overlap has its own test).
+    const { key, discovery, state } = make(10_000, 0);
     const query = "sourdough ramen curry pasta";
     const first = await discovery.search({ query, max_results: 120 });
     assert.equal(first.pages, 3);
@@ -85,6 +88,17 @@ describe("YouTubeDiscovery against the sandbox", () => {
     assert.equal(rig.sandbox.quota(key).byMethod["search.list"], 300, "100 units a page");
     const cursor = await state.getCursor(`search:${Buffer.from(query).toString("base64url")}`);
     assert.match(cursor ?? "", /^\d{4}-\d\d-\d\dT/);
+    // The first run stopped at its limit: the next runs walk the rest of that window (older videos) before
+    // anything else, so every match is sent once; only then does a run look after the cursor alone.
+    const matching = rig.sandbox.data.search({ terms: query.split(" "), excluded: [], order: "date" }).length;
+    assert.ok(matching > 120, `more matches (${matching}) than one run takes`);
+    let sent = first.sent;
+    for (let run = 0; run < 10; run++) {
+      const r = await discovery.search({ query, max_results: 120 });
+      if (r.sent === 0) break;
+      sent += r.sent;
+    }
+    assert.equal(sent, matching, "the backlog was walked: every match sent once");
     const again = await discovery.search({ query, max_results: 120 });
     assert.equal(again.sent, 0, "nothing newer than the cursor");
     assert.ok(again.listed <= 1, `only videos published after the cursor are listed (got ${again.listed})`);

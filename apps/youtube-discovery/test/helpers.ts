@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
+import { startYouTubeSandbox, type YouTubeSandbox, type YouTubeSandboxOptions } from "@prismq/sandbox";
 import type { TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { registerAll } from "@prismq/task-types";
 import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
@@ -19,10 +19,14 @@ export class Rig {
   client!: TaskManagerClient;
   readonly apiKey = `yt-key-${uid()}`;
 
-  async start(options: { dailyQuota?: number; videos?: number } = {}): Promise<this> {
+  async start(options: { dailyQuota?: number; videos?: number; channels?: number; visibleFraction?: number; strict?: YouTubeSandboxOptions["strict"] } = {}): Promise<this> {
     this.tm = await startTestTaskManager({ workerId: `ytd-${uid()}`, register: registerAll });
     this.client = this.tm.client;
-    this.sandbox = await startYouTubeSandbox({ world: { seed: "discovery-tests", channels: 6, videos: options.videos ?? 1_500 }, dailyQuota: options.dailyQuota });
+    this.sandbox = await startYouTubeSandbox({
+      world: { seed: "discovery-tests", channels: options.channels ?? 6, videos: options.videos ?? 1_500, ...(options.visibleFraction !== undefined ? { visibleFraction: options.visibleFraction } : {}) },
+      dailyQuota: options.dailyQuota,
+      ...(options.strict !== undefined ? { strict: options.strict } : {}),
+    });
     return this;
   }
   tasks(type: string): Promise<TaskSummary[]> {

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
     metrics,
     // A batch needs one unit: while the day's quota is spent, claim nothing, so no task burns an attempt.
     claim: async (signal) => {
+      // A refused API key (logged once by the processor) will not work until it is fixed: claim nothing.
+      if (processor.keyRefused) return null;
       const quota = await budget.state();
       if (quota.remaining < 1) {
         if (!quotaLogged) logger.warn({ resetAt: new Date(quota.resetAt).toISOString() }, "YouTube quota spent: processing paused until the quota day ends");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
-import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
+import { startYouTubeSandbox, type YouTubeSandbox, type YouTubeSandboxOptions } from "@prismq/sandbox";
 import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { YouTube, registerAll, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
 import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
@@ -19,6 +19,10 @@ export interface RigOptions {
   processor?: Partial<Omit<ProcessorDeps, "api" | "ideas" | "outbox" | "logger">>;
   api?: Partial<YouTubeApiOptions>;
   batchSize?: number;
+  /** The sandbox's strictness. Default: strict but without random garbage answers (tests about processing use one attempt per call). */
+  strict?: YouTubeSandboxOptions["strict"];
+  /** Where the processor logs. Default: nowhere. */
+  logger?: Logger;
 }
 
 /**
@@ -52,7 +56,7 @@ export class Rig {
   private async init(options: RigOptions): Promise<void> {
     this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false, register: registerAll });
     this.client = this.tm.client;
-    this.sandbox = await startYouTubeSandbox({ world: { seed: "processor-tests" } });
+    this.sandbox = await startYouTubeSandbox({ world: { seed: "processor-tests" }, strict: options.strict ?? { garbageRate: 0 } });
     this.store = await openIdeaStore({ dataDir: join(this.dir, "ideas") });
     this.outbox = new DirectOutbox({ client: this.client, logger: silent });
     this.api = new YouTubeApi({ apiKey: this.ytKey, rootUrl: this.sandbox.rootUrl, attempts: 1, logger: silent, ...options.api });
@@ -60,7 +64,7 @@ export class Rig {
       api: this.api,
       ideas: this.store,
       outbox: this.outbox,
-      logger: silent,
+      logger: options.logger ?? silent,
       // The sandbox's world clock, so video ages are what the sandbox's statistics mean.
       now: () => this.sandbox.world.clock.now(),
       ...options.processor,

@@ -6,8 +6,9 @@
 export { World, WorldClock, TOPICS, channelId, resolveWorld, videoId } from "./world.js";
 export type { ResolvedWorld, Topic, WorldOptions } from "./world.js";
 export type { Faults } from "./http.js";
-export { DEFAULT_DAILY_QUOTA, YOUTUBE_QUOTA_COSTS, startYouTubeSandbox } from "./youtube.js";
-export type { QuotaUsage, YouTubeMethod, YouTubeSandbox, YouTubeSandboxOptions, YouTubeStats } from "./youtube.js";
+export type { LiveState, YouTubeDataRealism } from "./youtube-data.js";
+export { CALM_YOUTUBE, DEFAULT_DAILY_QUOTA, STRICT_YOUTUBE, YOUTUBE_QUOTA_COSTS, resolveYouTubeStrictness, startYouTubeSandbox } from "./youtube.js";
+export type { QuotaUsage, YouTubeMethod, YouTubeSandbox, YouTubeSandboxOptions, YouTubeStagedGlitch, YouTubeStats, YouTubeStrictness } from "./youtube.js";
 export { YouTubeData } from "./youtube-data.js";
 export type { ChannelInfo, VideoInfo } from "./youtube-data.js";
 export { CALM_REDDIT, DEFAULT_REDDIT_CLIENT, STATEFUL_SUBREDDITS, STRICT_REDDIT, resolveStrictness, startRedditSandbox } from "./reddit.js";

@@ -39,17 +39,19 @@ export interface VideoSnippet {
   channelTitle: string;
   tags: string[];
   categoryId: string;
-  liveBroadcastContent: "none";
+  liveBroadcastContent: "none" | "live" | "upcoming";
   defaultAudioLanguage: string;
   localized: { title: string; description: string };
 }
 
 /** `statistics` of a `youtube#video`: counts are strings, as in the real API. */
 export interface VideoStatistics {
-  viewCount: string;
+  /** Absent while a broadcast is upcoming. */
+  viewCount?: string;
   likeCount: string;
   favoriteCount: string;
-  commentCount: string;
+  /** Absent when comments are off. */
+  commentCount?: string;
 }
 
 /** `contentDetails` of a `youtube#video`. */
@@ -84,6 +86,7 @@ export interface VideoResource {
   status?: VideoStatus;
   statistics?: VideoStatistics;
   player?: { embedHtml: string };
+  liveStreamingDetails?: { scheduledStartTime: string; actualStartTime?: string; concurrentViewers?: string };
 }
 
 /** A `youtube#channel` resource; only the requested parts are present. */
@@ -140,7 +143,7 @@ export interface SearchResultResource {
     description: string;
     thumbnails: Thumbnails;
     channelTitle: string;
-    liveBroadcastContent: "none";
+    liveBroadcastContent: "none" | "live" | "upcoming";
     publishTime: string;
   };
 }
@@ -211,6 +214,8 @@ export interface ChannelInfo {
   id: string;
   /** `@<topic key><index>`, e.g. `@tech0`. */
   handle: string;
+  /** The legacy username (`youtube.com/user/<username>`, `forUsername`): the title without spaces and the index, e.g. `LaptopLab0`. */
+  username: string;
   title: string;
   description: string;
   /** `UU` + the channel id without `UC`. */
@@ -227,6 +232,11 @@ export type SearchOrder = "date" | "rating" | "relevance" | "title" | "viewCount
 export interface SearchQuery {
   /** Lower-case words; a video matches when any of them is in its title, tags or description. Empty: every video. */
   terms: string[];
+  /**
+   * With {@link YouTubeDataRealism.allTermsMatch}: the query's terms as groups, each group the
+   * alternatives of one term (`a|b`); a video must match one word of every group.
+   */
+  groups?: string[][];
   /** Lower-case words a video must not contain (`-word` in `q`). */
   excluded: string[];
   /** Only this channel's videos; `null` for an unknown channel (no results). */
@@ -240,6 +250,32 @@ export interface SearchQuery {
   videoCategoryId?: string;
   order: SearchOrder;
 }
+
+/**
+ * How real the data behaves (see the sandbox README for each behaviour's source).
+ * The sandbox's `strict` option sets these; `YouTubeData` alone starts strict.
+ */
+export interface YouTubeDataRealism {
+  /** search.list: every term of `q` must match (`a|b` for either). Off: any single word matches. Default true. */
+  allTermsMatch: boolean;
+  /** search.list: a video is found only some time after publishing, between 2 minutes and this (ms, seeded per video). 0: at once. Default 3 hours. */
+  indexingLagMs: number;
+  /** Share of videos (0..1) that are live broadcasts: `upcoming` for 4 h after `publishedAt`, then `live` for 2 h (duration `P0D`, no `viewCount` while upcoming). Default 0.02. */
+  liveShare: number;
+  /** Share of videos (0..1) whose comments are off (`commentThreads` 403 `commentsDisabled`); half of them are made for kids. Default 0.05. */
+  commentsDisabledShare: number;
+}
+
+/** Every realism switch on. */
+export const STRICT_YOUTUBE_DATA: Readonly<YouTubeDataRealism> = Object.freeze({ allTermsMatch: true, indexingLagMs: 3 * 3_600_000, liveShare: 0.02, commentsDisabledShare: 0.05 });
+/** Every realism switch off: the calm data of earlier versions. */
+export const CALM_YOUTUBE_DATA: Readonly<YouTubeDataRealism> = Object.freeze({ allTermsMatch: false, indexingLagMs: 0, liveShare: 0, commentsDisabledShare: 0 });
+
+/** A live broadcast's state: `none` for an ordinary video. */
+export type LiveState = "none" | "live" | "upcoming";
+
+const UPCOMING_MS = 4 * 3_600_000;
+const LIVE_MS = 2 * 3_600_000;
 
 interface Key {
   a: number;
@@ -443,6 +479,11 @@ export class YouTubeData {
   private searchIndex: Map<string, Int32Array> | undefined;
   private readonly cache = new Map<string, Int32Array>();
   private readonly step: number;
+  private readonly usernames = new Map<string, number>();
+  private readonly liveOverrides = new Map<number, LiveState>();
+  private readonly commentOverrides = new Map<number, boolean>();
+  /** The realism switches (live: the sandbox changes them at run time). */
+  realism: YouTubeDataRealism = { ...STRICT_YOUTUBE_DATA };
 
   /** Generates the per-video arrays (a few ms per 10,000 videos). */
   constructor(world: World | WorldOptions = {}) {
@@ -476,6 +517,7 @@ export class YouTubeData {
       const info = this.makeChannel(c);
       this.channels.push(info);
       this.handles.set(info.handle.slice(1).toLowerCase(), c);
+      this.usernames.set(info.username.toLowerCase(), c);
       this.channelIds.set(info.id, c);
       this.uploadsIds.set(info.uploadsPlaylistId, c);
       boost[c] = rng(cfg.seed, "youtube-channel-boost", c)() * 2.5;
@@ -548,6 +590,7 @@ export class YouTubeData {
       index: c,
       id,
       handle: `@${topic.key}${c}`,
+      username: `${title.replace(/\s+/g, "")}${c}`,
       title,
       description: `${title}: new ${topic.key} videos every week about ${others.join(", ")} and more.`,
       uploadsPlaylistId: `UU${id.slice(2)}`,
@@ -565,7 +608,88 @@ export class YouTubeData {
 
   /** Channels in the world. */
   get channelCount(): number {
-    return this.world.config.channels;
+    return this.channels.length;
+  }
+
+  /**
+   * Adds a channel with no uploads at run time (a new or emptied channel: its
+   * uploads playlist does not exist for the API). Returns its facts.
+   */
+  addEmptyChannel(options: { handle?: string; username?: string } = {}): ChannelInfo {
+    const c = this.channels.length;
+    const base = this.makeChannel(c);
+    const info: ChannelInfo = {
+      ...base,
+      handle: options.handle ? `@${options.handle.replace(/^@/, "")}` : base.handle,
+      username: options.username ?? base.username,
+    };
+    if (this.handles.has(info.handle.slice(1).toLowerCase())) throw new RangeError(`handle ${info.handle} is taken`);
+    this.channels.push(info);
+    this.channelVideos.push(new Int32Array(0));
+    this.handles.set(info.handle.slice(1).toLowerCase(), c);
+    this.usernames.set(info.username.toLowerCase(), c);
+    this.channelIds.set(info.id, c);
+    this.uploadsIds.set(info.uploadsPlaylistId, c);
+    return info;
+  }
+
+  /** The channel index of a legacy username (any case), or `undefined`. */
+  channelByUsername(username: string): number | undefined {
+    return this.usernames.get(username.toLowerCase());
+  }
+
+  /** A seeded number in [0, 1) for video `i` and a purpose. */
+  private unit(i: number, salt: number): number {
+    return mix32(mix32(i ^ this.videoKey.b) ^ salt) / 4_294_967_296;
+  }
+
+  /** Video `i`'s live state at `t`: staged by `setLive`, else by {@link YouTubeDataRealism.liveShare}. */
+  liveState(i: number, t: number = this.world.clock.now()): LiveState {
+    const staged = this.liveOverrides.get(i);
+    if (staged !== undefined) return staged;
+    if (!(this.unit(i, 0x11ce) < this.realism.liveShare)) return "none";
+    const age = t - this.publishedAt(i);
+    return age < UPCOMING_MS ? "upcoming" : age < UPCOMING_MS + LIVE_MS ? "live" : "none";
+  }
+
+  /** Stages a video's live state (`none` makes it an ordinary video again). False when unknown. */
+  setLive(id: string, state: LiveState): boolean {
+    const i = this.videoIndex(id);
+    if (i === undefined) return false;
+    this.liveOverrides.set(i, state);
+    return true;
+  }
+
+  /** Whether video `i`'s comments are off: staged by `setCommentsDisabled`, else by {@link YouTubeDataRealism.commentsDisabledShare}. */
+  commentsDisabled(i: number): boolean {
+    return this.commentOverrides.get(i) ?? this.unit(i, 0xc0de) < this.realism.commentsDisabledShare;
+  }
+
+  /** Whether video `i` is made for kids (half of the videos with comments off: their comments are always off). */
+  madeForKids(i: number): boolean {
+    return this.commentsDisabled(i) && this.unit(i, 0x41d5) < 0.5;
+  }
+
+  /** Turns a video's comments off or on. False when unknown. */
+  setCommentsDisabled(id: string, disabled: boolean): boolean {
+    const i = this.videoIndex(id);
+    if (i === undefined) return false;
+    this.commentOverrides.set(i, disabled);
+    return true;
+  }
+
+  /** When video `i` becomes findable by search (ms): its publication plus a seeded indexing lag. */
+  indexedAt(i: number): number {
+    const lag = this.realism.indexingLagMs;
+    if (!(lag > 0)) return this.publishedAt(i);
+    const min = Math.min(120_000, lag);
+    return this.publishedAt(i) + min + Math.floor(this.unit(i, 0x1a6) * (lag - min));
+  }
+
+  /** Clears staged live states and comment switches. */
+  clearStaged(): void {
+    this.liveOverrides.clear();
+    this.commentOverrides.clear();
   }
 
   /** Videos published by time `t` (default: the world clock's now), deleted ones included. */
@@ -804,6 +928,7 @@ export class YouTubeData {
     const c = this.channelOf[i] as number;
     const ch = this.channel(c);
     const out: Omit<VideoResource, "etag"> = { kind: "youtube#video", id };
+    const live = this.liveState(i, t);
     if (parts.has("snippet")) {
       const title = this.title(i);
       const description = this.description(i);
@@ -816,14 +941,15 @@ export class YouTubeData {
         channelTitle: ch.title,
         tags: this.tags(i),
         categoryId: topicOf(c).youtubeCategoryId,
-        liveBroadcastContent: "none",
+        liveBroadcastContent: live,
         defaultAudioLanguage: "en",
         localized: { title, description },
       };
     }
     if (parts.has("contentDetails")) {
       out.contentDetails = {
-        duration: isoDuration(this.durationSeconds(i)),
+        // A broadcast has no length until it ends.
+        duration: live === "none" ? isoDuration(this.durationSeconds(i)) : "P0D",
         dimension: "2d",
         definition: "hd",
         caption: "false",
@@ -833,15 +959,23 @@ export class YouTubeData {
       };
     }
     if (parts.has("status")) {
-      out.status = { uploadStatus: "processed", privacyStatus: "public", license: "youtube", embeddable: true, publicStatsViewable: true, madeForKids: false };
+      out.status = { uploadStatus: "processed", privacyStatus: "public", license: "youtube", embeddable: true, publicStatsViewable: true, madeForKids: this.madeForKids(i) };
     }
     if (parts.has("statistics")) {
-      out.statistics = {
-        viewCount: String(this.viewCount(i, t)),
-        likeCount: String(this.likeCount(i, t)),
-        favoriteCount: "0",
-        commentCount: String(this.commentCount(i, t)),
-      };
+      // An upcoming broadcast has no views yet: the API leaves viewCount out.
+      out.statistics =
+        live === "upcoming"
+          ? { likeCount: "0", favoriteCount: "0" }
+          : {
+              viewCount: String(this.viewCount(i, t)),
+              likeCount: String(this.likeCount(i, t)),
+              favoriteCount: "0",
+              ...(this.commentsDisabled(i) ? {} : { commentCount: String(this.commentCount(i, t)) }),
+            };
+    }
+    if (parts.has("liveStreamingDetails") && live !== "none") {
+      const start = this.publishedAt(i) + UPCOMING_MS;
+      out.liveStreamingDetails = { scheduledStartTime: isoTime(start), ...(live === "live" ? { actualStartTime: isoTime(start), concurrentViewers: String(Math.floor((this.baseViews[i] as number) / 50)) } : {}) };
     }
     if (parts.has("player")) {
       out.player = {
@@ -939,7 +1073,7 @@ export class YouTubeData {
         description: description.length > 160 ? `${description.slice(0, 157).trimEnd()}...` : description,
         thumbnails: this.videoThumbnails(i),
         channelTitle: ch.title,
-        liveBroadcastContent: "none",
+        liveBroadcastContent: this.liveState(i),
         publishTime: published,
       };
     }
@@ -1135,7 +1269,8 @@ export class YouTubeData {
    * Results are cached per (query, t), so paging through them is cheap.
    */
   search(query: SearchQuery, t: number = this.world.clock.now()): Int32Array {
-    return this.remember(`search ${JSON.stringify(query)} ${t}`, () => this.runSearch(query, t));
+    const r = this.realism;
+    return this.remember(`search ${JSON.stringify(query)} ${t} ${r.allTermsMatch} ${r.indexingLagMs}`, () => this.runSearch(query, t));
   }
 
   private runSearch(q: SearchQuery, t: number): Int32Array {
@@ -1167,9 +1302,14 @@ export class YouTubeData {
       })();
     }
     const excluded = [...new Set(q.excluded)].map((e) => this.postings(e));
+    const has = (list: Int32Array, i: number): boolean => list[lowerBound(list, i)] === i;
+    const groups = this.realism.allTermsMatch && q.groups && q.groups.length > 0 ? q.groups.map((g) => g.map((w) => this.postings(w))) : undefined;
+    const lag = this.realism.indexingLagMs > 0;
     const out: number[] = [];
     for (const i of candidates) {
       if (this.isDeleted(i)) continue;
+      if (groups && !groups.every((g) => g.some((list) => has(list, i)))) continue;
+      if (lag && this.indexedAt(i) > t) continue;
       if (q.channelIndex !== undefined && this.channelOf[i] !== q.channelIndex) continue;
       if (q.videoCategoryId !== undefined && topicOf(this.channelOf[i] as number).youtubeCategoryId !== q.videoCategoryId) continue;
       if (q.videoDuration !== undefined) {

@@ -1,7 +1,105 @@
 import { createHash } from "node:crypto";
+import { createGzip } from "node:zlib";
 import { type Faults, type Reply, type Request, intParam, serve } from "./http.js";
-import { World, type WorldOptions } from "./world.js";
-import { WORLD_CATEGORY_IDS, YouTubeData, etagOf, searchTokens, type SearchOrder, type SearchQuery } from "./youtube-data.js";
+import { World, rng, type WorldOptions } from "./world.js";
+import {
+  type ChannelInfo,
+  CALM_YOUTUBE_DATA,
+  STRICT_YOUTUBE_DATA,
+  WORLD_CATEGORY_IDS,
+  YouTubeData,
+  etagOf,
+  searchTokens,
+  type LiveState,
+  type SearchOrder,
+  type SearchQuery,
+  type YouTubeDataRealism,
+} from "./youtube-data.js";
+
+/**
+ * How strict and flaky the YouTube sandbox is, switch by switch. Everything is
+ * on by default (the real API's behaviour, each documented with its source in
+ * the README); `strict: false` gives the calm world of earlier versions, or
+ * turn single switches off.
+ */
+export interface YouTubeStrictness extends YouTubeDataRealism {
+  /** search.list lists at most this many results of one query (no `nextPageToken` past it) and `totalResults` is an estimate. 0: no cap. Default 500. */
+  searchCap: number;
+  /** playlistItems.list on an uploads playlist with no videos answers 404 `playlistNotFound` (the real API has no such playlist). Default true. */
+  emptyPlaylistNotFound: boolean;
+  /** Share of API answers (0..1) that are a 200 with an HTML page or `{}` instead. Default 0.01. */
+  garbageRate: number;
+}
+
+/** Every switch on: the default. */
+export const STRICT_YOUTUBE: Readonly<YouTubeStrictness> = Object.freeze({ ...STRICT_YOUTUBE_DATA, searchCap: 500, emptyPlaylistNotFound: true, garbageRate: 0.01 });
+/** Every switch off: the calm world of earlier versions. */
+export const CALM_YOUTUBE: Readonly<YouTubeStrictness> = Object.freeze({ ...CALM_YOUTUBE_DATA, searchCap: 0, emptyPlaylistNotFound: false, garbageRate: 0 });
+
+/** Resolves the `strict` option: `true`/absent is {@link STRICT_YOUTUBE}, `false` {@link CALM_YOUTUBE}, an object overrides single switches of the strict default. */
+export function resolveYouTubeStrictness(strict: boolean | Partial<YouTubeStrictness> | undefined): YouTubeStrictness {
+  if (strict === false) return { ...CALM_YOUTUBE };
+  if (strict === true || strict === undefined) return { ...STRICT_YOUTUBE };
+  return { ...STRICT_YOUTUBE, ...strict };
+}
+
+/**
+ * A one-off answer staged for the next matching API request(s):
+ * `html` (200 with an HTML page), `empty-object` (200 `{}`), `bad-item` (the
+ * real answer with one item's `snippet.title` a number), `huge-item` (the real
+ * answer with one video's description of `descriptionBytes`, `viewCount`
+ * `1e308` and an unparseable `publishedAt`), `gzip-bomb` (a small gzip answer
+ * that inflates to `inflatedBytes`), `error` (`status` with Google's error body
+ * and `reason`, e.g. 403 `rateLimitExceeded`, 403 `accessNotConfigured`, 400 `keyInvalid`).
+ */
+export interface YouTubeStagedGlitch {
+  kind: "html" | "empty-object" | "bad-item" | "huge-item" | "gzip-bomb" | "error";
+  /** Only requests whose path starts with this, e.g. `/youtube/v3/videos`. Default: any API path. */
+  path?: string;
+  /** `bad-item`/`huge-item`: the video id of the item to spoil. Default: the first item. */
+  videoId?: string;
+  /** How many requests get it. Default 1. */
+  count?: number;
+  /** `error`: the status. Default 403. */
+  status?: number;
+  /** `error`: the reason. Default `rateLimitExceeded`. */
+  reason?: string;
+  /** `gzip-bomb`: bytes after inflating. Default 64 MiB. */
+  inflatedBytes?: number;
+  /** `huge-item`: the description's length. Default 4 MiB. */
+  descriptionBytes?: number;
+}
+
+const ERROR_DOMAINS: Record<string, string> = {
+  rateLimitExceeded: "youtube.quota",
+  userRateLimitExceeded: "usageLimits",
+  accessNotConfigured: "usageLimits",
+  keyInvalid: "usageLimits",
+  commentsDisabled: "youtube.commentThread",
+  quotaExceeded: "youtube.quota",
+};
+
+/** A gzip body that inflates to `bytes` of spaces inside a JSON string, compressed chunk by chunk. */
+async function gzipBomb(bytes: number): Promise<Buffer> {
+  const gz = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gz.on("data", (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    gz.on("end", resolve);
+    gz.on("error", reject);
+  });
+  const chunk = Buffer.alloc(1024 * 1024, 0x20);
+  gz.write('{"kind": "youtube#videoListResponse", "pad": "');
+  for (let left = bytes; left > 0; left -= chunk.length) {
+    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    if (!gz.write(part)) await new Promise((r) => gz.once("drain", r));
+  }
+  gz.end('", "items": []}');
+  await done;
+  return Buffer.concat(out);
+}
+
+const GARBAGE_HTML = "<!DOCTYPE html><html><head><title>Error 502 (Server Error)</title></head><body><p><b>502.</b> That's an error.</p></body></html>";
 
 /** The YouTube Data API v3 methods the sandbox serves. */
 export type YouTubeMethod = "search.list" | "videos.list" | "channels.list" | "playlistItems.list" | "commentThreads.list";
@@ -41,6 +139,8 @@ export interface YouTubeStats {
   requests: number;
   /** API requests answered with an injected 503. */
   faulted: number;
+  /** API answers replaced by a glitch (random garbage or staged). */
+  glitches: number;
   /** The world clock, ISO 8601. */
   now: string;
   /** Videos published by the world clock (deleted ones included). */
@@ -63,6 +163,8 @@ export interface YouTubeSandboxOptions {
   faults?: Partial<Faults>;
   /** Wall clock for quota days (not the world clock). Default `Date.now`. */
   now?: () => number;
+  /** How strict and flaky (see {@link YouTubeStrictness}). Default `true`: everything on. */
+  strict?: boolean | Partial<YouTubeStrictness>;
 }
 
 /** A running YouTube Data API v3 sandbox. */
@@ -88,6 +190,16 @@ export interface YouTubeSandbox {
   deleteVideo(id: string): boolean;
   /** Moves the world clock forward; returns the new now (ms). */
   advance(ms: number): number;
+  /** The live switches; assign to them at any time (e.g. `garbageRate = 0`). */
+  strictness: YouTubeStrictness;
+  /** Stages a glitch for the next matching request(s) (as `POST /_sandbox/stage`). */
+  stage(glitch: YouTubeStagedGlitch): void;
+  /** Adds a channel with no uploads (as `POST /_sandbox/channels`). */
+  addEmptyChannel(options?: { handle?: string; username?: string }): ChannelInfo;
+  /** Makes a video an upcoming or live broadcast, or an ordinary one again (as `POST /_sandbox/videos/<id>/live`). False when unknown. */
+  setLive(id: string, state: LiveState): boolean;
+  /** Turns a video's comments off or on (as `POST /_sandbox/videos/<id>/comments`). False when unknown. */
+  setCommentsDisabled(id: string, disabled: boolean): boolean;
   close(): Promise<void>;
 }
 
@@ -325,7 +437,10 @@ const VIDEO_ONLY_FILTERS = ["eventType", "videoCaption", "videoCategoryId", "vid
 
 class YouTubeApi {
   readonly secret: string;
-  constructor(readonly data: YouTubeData) {
+  constructor(
+    readonly data: YouTubeData,
+    readonly strictness: YouTubeStrictness,
+  ) {
     this.secret = `${data.world.config.seed}\u0000youtube-page-token`;
   }
 
@@ -377,14 +492,35 @@ class YouTubeApi {
       ["episode", "movie"].includes(query.get("videoType") ?? "");
     const terms: string[] = [];
     const excluded: string[] = [];
+    // Every term must match; `a|b` (or `a | b`) is one term with two alternatives.
+    const groups: string[][] = [];
+    let joinNext = false;
     for (const word of (query.get("q") ?? "").split(/\s+/)) {
-      if (word === "" || word === "|") continue;
-      if (word.startsWith("-") && word.length > 1) excluded.push(...searchTokens(word.slice(1)));
-      else terms.push(...searchTokens(word));
+      if (word === "") continue;
+      if (word === "|") {
+        joinNext = groups.length > 0;
+        continue;
+      }
+      if (word.startsWith("-") && word.length > 1) {
+        excluded.push(...searchTokens(word.slice(1)));
+        continue;
+      }
+      const alternatives = word.split("|").map((w) => searchTokens(w));
+      terms.push(...alternatives.flat());
+      if (alternatives.length > 1 || joinNext) {
+        // One term with alternatives: any token of any alternative matches it.
+        const group = alternatives.flat();
+        if (joinNext) (groups.at(-1) as string[]).push(...group);
+        else if (group.length > 0) groups.push(group);
+      } else {
+        for (const t of alternatives[0] ?? []) groups.push([t]);
+      }
+      joinNext = false;
     }
     const channel = query.get("channelId") || undefined;
     const search: SearchQuery = {
       terms,
+      ...(groups.length > 0 ? { groups } : {}),
       excluded,
       order,
       ...(channel !== undefined ? { channelIndex: this.data.channelIndex(channel) ?? null } : {}),
@@ -398,12 +534,15 @@ class YouTubeApi {
     const cursor = readToken(this.secret, scope, query, this.now());
     const wantsVideos = (types.length === 0 || types.includes("video")) && !impossible;
     const list = wantsVideos ? this.data.search(search, cursor.t) : new Int32Array(0);
-    const page = Array.from(list.subarray(cursor.offset, cursor.offset + size));
+    // The real search lists about 500 results of a query at most, and its total is an estimate.
+    const cap = this.strictness.searchCap;
+    const reachable = cap > 0 ? Math.min(cap, list.length) : list.length;
+    const page = Array.from(list.subarray(Math.min(cursor.offset, reachable), Math.min(reachable, cursor.offset + size)));
     const items = page.map((i) => this.data.searchResultResource(i, part));
     return listResponse("youtube#searchListResponse", {
-      ...pageTokens(this.secret, scope, cursor, size, list.length),
+      ...pageTokens(this.secret, scope, cursor, size, reachable),
       regionCode,
-      pageInfo: { totalResults: list.length, resultsPerPage: size },
+      pageInfo: { totalResults: cap > 0 ? estimate(list.length) : list.length, resultsPerPage: size },
       items,
     });
   }
@@ -465,7 +604,11 @@ class YouTubeApi {
     let found: number[];
     if (ids.length > 0) found = [...new Set(ids.map((id) => this.data.channelIndex(id)).filter((c): c is number => c !== undefined))];
     else if (handle !== undefined || username !== undefined) {
-      const c = this.data.channelByHandle(handle ?? username ?? "");
+      // forUsername takes the legacy username; the calm world also took a handle there.
+      const c =
+        handle !== undefined
+          ? this.data.channelByHandle(handle)
+          : (this.data.channelByUsername(username ?? "") ?? (this.strictness.emptyPlaylistNotFound ? undefined : this.data.channelByHandle(username ?? "")));
       found = c === undefined ? [] : [c];
     } else found = [];
     const now = this.now();
@@ -494,7 +637,8 @@ class YouTubeApi {
       return listResponse("youtube#playlistItemListResponse", { items, pageInfo: { totalResults: items.length, resultsPerPage: size } });
     }
     const c = this.data.channelByUploads(playlistId ?? "");
-    if (c === undefined) {
+    // A channel with no uploads has no uploads playlist for the real API.
+    if (c === undefined || (this.strictness.emptyPlaylistNotFound && this.data.uploadCount(c, now) === 0)) {
       throw new YouTubeApiError(404, "playlistNotFound", "The playlist identified with the request's <code>playlistId</code> parameter cannot be found.", "youtube.playlistItem", "playlistId");
     }
     const videoFilter = query.get("videoId") || undefined;
@@ -544,6 +688,15 @@ class YouTubeApi {
         "videoId",
       );
     }
+    if (this.data.commentsDisabled(i)) {
+      throw new YouTubeApiError(
+        403,
+        "commentsDisabled",
+        'The video identified by the <code><a href="/youtube/v3/docs/commentThreads/list#videoId">videoId</a></code> parameter has disabled comments.',
+        "youtube.commentThread",
+        "videoId",
+      );
+    }
     const scope = `commentThreads.list\u0000${videoId}\u0000${order}\u0000${searchTerms}`;
     const cursor = readToken(this.secret, scope, query, now);
     const resource = (k: number): ReturnType<YouTubeData["commentThreadResource"]> =>
@@ -563,6 +716,13 @@ class YouTubeApi {
   }
 }
 
+/** An estimate like the real `totalResults`: two significant digits. */
+function estimate(n: number): number {
+  if (n < 100) return n;
+  const step = 10 ** (Math.floor(Math.log10(n)) - 1);
+  return Math.round(n / step) * step;
+}
+
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
@@ -575,7 +735,20 @@ function listResponse(kind: string, rest: Record<string, unknown>): Record<strin
 export async function startYouTubeSandbox(options: YouTubeSandboxOptions = {}): Promise<YouTubeSandbox> {
   const world = World.of(options.world);
   const data = new YouTubeData(world);
-  const api = new YouTubeApi(data);
+  const strictness: YouTubeStrictness = resolveYouTubeStrictness(options.strict);
+  // One live object: the data reads its switches from the same place.
+  data.realism = strictness;
+  const api = new YouTubeApi(data, strictness);
+  const staged: YouTubeStagedGlitch[] = [];
+  let glitches = 0;
+  const glitchRandom = rng(`${world.config.seed}/youtube`, "glitches");
+  const stage = (glitch: YouTubeStagedGlitch): void => {
+    const kinds = ["html", "empty-object", "bad-item", "huge-item", "gzip-bomb", "error"];
+    if (!kinds.includes(glitch.kind)) throw new RangeError(`kind must be one of ${kinds.join(", ")}, got ${String(glitch.kind)}`);
+    const count = glitch.count ?? 1;
+    if (!(Number.isInteger(count) && count >= 1)) throw new RangeError(`count must be a whole number >= 1, got ${count}`);
+    staged.push({ ...glitch, count });
+  };
   const wall = options.now ?? Date.now;
   const dailyQuota = options.dailyQuota ?? DEFAULT_DAILY_QUOTA;
   if (!(Number.isInteger(dailyQuota) && dailyQuota >= 0)) throw new RangeError(`dailyQuota must be a whole number >= 0, got ${dailyQuota}`);
@@ -609,15 +782,68 @@ export async function startYouTubeSandbox(options: YouTubeSandboxOptions = {}): 
   const stats = (): YouTubeStats => {
     const quota: Record<string, QuotaUsage> = {};
     for (const key of usage.keys()) quota[key] = copyUsage(usageOf(key));
-    return { quota, requests, faulted, now: new Date(world.clock.now()).toISOString(), visibleVideos: world.visibleVideos() };
+    return { quota, requests, faulted, glitches, now: new Date(world.clock.now()).toISOString(), visibleVideos: world.visibleVideos() };
   };
   const resetStats = (): void => {
     usage.clear();
     requests = 0;
     faulted = 0;
+    glitches = 0;
   };
 
-  const handleApi = (req: Request): Reply => {
+  /** The staged glitch for this path, if any (used up one count). */
+  const takeStaged = (path: string): YouTubeStagedGlitch | undefined => {
+    const k = staged.findIndex((g) => path.startsWith(g.path ?? "/youtube/v3/"));
+    if (k < 0) return undefined;
+    const g = staged[k] as YouTubeStagedGlitch;
+    if ((g.count ?? 1) <= 1) staged.splice(k, 1);
+    else staged[k] = { ...g, count: (g.count ?? 1) - 1 };
+    return g;
+  };
+
+  /** The item a `bad-item`/`huge-item` glitch spoils: the one naming `videoId`, else the first. */
+  const pickItem = (body: Record<string, unknown>, videoId: string | undefined): Record<string, unknown> | undefined => {
+    const items = Array.isArray(body.items) ? (body.items as Array<Record<string, unknown>>) : [];
+    return (videoId ? items.find((it) => JSON.stringify(it).includes(videoId)) : undefined) ?? items[0];
+  };
+
+  const spoil = async (g: YouTubeStagedGlitch, body: Record<string, unknown>): Promise<Reply> => {
+    glitches++;
+    switch (g.kind) {
+      case "html":
+        return { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: GARBAGE_HTML };
+      case "empty-object":
+        return { status: 200, body: {} };
+      case "gzip-bomb":
+        return { status: 200, headers: { "content-type": "application/json; charset=UTF-8", "content-encoding": "gzip" }, body: await gzipBomb(g.inflatedBytes ?? 64 * 1024 * 1024) };
+      case "bad-item": {
+        const item = pickItem(body, g.videoId);
+        if (item) {
+          const snippet = (item.snippet ?? {}) as Record<string, unknown>;
+          snippet.title = 12345;
+          item.snippet = snippet;
+        }
+        return { status: 200, body };
+      }
+      case "huge-item": {
+        const item = pickItem(body, g.videoId);
+        if (item) {
+          const snippet = (item.snippet ?? {}) as Record<string, unknown>;
+          snippet.description = "A".repeat(g.descriptionBytes ?? 4 * 1024 * 1024);
+          snippet.publishedAt = "not a date";
+          item.snippet = snippet;
+          item.statistics = { ...((item.statistics ?? {}) as Record<string, unknown>), viewCount: "1e308", likeCount: "1e308" };
+        }
+        return { status: 200, body };
+      }
+      case "error": {
+        const reason = g.reason ?? "rateLimitExceeded";
+        return googleError(new YouTubeApiError(g.status ?? 403, reason, `Staged error: ${reason}.`, ERROR_DOMAINS[reason] ?? "global"));
+      }
+    }
+  };
+
+  const handleApi = async (req: Request): Promise<Reply> => {
     requests++;
     if (req.method !== "GET") {
       return googleError(new YouTubeApiError(405, "methodNotAllowed", `The sandbox serves only GET, not ${req.method}.`, "global"));
@@ -642,15 +868,22 @@ export async function startYouTubeSandbox(options: YouTubeSandboxOptions = {}): 
     u.spent += cost;
     u.byMethod[method] = (u.byMethod[method] ?? 0) + cost;
     u.calls[method] = (u.calls[method] ?? 0) + 1;
+    const glitch = takeStaged(req.path);
+    if (glitch?.kind === "error") return spoil(glitch, {});
+    let body: Record<string, unknown>;
     try {
       const fields = req.query.get("fields");
       const selection = fields ? parseFields(fields) : undefined;
-      const body = api.run(method, req.query);
-      return { status: 200, body: selection ? applyFields(body, selection) : body };
+      const full = api.run(method, req.query);
+      body = (selection ? applyFields(full, selection) : full) as Record<string, unknown>;
     } catch (err) {
       if (err instanceof YouTubeApiError) return googleError(err);
       throw err;
     }
+    if (glitch) return spoil(glitch, body);
+    // Upstream glitches: a 200 whose body is an HTML error page or an empty object.
+    if (strictness.garbageRate > 0 && glitchRandom() < strictness.garbageRate) return spoil({ kind: glitchRandom() < 0.5 ? "html" : "empty-object" }, body);
+    return { status: 200, body };
   };
 
   const handleSandbox = (req: Request): Reply => {
@@ -703,6 +936,36 @@ export async function startYouTubeSandbox(options: YouTubeSandboxOptions = {}): 
         case "/_sandbox/reset":
           resetStats();
           return { status: 200, body: stats() };
+        case "/_sandbox/stage":
+          stage(body as unknown as YouTubeStagedGlitch);
+          return { status: 200, body: { staged: staged.length } };
+        case "/_sandbox/strictness": {
+          for (const [k, v] of Object.entries(body)) {
+            if (!(k in strictness)) throw new RangeError(`unknown switch ${k}`);
+            const old = strictness[k as keyof YouTubeStrictness];
+            if (typeof v !== typeof old || (typeof v === "number" && !(Number.isFinite(v) && v >= 0))) throw new RangeError(`${k} must be a ${typeof old}${typeof old === "number" ? " >= 0" : ""}`);
+          }
+          Object.assign(strictness, body);
+          return { status: 200, body: { ...strictness } };
+        }
+        case "/_sandbox/channels": {
+          const handle = typeof body.handle === "string" ? body.handle : undefined;
+          const username = typeof body.username === "string" ? body.username : undefined;
+          return { status: 200, body: data.addEmptyChannel({ ...(handle ? { handle } : {}), ...(username ? { username } : {}) }) };
+        }
+      }
+      const live = /^\/_sandbox\/videos\/([\w-]+)\/live$/.exec(req.path);
+      if (live) {
+        const state = body.state;
+        if (state !== "none" && state !== "live" && state !== "upcoming") return { status: 400, body: { error: "state must be none, live or upcoming" } };
+        if (!data.setLive(live[1] as string, state)) return { status: 404, body: { error: `no video ${live[1] as string}` } };
+        return { status: 200, body: { id: live[1], state } };
+      }
+      const comments = /^\/_sandbox\/videos\/([\w-]+)\/comments$/.exec(req.path);
+      if (comments) {
+        if (typeof body.disabled !== "boolean") return { status: 400, body: { error: "disabled must be true or false" } };
+        if (!data.setCommentsDisabled(comments[1] as string, body.disabled)) return { status: 404, body: { error: `no video ${comments[1] as string}` } };
+        return { status: 200, body: { id: comments[1], disabled: body.disabled } };
       }
       const del = /^\/_sandbox\/videos\/([\w-]+)\/delete$/.exec(req.path);
       if (del) {
@@ -741,6 +1004,11 @@ export async function startYouTubeSandbox(options: YouTubeSandboxOptions = {}): 
     resetStats,
     deleteVideo: (id) => data.deleteVideo(id),
     advance: (ms) => world.clock.advance(ms),
+    strictness,
+    stage,
+    addEmptyChannel: (o) => data.addEmptyChannel(o),
+    setLive: (id, state) => data.setLive(id, state),
+    setCommentsDisabled: (id, disabled) => data.setCommentsDisabled(id, disabled),
     close: () => http.close(),
   };
 }

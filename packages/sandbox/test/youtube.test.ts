@@ -129,7 +129,8 @@ test("a channel resolved by handle pages through its uploads playlist to the end
 });
 
 test("videos.list returns 50 videos in one call with only the requested parts, string statistics, ISO 8601 durations and Shorts", async (t) => {
-  const sb = await sandbox(t);
+  // About ordinary videos: no live broadcasts (P0D) and no comments turned off in this world.
+  const sb = await sandbox(t, { strict: { liveShare: 0, commentsDisabledShare: 0, garbageRate: 0 } });
   const yt = client(sb);
   const ids = sb.data.videoIds().slice(-50).reverse();
   const res = await yt.videos.list({ part: ["snippet", "statistics", "contentDetails"], id: ids });
@@ -228,7 +229,8 @@ test("unknown and deleted video ids are silently omitted; a video deleted at run
 });
 
 test("search matches any word of q in titles, tags and descriptions, honours order=date and publishedAfter, and pages to the end", async (t) => {
-  const sb = await sandbox(t);
+  // The calm search: any word matches, instant indexing, no cap (the strict one has its own tests).
+  const sb = await sandbox(t, { strict: { allTermsMatch: false, indexingLagMs: 0, searchCap: 0, garbageRate: 0 } });
   const yt = client(sb);
   const after = sb.world.config.start + 10 * DAY;
   const terms = ["sourdough", "ramen", "curry"];
@@ -277,7 +279,8 @@ test("search matches any word of q in titles, tags and descriptions, honours ord
 });
 
 test("search filters by channel, duration and category, sorts by viewCount, and needs type=video for video filters", async (t) => {
-  const sb = await sandbox(t);
+  // About filters: instant indexing and exact totals (no cap), so every published video counts.
+  const sb = await sandbox(t, { strict: { indexingLagMs: 0, searchCap: 0, garbageRate: 0 } });
   const yt = client(sb);
   const c = biggestChannel(sb);
   const channelId = sb.data.channel(c).id;

@@ -40,6 +40,10 @@ export class WorkerMetrics {
   readonly outboxDeliveries: Counter<"kind" | "outcome">;
   /** Schedule ticks run, by `schedule`. */
   readonly scheduleRuns: Counter<"schedule" | "outcome">;
+  /** Discovery listings that hit an API's result cap (YouTube search: about 500), by `api`. */
+  readonly listingCapHits: Counter<"api">;
+  /** Items a capped listing could not reach (from the API's estimate of its total), by `api`. */
+  readonly listingUnreachable: Counter<"api">;
 
   /**
    * @param service becomes the `service` label on every series.
@@ -95,6 +99,8 @@ export class WorkerMetrics {
       registers,
     });
     this.scheduleRuns = new Counter({ name: "prismq_schedule_runs_total", help: "Schedule ticks run", labelNames: ["schedule", "outcome"], registers });
+    this.listingCapHits = new Counter({ name: "prismq_listing_cap_hits_total", help: "Listings that hit an API result cap", labelNames: ["api"], registers });
+    this.listingUnreachable = new Counter({ name: "prismq_listing_unreachable_total", help: "Items a capped listing could not reach", labelNames: ["api"], registers });
   }
 }
 

@@ -22,6 +22,53 @@ export interface YouTubeApiOptions {
   attempts?: number;
   /** First retry delay, ms; doubles, full jitter. Default 500. */
   baseDelayMs?: number;
+  /**
+   * Largest answer read, in bytes, checked against the declared (compressed)
+   * `Content-Length` and again while the body inflates, so a gzip answer that
+   * inflates to hundreds of MB is cut off at this size. A bigger answer is a
+   * retryable `YT_ERR_UNAVAILABLE` with reason `responseTooLarge`. Default 8 MiB
+   * (a page of 50 full videos is a few hundred KB).
+   */
+  maxResponseBytes?: number;
+}
+
+/** Default of {@link YouTubeApiOptions.maxResponseBytes}: 8 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** What a channel reference a user pasted names: a channel id, a handle, a legacy username or a custom (`/c/`) name. */
+export interface ChannelRef {
+  kind: "id" | "handle" | "username" | "custom";
+  /** The id, or the name without `@`. */
+  value: string;
+}
+
+const CHANNEL_ID = /^UC[\w-]{22}$/;
+
+/**
+ * Reads every common way to name a channel: `UC…` ids, `@handle`, a bare
+ * handle, and the URLs `youtube.com/@x`, `/channel/UC…`, `/c/x` and
+ * `/user/x` (with or without scheme, `www.`/`m.`, trailing paths and query).
+ * `null` when it is none of these.
+ */
+export function parseChannelRef(input: string): ChannelRef | null {
+  const text = input.trim();
+  if (CHANNEL_ID.test(text)) return { kind: "id", value: text };
+  const bare = /^@?([\w.-]{3,100})$/.exec(text);
+  if (bare && !text.includes("/") && !/\.(com|be)$/i.test(text)) return { kind: "handle", value: bare[1] as string };
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`);
+  } catch {
+    return null;
+  }
+  if (!/^((www|m|music)\.)?youtube\.com$/i.test(url.hostname)) return null;
+  const [first, second] = url.pathname.split("/").filter(Boolean).map((p) => decodeURIComponent(p));
+  if (!first) return null;
+  if (first.startsWith("@") && first.length > 1) return { kind: "handle", value: first.slice(1) };
+  if (first === "channel" && second && CHANNEL_ID.test(second)) return { kind: "id", value: second };
+  if (first === "c" && second) return { kind: "custom", value: second };
+  if (first === "user" && second) return { kind: "username", value: second };
+  return null;
 }
 
 /** One entry of a channel's uploads, newest first. */
@@ -33,6 +80,8 @@ export interface UploadItem {
 export interface Page<T> {
   items: T[];
   nextPageToken: string | undefined;
+  /** The API's `pageInfo.totalResults` (for search an estimate). */
+  totalResults?: number;
 }
 
 export interface ResolvedChannel {
@@ -49,6 +98,8 @@ export interface SearchQuery {
   channelId?: string;
   /** RFC 3339, e.g. `2026-01-01T00:00:00Z`. */
   publishedAfter?: string;
+  /** RFC 3339: only videos published at or before. */
+  publishedBefore?: string;
   order?: "date" | "relevance" | "viewCount" | "rating" | "title";
   videoDuration?: "any" | "short" | "medium" | "long";
   /** 1..50. Default 50. */
@@ -79,19 +130,48 @@ export class YouTubeApi {
   constructor(options: YouTubeApiOptions) {
     if (!options.apiKey) throw new YouTubeError("YT_ERR_AUTH", "a YouTube API key is required");
     this.options = options;
-    this.yt = youtube({ version: "v3", auth: options.apiKey, rootUrl: options.rootUrl, timeout: options.timeoutMs ?? 15_000, retry: false });
+    // maxContentLength: gaxios refuses a declared Content-Length above it and hands it to its fetch as
+    // `size`, which stops reading once the inflated body passes it.
+    this.yt = youtube({
+      version: "v3",
+      auth: options.apiKey,
+      rootUrl: options.rootUrl,
+      timeout: options.timeoutMs ?? 15_000,
+      retry: false,
+      maxContentLength: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    });
   }
 
-  /** Resolves a channel id (`UC...`) or handle (`@name`) with one `channels.list` call. Throws `YT_ERR_NOT_FOUND` when there is none. */
+  /**
+   * Resolves a channel from any form {@link parseChannelRef} reads: an id with
+   * `id`; a handle with `forHandle` (sent without `@`), then as a legacy
+   * username; a `/user/` name with `forUsername`, then as a handle; a `/c/` name
+   * as a handle first and then as a username (the API has no lookup by custom
+   * URL). One `channels.list` call (1 unit) per try. Throws `YT_ERR_NOT_FOUND`
+   * when there is none.
+   */
   async resolveChannel(idOrHandle: string, signal?: AbortSignal): Promise<ResolvedChannel> {
-    const byHandle = idOrHandle.startsWith("@");
-    const res = await this.call("channels.list", signal, (o) =>
-      this.yt.channels.list({ part: ["snippet", "contentDetails"], ...(byHandle ? { forHandle: idOrHandle } : { id: [idOrHandle] }), maxResults: 1 }, o),
-    );
-    const ch = res.items?.[0];
-    const uploads = ch?.contentDetails?.relatedPlaylists?.uploads;
-    if (!ch?.id || !uploads) throw new YouTubeError("YT_ERR_NOT_FOUND", `YouTube channel not found: ${idOrHandle}`, { status: 404, reason: "channelNotFound" });
-    return { channelId: ch.id, title: ch.snippet?.title ?? "", uploadsPlaylistId: uploads, handle: ch.snippet?.customUrl ?? undefined };
+    const ref = parseChannelRef(idOrHandle);
+    const notFound = () => new YouTubeError("YT_ERR_NOT_FOUND", `YouTube channel not found: ${idOrHandle}`, { status: 404, reason: "channelNotFound" });
+    if (!ref) throw notFound();
+    const tries: Array<{ id: string[] } | { forHandle: string } | { forUsername: string }> =
+      ref.kind === "id"
+        ? [{ id: [ref.value] }]
+        : ref.kind === "handle"
+          ? // Many old names live on as a legacy username only: tried when no handle matches (one more unit).
+            [{ forHandle: ref.value }, { forUsername: ref.value }]
+          : ref.kind === "username"
+            ? [{ forUsername: ref.value }, { forHandle: ref.value }]
+            : [{ forHandle: ref.value }, { forUsername: ref.value }];
+    for (const filter of tries) {
+      const res = await this.call("channels.list", signal, (o) => this.yt.channels.list({ part: ["snippet", "contentDetails"], ...filter, maxResults: 1 }, o));
+      const ch = res.items?.[0];
+      const uploads = ch?.contentDetails?.relatedPlaylists?.uploads;
+      if (typeof ch?.id === "string" && typeof uploads === "string" && uploads) {
+        return { channelId: ch.id, title: typeof ch.snippet?.title === "string" ? ch.snippet.title : "", uploadsPlaylistId: uploads, handle: ch.snippet?.customUrl ?? undefined };
+      }
+    }
+    throw notFound();
   }
 
   /** One page (up to 50) of a playlist, in the playlist's order (uploads: newest first). */
@@ -102,9 +182,9 @@ export class YouTubeApi {
     const items: UploadItem[] = [];
     for (const it of res.items ?? []) {
       const videoId = it.contentDetails?.videoId;
-      if (videoId) items.push({ videoId, publishedAt: it.contentDetails?.videoPublishedAt ?? "" });
+      if (typeof videoId === "string" && videoId) items.push({ videoId, publishedAt: stringOr(it.contentDetails?.videoPublishedAt) });
     }
-    return { items, nextPageToken: res.nextPageToken ?? undefined };
+    return { items, nextPageToken: res.nextPageToken ?? undefined, ...total(res) };
   }
 
   /** One page of a video search (100 units, whatever the page size: ask for 50). */
@@ -117,6 +197,7 @@ export class YouTubeApi {
           q: query.q,
           channelId: query.channelId,
           publishedAfter: query.publishedAfter,
+          publishedBefore: query.publishedBefore,
           order: query.order,
           videoDuration: query.videoDuration,
           maxResults: query.maxResults ?? 50,
@@ -128,9 +209,9 @@ export class YouTubeApi {
     const items: UploadItem[] = [];
     for (const it of res.items ?? []) {
       const videoId = it.id?.videoId;
-      if (videoId) items.push({ videoId, publishedAt: it.snippet?.publishedAt ?? "" });
+      if (typeof videoId === "string" && videoId) items.push({ videoId, publishedAt: stringOr(it.snippet?.publishedAt) });
     }
-    return { items, nextPageToken: res.nextPageToken ?? undefined };
+    return { items, nextPageToken: res.nextPageToken ?? undefined, ...total(res) };
   }
 
   /** One page (up to 50) of the most popular videos of a region (and category), as full video resources. */
@@ -196,6 +277,7 @@ export class YouTubeApi {
       const timer = metrics?.externalRequestDuration.startTimer({ api: "youtube", method });
       try {
         const res = await run({ signal });
+        checkAnswer(method, res.data);
         timer?.({ outcome: "ok" });
         metrics?.apiCalls.inc({ api: "youtube", method, outcome: "ok" });
         return res.data;
@@ -208,7 +290,7 @@ export class YouTubeApi {
           throw new QuotaExhaustedError("api", state.resetAt, method, raw);
         }
         if (!err.retryable || attempt >= attempts || signal?.aborted) {
-          metrics?.apiCalls.inc({ api: "youtube", method, outcome: "error" });
+          metrics?.apiCalls.inc({ api: "youtube", method, outcome: err.keyRejected ? "key" : "error" });
           throw err;
         }
         metrics?.apiCalls.inc({ api: "youtube", method, outcome: "retry" });
@@ -220,22 +302,67 @@ export class YouTubeApi {
   }
 }
 
+const stringOr = (v: unknown): string => (typeof v === "string" ? v : "");
+const total = (res: { pageInfo?: { totalResults?: number | null } | null }): { totalResults?: number } => {
+  const n = res.pageInfo?.totalResults;
+  return typeof n === "number" && Number.isFinite(n) && n >= 0 ? { totalResults: n } : {};
+};
+
+/**
+ * Every answer of the methods used is a JSON object with a `kind` and, when
+ * present, an `items` array. Anything else (an HTML page, `{}`, a string) is an
+ * upstream glitch: a retryable `YT_ERR_UNAVAILABLE` (`badResponse`), never an
+ * empty answer that would read as "not found".
+ */
+function checkAnswer(method: string, data: unknown): void {
+  const bad = (why: string) => new YouTubeError("YT_ERR_UNAVAILABLE", `YouTube ${method} answered garbage: ${why}`, { reason: "badResponse", retryable: true });
+  if (data === null || typeof data !== "object" || Array.isArray(data)) throw bad(typeof data === "string" ? `text, not JSON (${JSON.stringify(data.slice(0, 40))})` : `a ${Array.isArray(data) ? "list" : typeof data}, not an object`);
+  const body = data as { kind?: unknown; items?: unknown };
+  if (typeof body.kind !== "string" || !body.kind.startsWith("youtube#")) throw bad("an object without the API's kind");
+  if (body.items !== undefined && !Array.isArray(body.items)) throw bad("items is not a list");
+}
+
+/** Reasons that refuse the key itself, not one call. */
+const KEY_REASONS = new Set(["keyInvalid", "keyExpired", "accessNotConfigured", "ipRefererBlocked", "forbidden"]);
+
+/** The API key is a query parameter: fetch errors quote the URL, so it is cut out of every message we keep. */
+const redactKey = (text: string): string => text.replace(/([?&]key=)[^&\s"']+/gi, "$1[redacted]");
+
+/** The error to keep as `cause`: the original, unless its messages quote the key (then a redacted copy). */
+function safeCause(raw: unknown): unknown {
+  const texts: string[] = [];
+  for (let e: unknown = raw, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) texts.push(e.message);
+  if (!texts.some((t) => /[?&]key=/i.test(t))) return raw;
+  return new Error(redactKey(texts.join(": ")));
+}
+
 /** Turns what the googleapis client throws into a {@link YouTubeError} with the API's reason. */
 export function toYouTubeError(raw: unknown, method: string): YouTubeError {
   if (raw instanceof YouTubeError) return raw;
-  const e = (raw ?? {}) as GoogleErrorShape;
+  const e = (raw ?? {}) as GoogleErrorShape & { cause?: { type?: string } };
   const status = e.response?.status ?? e.status ?? (typeof e.code === "number" ? e.code : undefined);
   const body = e.response?.data?.error;
   const reason = body?.errors?.[0]?.reason ?? e.errors?.[0]?.reason;
-  const message = body?.message ?? e.message ?? String(raw);
+  const message = redactKey(body?.message ?? e.message ?? String(raw));
+  const cause = safeCause(raw);
   const text = `YouTube ${method} failed${status ? ` (${status}${reason ? ` ${reason}` : ""})` : ""}: ${message}`;
+  // An answer over maxResponseBytes (declared or while inflating): an upstream glitch, retried.
+  if (e.cause?.type === "max-size" || /over the limit|max-size|maxContentLength/i.test(String(e.message ?? ""))) {
+    return new YouTubeError("YT_ERR_UNAVAILABLE", `YouTube ${method} answer too large: ${message}`, { status, reason: "responseTooLarge", retryable: true, cause });
+  }
+  if (status !== undefined && status >= 200 && status < 300) {
+    return new YouTubeError("YT_ERR_UNAVAILABLE", `YouTube ${method} answer unreadable: ${message}`, { status, reason: "badResponse", retryable: true, cause });
+  }
+  if (reason && KEY_REASONS.has(reason) && (status === 400 || status === 403)) {
+    return new YouTubeError("YT_ERR_AUTH", text, { status, reason, keyRejected: true, cause });
+  }
   // Per-user and per-second rate limits are temporary, unlike the daily quota.
   const throttled = reason === "rateLimitExceeded" || reason === "userRateLimitExceeded";
-  if (status === undefined || status >= 500 || status === 429 || throttled) return new YouTubeError("YT_ERR_UNAVAILABLE", text, { status, reason, retryable: true, cause: raw });
-  if (status === 404) return new YouTubeError("YT_ERR_NOT_FOUND", text, { status, reason, cause: raw });
+  if (status === undefined || status >= 500 || status === 429 || throttled) return new YouTubeError("YT_ERR_UNAVAILABLE", text, { status, reason, retryable: true, cause });
+  if (status === 404) return new YouTubeError("YT_ERR_NOT_FOUND", text, { status, reason, cause });
   if (status === 401 || (status === 403 && reason !== "quotaExceeded" && reason !== "commentsDisabled") || reason === "keyInvalid") {
-    return new YouTubeError("YT_ERR_AUTH", text, { status, reason, cause: raw });
+    return new YouTubeError("YT_ERR_AUTH", text, { status, reason, cause });
   }
-  if (reason === "quotaExceeded") return new YouTubeError("YT_ERR_QUOTA", text, { status, reason, cause: raw });
-  return new YouTubeError("YT_ERR_BAD_REQUEST", text, { status, reason, cause: raw });
+  if (reason === "quotaExceeded") return new YouTubeError("YT_ERR_QUOTA", text, { status, reason, cause });
+  return new YouTubeError("YT_ERR_BAD_REQUEST", text, { status, reason, cause });
 }

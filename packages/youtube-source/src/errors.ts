@@ -6,15 +6,22 @@ export class YouTubeError extends Error {
   readonly code: YouTubeErrorCode;
   readonly status: number | undefined;
   readonly reason: string | undefined;
-  /** True when the same call may succeed later (5xx, network). */
+  /** True when the same call may succeed later (5xx, network, rate limits, garbage answers). */
   readonly retryable: boolean;
-  constructor(code: YouTubeErrorCode, message: string, options: { status?: number; reason?: string; retryable?: boolean; cause?: unknown } = {}) {
+  /**
+   * True when the API key itself is refused (`keyInvalid`, `keyExpired`,
+   * `accessNotConfigured`, a missing key): every call with this key will fail
+   * the same way, so callers stop using it instead of retrying.
+   */
+  readonly keyRejected: boolean;
+  constructor(code: YouTubeErrorCode, message: string, options: { status?: number; reason?: string; retryable?: boolean; keyRejected?: boolean; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.status = options.status;
     this.reason = options.reason;
     this.retryable = options.retryable ?? false;
+    this.keyRejected = options.keyRejected ?? false;
   }
 }
 

@@ -423,7 +423,8 @@ describe("YouTubeApi against the sandbox", () => {
   });
 
   test("search pages through results, 100 units a page", async (t) => {
-    const sb = await sandbox(t);
+    // About paging and cost: instant indexing, so the channel's newest uploads are all found.
+    const sb = await sandbox(t, { strict: { indexingLagMs: 0, garbageRate: 0 } });
     const yt = api(sb, "k-search");
     const expected = Array.from(sb.data.search({ terms: ["sourdough"], excluded: [], order: "relevance" }), (i) => sb.data.videoId(i));
     assert.ok(expected.length > 50, `enough results: ${expected.length}`);

@@ -314,8 +314,9 @@ const TASK_APPS: TaskApp[] = [
           { type: YouTube.Search, what: `"${word}", 5 results`, params: { query: word, max_results: 5 } },
           { type: YouTube.MostPopular, what: "US, 5 results", params: { region_code: "US", max_results: 5 } },
         ],
-        // channels.list: the valid channel and the two missing ones; one page each for the rest.
-        calls: { "channels.list": 3, "playlistItems.list": 1, "search.list": 1, "videos.list": 1 },
+        // channels.list: the valid channel, the missing id, and the missing handle twice (as a handle, then as a
+        // legacy username, since a pasted /user/ URL becomes @name); one page each for the rest.
+        calls: { "channels.list": 4, "playlistItems.list": 1, "search.list": 1, "videos.list": 1 },
       };
     },
   },
