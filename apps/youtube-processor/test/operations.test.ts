@@ -3,7 +3,7 @@
 // README's table of variables.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +12,7 @@ import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import { startServer } from "@prismq/taskmanager-server";
 import { registerAll, YouTube } from "@prismq/task-types";
 import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
-import { envRows, envTable, readmeEnvTable } from "@prismq/worker-kit";
-import { startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
+import { itDocumentsItsVariables, startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
 import { shape } from "../src/config.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -190,18 +189,5 @@ describe("youtube-processor: start-up, readiness and logs", () => {
 });
 
 describe("youtube-processor --help and README", () => {
-  it("--help prints every variable with its default and meaning, and exits 0 without starting", { timeout: 30_000 }, async () => {
-    const app = startAppProcess({}, "src/index.ts", { args: ["--help"] });
-    assert.equal(await app.exited, 0, app.stderr());
-    assert.match(app.stdout(), /^youtube-processor: claims YouTube Video tasks/);
-    for (const row of envRows(shape)) {
-      assert.match(app.stdout(), new RegExp(`^ {2}${row.name} +${(row.default || "-").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} +`, "m"), row.name);
-      assert.ok(app.stdout().includes(row.meaning), `${row.name}'s meaning`);
-    }
-  });
-
-  it("the README's table of variables is the one generated from the config schema", () => {
-    const table = readmeEnvTable(readFileSync(new URL("../README.md", import.meta.url), "utf8"));
-    assert.equal(table, envTable(shape), `paste this between the env-table markers of README.md:\n${envTable(shape)}`);
-  });
+  itDocumentsItsVariables({ shape, summaryStart: "youtube-processor: claims YouTube Video tasks", readme: new URL("../README.md", import.meta.url) });
 });

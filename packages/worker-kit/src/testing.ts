@@ -1,4 +1,8 @@
+import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { it } from "node:test";
+import { envRows, envTable, readmeEnvTable, type EnvShape } from "@prismq/env-help";
 
 /** An app started as it is deployed, for tests: its own process, its output collected. */
 export interface AppProcess {
@@ -93,4 +97,30 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The two checks every service's `--help` needs, declared as tests in the caller's `describe`:
+ * `--help` prints every variable of `shape` (name, default, meaning) after `summaryStart` and
+ * exits 0 without starting anything; the README's table of variables is the generated one.
+ */
+export function itDocumentsItsVariables(options: { shape: EnvShape; summaryStart: string; readme: URL; entry?: string }): void {
+  const { shape, summaryStart, readme, entry = "src/index.ts" } = options;
+  it("--help prints every variable with its default and meaning, and exits 0 without starting", { timeout: 30_000 }, async () => {
+    const app = startAppProcess({}, entry, { args: ["--help"] });
+    assert.equal(await app.exited, 0, app.stderr());
+    assert.ok(app.stdout().startsWith(summaryStart), app.stdout());
+    for (const row of envRows(shape)) {
+      assert.match(app.stdout(), new RegExp(`^ {2}${row.name} +${escapeRegExp(row.default || "-")} +`, "m"), row.name);
+      assert.ok(app.stdout().includes(row.meaning), `${row.name}'s meaning`);
+    }
+    assert.equal(app.lines.length, 0, "nothing started");
+  });
+
+  it("the README's table of variables is the one generated from the config schema", () => {
+    const table = readmeEnvTable(readFileSync(readme, "utf8"));
+    assert.equal(table, envTable(shape), `paste this between the env-table markers of README.md (pnpm docs:env):\n${envTable(shape)}`);
+  });
 }
