@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createGzip } from "node:zlib";
 import { rng } from "./world.js";
 
 /** Faults a sandbox injects on demand, for the apps' reliability tests. Change them at any time. */
@@ -120,4 +121,27 @@ export function intParam(query: URLSearchParams, name: string, min: number, max:
   if (!/^\d+$/.test(v)) return null;
   const n = Number(v);
   return n >= min && n <= max ? n : null;
+}
+
+/**
+ * A gzip body of `head`, `bytes` spaces and `tail`, compressed chunk by chunk so the sandbox never
+ * holds the inflated size: a small answer that inflates to hundreds of MB (a decompression bomb).
+ */
+export async function gzipBomb(bytes: number, head: string, tail: string): Promise<Buffer> {
+  const gz = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gz.on("data", (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    gz.on("end", resolve);
+    gz.on("error", reject);
+  });
+  const chunk = Buffer.alloc(1024 * 1024, 0x20);
+  gz.write(head);
+  for (let left = bytes; left > 0; left -= chunk.length) {
+    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    if (!gz.write(part)) await new Promise((r) => gz.once("drain", r));
+  }
+  gz.end(tail);
+  await done;
+  return Buffer.concat(out);
 }

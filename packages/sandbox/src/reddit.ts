@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createGzip } from "node:zlib";
-import { serve, type Faults, type Reply, type Request } from "./http.js";
+import { gzipBomb, serve, type Faults, type Reply, type Request } from "./http.js";
 import {
   CALM_DATA,
   REMOVAL_KINDS,
@@ -288,25 +287,6 @@ const badRequest = (error: string): Reply => ({ status: 400, body: { error } });
 
 const SUBREDDIT_STATES: readonly SubredditState[] = ["public", "private", "quarantined", "gated", "banned"];
 
-/** A gzip body that inflates to `bytes` of spaces (in a JSON string), compressed chunk by chunk so the sandbox never holds the inflated size. */
-async function gzipBomb(bytes: number): Promise<Buffer> {
-  const gz = createGzip({ level: 9 });
-  const out: Buffer[] = [];
-  gz.on("data", (c: Buffer) => out.push(c));
-  const done = new Promise<void>((resolve, reject) => {
-    gz.on("end", resolve);
-    gz.on("error", reject);
-  });
-  const chunk = Buffer.alloc(1024 * 1024, 0x20);
-  gz.write('{"kind": "Listing", "pad": "');
-  for (let left = bytes; left > 0; left -= chunk.length) {
-    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
-    if (!gz.write(part)) await new Promise((r) => gz.once("drain", r));
-  }
-  gz.end('"}');
-  await done;
-  return Buffer.concat(out);
-}
 
 /**
  * Starts the Reddit sandbox. Every API path needs a User-Agent (403 without)
@@ -745,7 +725,7 @@ export async function startRedditSandbox(options: RedditSandboxOptions = {}): Pr
       case "status":
         return { status: g.status ?? 429, body: "" };
       case "gzip-bomb":
-        return { status: 200, headers: { ...headers, "content-encoding": "gzip", "content-type": "application/json; charset=UTF-8" }, body: await gzipBomb(g.inflatedBytes ?? 64 * 1024 * 1024) };
+        return { status: 200, headers: { ...headers, "content-encoding": "gzip", "content-type": "application/json; charset=UTF-8" }, body: await gzipBomb(g.inflatedBytes ?? 64 * 1024 * 1024, '{"kind": "Listing", "pad": "', '"}') };
     }
   };
 

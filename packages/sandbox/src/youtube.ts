@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { createGzip } from "node:zlib";
-import { type Faults, type Reply, type Request, intParam, serve } from "./http.js";
+import { gzipBomb, type Faults, type Reply, type Request, intParam, serve } from "./http.js";
 import { World, rng, type WorldOptions } from "./world.js";
 import {
   type ChannelInfo,
@@ -79,25 +78,6 @@ const ERROR_DOMAINS: Record<string, string> = {
   quotaExceeded: "youtube.quota",
 };
 
-/** A gzip body that inflates to `bytes` of spaces inside a JSON string, compressed chunk by chunk. */
-async function gzipBomb(bytes: number): Promise<Buffer> {
-  const gz = createGzip({ level: 9 });
-  const out: Buffer[] = [];
-  gz.on("data", (c: Buffer) => out.push(c));
-  const done = new Promise<void>((resolve, reject) => {
-    gz.on("end", resolve);
-    gz.on("error", reject);
-  });
-  const chunk = Buffer.alloc(1024 * 1024, 0x20);
-  gz.write('{"kind": "youtube#videoListResponse", "pad": "');
-  for (let left = bytes; left > 0; left -= chunk.length) {
-    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
-    if (!gz.write(part)) await new Promise((r) => gz.once("drain", r));
-  }
-  gz.end('", "items": []}');
-  await done;
-  return Buffer.concat(out);
-}
 
 const GARBAGE_HTML = "<!DOCTYPE html><html><head><title>Error 502 (Server Error)</title></head><body><p><b>502.</b> That's an error.</p></body></html>";
 
@@ -815,7 +795,7 @@ export async function startYouTubeSandbox(options: YouTubeSandboxOptions = {}): 
       case "empty-object":
         return { status: 200, body: {} };
       case "gzip-bomb":
-        return { status: 200, headers: { "content-type": "application/json; charset=UTF-8", "content-encoding": "gzip" }, body: await gzipBomb(g.inflatedBytes ?? 64 * 1024 * 1024) };
+        return { status: 200, headers: { "content-type": "application/json; charset=UTF-8", "content-encoding": "gzip" }, body: await gzipBomb(g.inflatedBytes ?? 64 * 1024 * 1024, '{"kind": "youtube#videoListResponse", "pad": "', '", "items": []}') };
       case "bad-item": {
         const item = pickItem(body, g.videoId);
         if (item) {
