@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { Counter } from "prom-client";
 import { Reddit, nextHop, type RedditSearchParams, type RedditSubredditParams } from "@prismq/task-types";
 import type { AppState, Logger, Outbox, RunReport, WorkerMetrics } from "@prismq/worker-kit";
 import { RedditError, type Page, type RedditApi, type RedditPost } from "@prismq/reddit-source";
@@ -11,7 +10,7 @@ export interface DiscoveryDeps {
   logger: Logger;
   /** Most posts a run walks when its params name no limit. Default 100. */
   defaultLimit?: number;
-  /** Where the cap counters go (`prismq_discovery_cap_reached_total`, `prismq_discovery_unreachable_items_total`). */
+  /** Where the cap counters go (`prismq_listing_cap_hits_total`, `prismq_listing_unreachable_total`, shared with every platform). */
   metrics?: WorkerMetrics;
   /**
    * How far a newest-first walk goes on past the first post it already
@@ -85,7 +84,6 @@ interface WalkResult {
  */
 export class RedditDiscovery {
   private authFailure: RedditError | undefined;
-  private counters: { capReached: Counter<"api" | "source">; unreachable: Counter<"api" | "source"> } | undefined;
 
   constructor(private readonly deps: DiscoveryDeps) {}
 
@@ -205,28 +203,9 @@ export class RedditDiscovery {
     const unreachable = Math.max(0, Math.round(rate * gap) - 1);
     report.capReached = true;
     report.unreachable = (report.unreachable ?? 0) + unreachable;
-    const counters = this.metricCounters();
-    counters?.capReached.inc({ api: "reddit", source });
-    if (unreachable > 0) counters?.unreachable.inc({ api: "reddit", source }, unreachable);
+    this.deps.metrics?.listingCapHits.inc({ api: "reddit" });
+    if (unreachable > 0) this.deps.metrics?.listingUnreachable.inc({ api: "reddit" }, unreachable);
     this.deps.logger.warn({ source, unreachable }, "Reddit's listing cap (about 1,000 items) ended the walk before the posts already known: some posts could not be reached");
-  }
-
-  private metricCounters() {
-    const metrics = this.deps.metrics;
-    if (!metrics) return undefined;
-    if (!this.counters) {
-      const registers = [metrics.registry];
-      const existing = (name: string) => metrics.registry.getSingleMetric(name) as Counter<"api" | "source"> | undefined;
-      this.counters = {
-        capReached:
-          existing("prismq_discovery_cap_reached_total") ??
-          new Counter({ name: "prismq_discovery_cap_reached_total", help: "Discovery runs whose listing or search ended at the API's cap before the items already known", labelNames: ["api", "source"], registers }),
-        unreachable:
-          existing("prismq_discovery_unreachable_items_total") ??
-          new Counter({ name: "prismq_discovery_unreachable_items_total", help: "Items a listing or search cap hid from discovery (estimated)", labelNames: ["api", "source"], registers }),
-      };
-    }
-    return this.counters;
   }
 
   /**

@@ -63,8 +63,8 @@ describe("reddit-discovery on the strict sandbox", () => {
     assert.equal(r.capReached, true);
     assert.ok(r.unreachable !== undefined && r.unreachable >= 400 && r.unreachable <= 600, `about 500 unreachable, estimated ${r.unreachable}`);
     const text = await rig.metrics.registry.metrics();
-    assert.equal(readMetric(text, "prismq_discovery_cap_reached_total")[0]?.value, 1);
-    assert.equal(readMetric(text, "prismq_discovery_unreachable_items_total")[0]?.value, r.unreachable);
+    assert.equal(readMetric(text, "prismq_listing_cap_hits_total").find((m) => m.labels.api === "reddit")?.value, 1);
+    assert.equal(readMetric(text, "prismq_listing_unreachable_total").find((m) => m.labels.api === "reddit")?.value, r.unreachable);
     assert.ok(rig.lines.some((l) => l.level === 40 && String(l.msg).includes("listing cap")), "one warning line");
   });
 
