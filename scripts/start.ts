@@ -56,6 +56,29 @@ interface Child {
 }
 const children: Child[] = [];
 
+/** Items the APIs' listing and search caps hid from discovery, by app, from the apps' cap warnings. */
+const hiddenByCaps = new Map<string, { runs: number; items: number }>();
+function noteCapWarning(app: string, line: string): void {
+  if (!line.includes('"unreachable"')) return;
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; unreachable?: unknown };
+    if (typeof entry.unreachable !== "number" || typeof entry.msg !== "string" || !entry.msg.includes("cap")) return;
+    const seen = hiddenByCaps.get(app) ?? { runs: 0, items: 0 };
+    seen.runs++;
+    seen.items += entry.unreachable;
+    hiddenByCaps.set(app, seen);
+  } catch {
+    // Not a log line of ours.
+  }
+}
+
+/** One line for the summary: what the caps hid, or that none was reached. */
+function capsLine(): string {
+  if (hiddenByCaps.size === 0) return "API caps: none reached (every listing and search was walked to the items already known).";
+  const parts = [...hiddenByCaps].map(([app, c]) => `${app} hit a cap ${c.runs} time(s), about ${c.items} item(s) not reachable`);
+  return `API caps: ${parts.join("; ")}.`;
+}
+
 /**
 /**
  * Starts a process in a process group of its own (`detached`), keeping its output in
@@ -74,9 +97,14 @@ function start(name: string, script: string, args: string[], env: Record<string,
   const log = createWriteStream(file, { fd });
   const proc = spawn(process.execPath, [join(root, script), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const child: Child = { name, proc, lines: [], ready: false, exited: new Promise((r) => proc.on("exit", (code) => r(code))) };
+  let partial = "";
   const keep = (d: Buffer) => {
     log.write(d);
-    if (child.lines.length < 200) child.lines.push(...d.toString().split("\n").filter(Boolean));
+    const text = partial + d.toString();
+    const complete = text.split("\n");
+    partial = complete.pop() ?? "";
+    if (child.lines.length < 200) child.lines.push(...complete.filter(Boolean));
+    for (const line of complete) noteCapWarning(name, line);
   };
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
@@ -380,6 +408,7 @@ async function main(): Promise<void> {
       const seconds = (Date.now() - started) / 1000 - quietChecks;
       out(`\n${view}\n\nIdeas stored: ${stored} in ${seconds.toFixed(1)} s (${(stored / seconds).toFixed(1)} ideas/s)\n`);
       out(`Peak RSS: ${children.map((c) => `${c.name} ${peakRssMb(c.proc.pid)} MB`).join(", ")}\n`);
+      out(`${capsLine()}\n`);
       out(`\nDone: every task is settled. Summary above; logs in ${join(DATA, "logs")}.\n`);
       await stopAll(0);
     }

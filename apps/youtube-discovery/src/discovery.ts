@@ -196,6 +196,7 @@ export class YouTubeDiscovery {
         report.unreachable = (report.unreachable ?? 0) + hidden;
         metrics?.listingCapHits.inc({ api: "youtube" });
         if (hidden > 0) metrics?.listingUnreachable.inc({ api: "youtube" }, hidden);
+        this.deps.logger.warn({ query: params.query, unreachable: hidden }, "YouTube's search cap (about 500 results) ended a page walk: the window is narrowed and walked again; some videos may not be reachable");
       }
       if ((pageToken || cut) && oldest !== undefined && oldest !== win.before) {
         // Stopped at the limit or the cap: the rest of the window is older than the oldest video listed.

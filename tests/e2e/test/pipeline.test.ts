@@ -58,6 +58,7 @@ for (const mode of ["hybrid", "direct"] as const) {
         for (const file of ["api-key", "taskmanager.sqlite"]) assert.equal(modeOf(join(dir, file)), 0o600, file);
         assert.match(output, mode === "hybrid" ? /hybrid mode/ : /direct mode/);
         assert.match(output, /Done: every task is settled/);
+        assert.match(output, /^API caps: (none reached|.*hit a cap \d+ time)/m, "the summary says what the APIs' caps hid");
 
         const ideas = await openIdeaStore({ url: `sqlite:${join(dir, "ideas.sqlite")}` });
         const want = expected();
