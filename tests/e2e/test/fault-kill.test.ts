@@ -16,12 +16,12 @@ describe("fault: both processors are killed with SIGKILL in the middle of a batc
       ];
       // Wait until each processor holds claimed tasks of its type, then kill it at once.
       for (const [app, type] of victims) {
-        let mine: number[] = [];
-        await sys.until(async () => {
-          mine = (await sys.tasks()).filter((t) => t.type === type && t.status === "claimed" && t.claimedBy?.startsWith(`${app}-`)).map((t) => t.id);
-          return mine.length > 0;
-        }, `${app} to hold claimed tasks`, 60_000, 50);
+        const claimedByApp = async () => (await sys.tasks()).filter((t) => t.type === type && t.status === "claimed" && t.claimedBy?.startsWith(`${app}-`)).map((t) => t.id);
+        await sys.until(async () => (await claimedByApp()).length > 0, `${app} to hold claimed tasks`, 60_000, 50);
         await sys.app(app).stop("SIGKILL");
+        // Read after the kill: a task the processor settled between the read above and the signal is not held.
+        const mine = await claimedByApp();
+        assert.ok(mine.length > 0, `${app} held claimed tasks when it was killed`);
         held.set(app, mine);
       }
       // The killed processors' claims are still held: nobody settles them until the claim times out.
