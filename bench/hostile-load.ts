@@ -25,7 +25,7 @@ const serverEntry = join(root, "apps/taskmanager-server/dist/index.js");
 
 const dir = mkdtempSync(join(tmpdir(), "bench-hostile-"));
 const child = spawn(process.execPath, [serverEntry], {
-  env: { ...process.env, PORT: "0", API_KEYS: KEY, LOG_LEVEL: "silent", DATA_DIR: dir, SQLITE_PATH: join(dir, "tasks.sqlite") },
+  env: { ...process.env, PORT: "0", API_KEYS: KEY, LOG_LEVEL: "silent", DATA_DIR: dir, SQLITE_PATH: join(dir, "tasks.sqlite"), ...(process.env.BENCH_BODY_LIMIT ? { BODY_LIMIT_BYTES: process.env.BENCH_BODY_LIMIT } : {}) },
   stdio: ["ignore", "pipe", "pipe"],
 });
 let died: string | undefined;
