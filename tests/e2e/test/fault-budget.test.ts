@@ -14,7 +14,8 @@ describe("fault: the YouTube quota and the Reddit rate limit run out in the midd
 
       // The APIs say their budgets are spent, and new uploads and posts appear while they are.
       await sys.youtubeSandbox("quota", { key: sys.youtubeKey, spent: 10_000 });
-      await sys.redditSandbox("ratelimit", { clientId: "sandbox-client", used: 100_000 });
+      // A limit of 0 holds until it is lifted below: spending one window's budget would end at the next minute, maybe before any app asked.
+      await sys.redditSandbox("ratelimit", { clientId: "sandbox-client", limit: 0 });
       await sys.youtubeSandbox("advance", { ms: ADVANCE_MS });
 
       await sys.until(() => /YouTube quota spent: discovery paused/.test(discovery.current), "youtube-discovery to pause", 30_000);
@@ -31,6 +32,8 @@ describe("fault: the YouTube quota and the Reddit rate limit run out in the midd
       assert.ok(keys.length > 0, "the shared quota lives in Redis");
       assert.equal((await exec("redis-cli", ["-u", REDIS_URL, "del", ...keys])).code, 0);
       await sys.until(() => /discovery resumes/.test(discovery.current), "youtube-discovery to resume", 30_000);
+      // Reddit's window comes back too.
+      await sys.redditSandbox("ratelimit", { clientId: "sandbox-client", limit: 100_000 });
 
       await sys.settled(200_000);
       await sys.verify();
