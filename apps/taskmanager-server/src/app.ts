@@ -473,7 +473,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           maxAttempts,
         });
         if (!claimed) throw notFound("No available tasks");
-        await metrics?.claimed(store, name, claimed).catch((err: unknown) => logger.warn({ err }, "metrics: takeover check failed"));
+        metrics?.claimed(name, claimed);
         return ok({
           id: claimed.id,
           type: name,

@@ -70,17 +70,12 @@ export class ServerMetrics {
   }
 
   /**
-   * Counts a claim. A claim with attempts left over from an earlier claim is a
-   * takeover when the task's history shows the earlier claim was never
-   * settled (its last change before this claim is a claim too); retries after
-   * a reported failure are not. Only such re-claims read the history.
+   * Counts a claim, and a takeover when the store says the claim took the task from a
+   * worker whose claim had timed out (retries after a reported failure are not takeovers).
    */
-  async claimed(store: Store, type: string, task: ClaimedTask): Promise<void> {
+  claimed(type: string, task: ClaimedTask): void {
     this.claims.inc({ type });
-    if (task.attempts <= 1) return;
-    const history = (await store.history(task.id)) ?? [];
-    const before = history.filter((h) => h.statusChange !== "progress").slice(0, -1).at(-1);
-    if (before?.statusChange === "claimed") this.takeovers.inc({ type });
+    if (task.tookOver) this.takeovers.inc({ type });
   }
 
   /** Counts a worker's completion report by the status it led to. */

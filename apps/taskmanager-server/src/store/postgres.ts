@@ -274,16 +274,16 @@ export class PostgresStore implements Store {
          INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
          SELECT id, 'failed', NULL, error_message, $4 FROM x
        ), c AS (
-         SELECT id FROM tasks WHERE type_id = $1 AND ${CLAIMABLE("$2", "$5")}
+         SELECT id, status AS was FROM tasks WHERE type_id = $1 AND ${CLAIMABLE("$2", "$5")}
          ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1 FOR UPDATE SKIP LOCKED
        ), u AS (
          UPDATE tasks t SET status = 'claimed', claimed_by = $3, claimed_at = $4, attempts = t.attempts + 1, updated_at = $4,
            claim_timeouts = t.claim_timeouts + CASE WHEN t.status = 'claimed' THEN 1 ELSE 0 END
-         FROM c WHERE t.id = c.id RETURNING t.id, t.params, t.attempts, t.priority
+         FROM c WHERE t.id = c.id RETURNING t.id, t.params, t.attempts, t.priority, c.was = 'claimed' AS took_over
        ), h AS (
          INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
          SELECT id, 'claimed', $3, 'Task claimed by worker', $4 FROM u
-       ) SELECT id, params, attempts, priority FROM u`,
+       ) SELECT id, params, attempts, priority, took_over AS "tookOver" FROM u`,
       [input.typeId, input.expiredBefore, input.workerId, input.now, input.maxAttempts],
     );
   }

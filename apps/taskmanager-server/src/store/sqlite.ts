@@ -235,11 +235,11 @@ export class SqliteStore implements Store {
           maxAttempts: input.maxAttempts,
         }) as Array<{ id: number; errorMessage: string }>;
         for (const t of swept) stmts.history.run(t.id, "failed", null, t.errorMessage, input.now);
-        const found = select.get(input.typeId, input.expiredBefore, input.maxAttempts) as { id: number } | undefined;
+        const found = select.get(input.typeId, input.expiredBefore, input.maxAttempts) as { id: number; status: TaskStatus } | undefined;
         if (!found) return undefined;
-        const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as ClaimedTask;
+        const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as Omit<ClaimedTask, "tookOver">;
         stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
-        return row;
+        return { ...row, tookOver: found.status === "claimed" };
       }),
       complete: db.transaction((input: CompleteInput): CompleteOutcome => {
         const s = input.success ? 1 : 0;
@@ -386,7 +386,7 @@ export class SqliteStore implements Store {
     let stmt = this.claimStmts.get(key);
     if (!stmt) {
       stmt = this.db.prepare(
-        `SELECT id FROM tasks WHERE type_id = ? AND ${CLAIMABLE("?", "?")} ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
+        `SELECT id, status FROM tasks WHERE type_id = ? AND ${CLAIMABLE("?", "?")} ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
       );
       this.claimStmts.set(key, stmt);
     }

@@ -52,6 +52,8 @@ export interface ClaimedTask {
   params: string;
   attempts: number;
   priority: number;
+  /** The claim took the task over from a worker whose claim had timed out. */
+  tookOver: boolean;
 }
 
 export interface RegisterInput {
