@@ -89,6 +89,8 @@ async function main(): Promise<void> {
     headersTimeoutMs: config.headersTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxConnections: config.maxConnections,
+    refusedPerSecond: config.refusedPerSecond,
+    refusedBurst: config.refusedBurst,
     host: config.host,
     port: config.port,
     claimTimeoutSeconds: config.claimTimeoutSeconds,
