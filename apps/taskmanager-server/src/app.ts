@@ -315,8 +315,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
         "key throttled: too many refused requests; its POSTs get 429 until its budget refills",
       );
     }
+    // The body is not read: closing the connection after the answer spares the server receiving
+    // the rest of it, and a client that keeps pressing pays a new connection for each try.
     reply
       .code(429)
+      .header("Connection", "close")
       .header("Retry-After", String(throttled.retryAfterSeconds))
       .header("X-RateLimit-Limit", String(refusals.limit))
       .header("X-RateLimit-Remaining", "0")

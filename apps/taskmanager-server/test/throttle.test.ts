@@ -33,6 +33,7 @@ describe("refusal budget per key", () => {
     const throttled = await call(server.url, "POST", "/tasks", { type: name, params: { n: 1 } });
     assert.equal(throttled.status, 429, throttled.text);
     assert.equal(throttled.headers.get("retry-after"), "1");
+    assert.equal(throttled.headers.get("connection"), "close", "the unread body is not received: the connection closes");
     assert.equal(throttled.headers.get("x-ratelimit-limit"), "3");
     assert.equal(throttled.headers.get("x-ratelimit-remaining"), "0");
     assert.ok(Number(throttled.headers.get("x-ratelimit-reset")) >= Math.floor(clock / 1000));
