@@ -39,6 +39,8 @@ declare module "fastify" {
     keyScope?: KeyScope;
     /** The request's API key, on POSTs that carry a valid one: what the refusal budget counts by. */
     apiKey?: string;
+    /** Characters of body the server read and parsed (0 when it read none). */
+    bodyChars?: number;
   }
 }
 
@@ -62,8 +64,8 @@ export interface AppOptions {
   /** Most open client connections; further ones are closed at once. Default 1000. */
   maxConnections?: number;
   /**
-   * Refused POSTs (400 or 413) a key may have per second before its POSTs get 429 with
-   * `Retry-After`, unread; 0 turns this off. Default {@link DEFAULT_REFUSED_PER_SECOND}.
+   * Refused POSTs (400 or 413) a key may have per second, a refused body counting one more per
+   * 16 KiB the server read, before its POSTs get 429 with `Retry-After`, unread; 0 turns this off. Default {@link DEFAULT_REFUSED_PER_SECOND}.
    */
   refusedPerSecond?: number;
   /** Refused POSTs a key may have at once, before `refusedPerSecond` applies. Default {@link DEFAULT_REFUSED_BURST}. */
@@ -262,6 +264,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.decorateRequest("keyScope", undefined);
   app.decorateRequest("apiKey", undefined);
+  app.decorateRequest("bodyChars", 0);
 
   const refusals = new RefusalBudget({
     perSecond: options.refusedPerSecond ?? DEFAULT_REFUSED_PER_SECOND,
@@ -272,7 +275,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const throttledKeys = new Set<string>();
   app.addHook("onResponse", async (req, reply) => {
     if (req.method !== "POST" || req.apiKey === undefined) return;
-    if (reply.statusCode === 400 || reply.statusCode === 413) refusals.charge(req.apiKey);
+    if (reply.statusCode === 400 || reply.statusCode === 413) refusals.charge(req.apiKey, req.bodyChars);
     else if (reply.statusCode !== 429) throttledKeys.delete(req.apiKey);
   });
 
@@ -335,6 +338,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (req.method !== "POST") return;
     const raw = req.body;
     if (typeof raw !== "string" || raw.length === 0) throw badRequest("Invalid JSON in request body");
+    req.bodyChars = raw.length;
     // Before the parse: a deep body is refused for the price of reading it once.
     if (nestingDepth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
       throw badRequest(`Invalid JSON in request body: nested deeper than ${MAX_JSON_DEPTH} levels`);

@@ -60,9 +60,9 @@ export interface ServerConfig {
   /** Most open client connections; further ones are closed at once (env `MAX_CONNECTIONS`). Default 1000. */
   maxConnections: number;
   /**
-   * Refused POSTs (400 or 413) one key may have per second; past that its POSTs get 429 with
-   * `Retry-After` before their body is read, until the budget refills (env `REFUSED_PER_SECOND`).
-   * 0 turns this off. Default 10.
+   * Refused POSTs (400 or 413) one key may have per second, a refused body counting one more per
+   * 16 KiB the server read; past that its POSTs get 429 with `Retry-After` before their body is
+   * read, until the budget refills (env `REFUSED_PER_SECOND`). 0 turns this off. Default 10.
    */
   refusedPerSecond: number;
   /** Refused POSTs one key may have at once before `refusedPerSecond` applies (env `REFUSED_BURST`). Default 20. */
@@ -169,7 +169,7 @@ const envSchema = z.object({
   HEADERS_TIMEOUT_MS: intFrom("HEADERS_TIMEOUT_MS", 10_000, 100, 3_600_000).describe("Most time a client may take to send a request's headers, in ms; at most REQUEST_TIMEOUT_MS."),
   KEEP_ALIVE_TIMEOUT_MS: intFrom("KEEP_ALIVE_TIMEOUT_MS", 10_000, 100, 3_600_000).describe("How long an idle keep-alive connection stays open, in ms."),
   MAX_CONNECTIONS: intFrom("MAX_CONNECTIONS", 1000, 1, 1_000_000).describe("Most open client connections; further ones are closed at once."),
-  REFUSED_PER_SECOND: intFrom("REFUSED_PER_SECOND", 10, 0, 1_000_000).describe("Refused POSTs (400/413) one key may have per second; then its POSTs get 429 with Retry-After, unread. 0: off."),
+  REFUSED_PER_SECOND: intFrom("REFUSED_PER_SECOND", 10, 0, 1_000_000).describe("Refused POSTs (400/413) one key may have per second, a refused body counting one more per 16 KiB read; then its POSTs get 429 with Retry-After, unread. 0: off."),
   REFUSED_BURST: intFrom("REFUSED_BURST", 20, 1, 1_000_000).describe("Refused POSTs one key may have at once before REFUSED_PER_SECOND applies."),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino level: fatal, error, warn, info, debug, trace or silent."),
   LOG_PRETTY: z

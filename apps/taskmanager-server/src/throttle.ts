@@ -2,15 +2,20 @@
  * A budget of refused requests per API key. A request the server refuses as malformed, invalid or
  * too large (400 or 413 on a POST) still costs it the work of reading, parsing and checking the
  * body; a client that keeps sending such requests (hostile, or stuck in a bug) would take the
- * event loop from every other client. Each key may have `perSecond` refusals a second, in bursts of
- * up to `burst`; past that, its POSTs are answered 429 with `Retry-After` before their body is read,
- * until the budget refills. Reads (GET) and the key's other clients' good requests are not counted;
- * a request that succeeds never costs anything.
+ * event loop from every other client. Each key may spend `perSecond` units a second, in bursts of
+ * up to `burst`; a refusal costs one unit, plus one per {@link REFUSAL_UNIT_BYTES} of body the
+ * server read for it, so the budget follows the work spent. Past it, the key's POSTs are answered
+ * 429 with `Retry-After` before their body is read, until the budget refills (a large refusal may
+ * leave the key in debt: it waits that much longer). Reads (GET) are not counted; a request that
+ * succeeds never costs anything.
  */
+
+/** Body bytes read for a refused request that cost one more unit of the budget. */
+export const REFUSAL_UNIT_BYTES = 16 * 1024;
 export interface RefusalBudgetOptions {
-  /** Refused POSTs a key may have per second, sustained; 0 turns the budget off. */
+  /** Units (refused POSTs, more for large bodies) a key may spend per second, sustained; 0 turns the budget off. */
   perSecond: number;
-  /** Refused POSTs a key may have at once, before the rate applies. At least 1. */
+  /** Units a key may spend at once, before the rate applies. At least 1. */
   burst: number;
   /** Clock in ms. Default `Date.now`. */
   now?: () => number;
@@ -58,10 +63,10 @@ export class RefusalBudget {
     return bucket;
   }
 
-  /** Refusals `key` may still have now (the full burst when it has none lately). */
+  /** Units `key` may still spend now (the full burst when it has spent none lately; 0 when in debt). */
   remaining(key: string): number {
     if (!this.enabled) return this.options.burst;
-    return Math.floor(this.refill(key)?.tokens ?? this.options.burst);
+    return Math.max(0, Math.floor(this.refill(key)?.tokens ?? this.options.burst));
   }
 
   /** `undefined` when `key` may send a POST now; otherwise how long it must wait. */
@@ -77,11 +82,11 @@ export class RefusalBudget {
     };
   }
 
-  /** Counts one refused request against `key`. */
-  charge(key: string): void {
+  /** Counts one refused request against `key`, for which the server read `bodyBytes` of body. */
+  charge(key: string, bodyBytes = 0): void {
     if (!this.enabled) return;
     const bucket = this.refill(key) ?? { tokens: this.options.burst, at: this.now() };
-    bucket.tokens = Math.max(0, bucket.tokens - 1);
+    bucket.tokens -= 1 + Math.floor(bodyBytes / REFUSAL_UNIT_BYTES);
     this.buckets.set(key, bucket);
   }
 }

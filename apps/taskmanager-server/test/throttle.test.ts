@@ -75,6 +75,33 @@ describe("refusal budget per key", () => {
     for (let i = 0; i < 30; i++) assert.equal((await call(off.url, "POST", "/tasks", "{bad")).status, 400);
   });
 
+  it("charges a refusal by the body it read: one unit, plus one per 16 KiB; a large one leaves the key in debt", () => {
+    let t = 0;
+    const budget = new RefusalBudget({ perSecond: 1, burst: 20, now: () => t });
+    budget.charge("k", 100 * 1024); // 1 + 6
+    assert.equal(budget.remaining("k"), 13);
+    budget.charge("k", 100 * 1024);
+    budget.charge("k", 100 * 1024);
+    assert.equal(budget.remaining("k"), 0);
+    assert.deepEqual(budget.check("k"), { retryAfterSeconds: 2, resetAt: 21 }, "in debt by one unit: two seconds to the next try");
+    t = 2000;
+    assert.equal(budget.check("k"), undefined);
+  });
+
+  it("counts the body a refused request made the server read", async () => {
+    const server = await start(backend.storage(), { refusedPerSecond: 1, refusedBurst: 20 });
+    servers.push(server);
+    const name = `Test.Heavy_${uid()}`;
+    assert.equal((await call(server.url, "POST", "/task-types/register", { name, version: "1", param_schema: { type: "object" } })).status, 200);
+    // 229 KB of params: read, parsed and refused (over 64 KiB) for 1 + 14 units; the next one finds the budget spent.
+    const heavy = JSON.stringify({ type: name, params: { a: Array.from({ length: 40_000 }, (_, i) => i) } });
+    const first = await call(server.url, "POST", "/tasks", heavy);
+    assert.equal(first.status, 400);
+    assert.match(first.json.error, /params is too large/);
+    assert.equal((await call(server.url, "POST", "/tasks", heavy)).status, 400);
+    assert.equal((await call(server.url, "POST", "/tasks", heavy)).status, 429);
+  });
+
   it("refills at its rate, up to the burst, and says when", () => {
     let t = 0;
     const budget = new RefusalBudget({ perSecond: 2, burst: 4, now: () => t });
