@@ -2,7 +2,7 @@
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditProcessor } from "./processor.js";
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
 
   await app.ready();
   await registerAll(client);
+  // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
+  const strategy = await claimOrder(client, logger);
   const ideas: IdeaStore = await app.dependency(
     "ideas",
     () => openIdeaStore({ url: config.IDEA_DATABASE_URL, dataDir: config.DATA_DIR }),
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     workerId,
     logger,
     metrics,
-    claim: (signal) => Reddit.Post.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
+    claim: (signal) => Reddit.Post.claim(client, { workerId, signal, strategy, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ requests: api.requests }),
   }).start();

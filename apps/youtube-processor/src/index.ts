@@ -2,7 +2,7 @@
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeProcessor } from "./processor.js";
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
 
   await app.ready();
   await registerAll(client);
+  // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
+  const strategy = await claimOrder(client, logger);
   const ideas: IdeaStore = await app.dependency(
     "ideas",
     () => openIdeaStore({ url: config.IDEA_DATABASE_URL, dataDir: config.DATA_DIR }),
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
         return null;
       }
       quotaLogged = false;
-      return YouTube.Video.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid video task failed") });
+      return YouTube.Video.claim(client, { workerId, signal, strategy, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid video task failed") });
     },
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ quotaUnits: api.unitsSpent }),

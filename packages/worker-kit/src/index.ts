@@ -28,6 +28,7 @@ export type { RuntimeOptions } from "./runtime.js";
 export { SourcesError, durationMs, parseSourceList, readDocument, scheduleOf, sourceSlug, sourceWhen, throwIfProblems } from "./sources.js";
 export type { WhenFields } from "./sources.js";
 export { WorkerApp, exitOnHelp, loadOrExit, runMain } from "./app.js";
+export { claimOrder } from "./claim-order.js";
 export { definePlatform, platformSet } from "./platform.js";
 export type { AnyPlatformDescriptor, GraphEdge, PlatformDescriptor, PlatformPorts, PlatformSet, SandboxRef } from "./platform.js";
 export { ENV_TABLE_END, ENV_TABLE_START, envRows, envTable, helpText, readmeEnvTable, withEnvTable } from "@prismq/env-help";
