@@ -2,22 +2,23 @@
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditProcessor } from "./processor.js";
 
 const SERVICE = "reddit-processor";
-const exit = (code: number): never => process.exit(code);
+// The process's exit and streams, lent to the start helpers: the library never touches \`process\` itself.
+const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
   const config = await loadOrExit(() => {
     const c = loadConfig(process.env);
     clientOptions(c); // a username without its password stops here, with the other config errors' exit code
     return c;
-  }, exit);
-  const app = new WorkerApp(SERVICE, config, exit);
+  }, io);
+  const app = new WorkerApp(SERVICE, config, io.exit);
   const { logger, metrics, client, runtime, workerId } = app;
 
   await app.ready();
@@ -61,4 +62,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-runMain(SERVICE, main);
+runMain(SERVICE, main, io);

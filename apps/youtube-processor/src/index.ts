@@ -2,18 +2,19 @@
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeProcessor } from "./processor.js";
 
 const SERVICE = "youtube-processor";
-const exit = (code: number): never => process.exit(code);
+// The process's exit and streams, lent to the start helpers: the library never touches \`process\` itself.
+const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
-  const config = await loadOrExit(() => loadConfig(process.env), exit);
-  const app = new WorkerApp(SERVICE, config, exit);
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
+  const config = await loadOrExit(() => loadConfig(process.env), io);
+  const app = new WorkerApp(SERVICE, config, io.exit);
   const { logger, metrics, client, runtime, workerId } = app;
 
   await app.ready();
@@ -69,4 +70,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-runMain(SERVICE, main);
+runMain(SERVICE, main, io);

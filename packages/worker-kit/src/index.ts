@@ -33,4 +33,4 @@ export { definePlatform, platformSet } from "./platform.js";
 export type { AnyPlatformDescriptor, GraphEdge, PlatformDescriptor, PlatformPorts, PlatformSet, SandboxRef } from "./platform.js";
 export { ENV_TABLE_END, ENV_TABLE_START, envRows, envTable, helpText, readmeEnvTable, withEnvTable } from "@prismq/env-help";
 export type { EnvRow, EnvShape } from "@prismq/env-help";
-export type { AppConfig, RunOutcome, RunReport } from "./app.js";
+export type { AppConfig, ProcessIo, RunOutcome, RunReport } from "./app.js";
