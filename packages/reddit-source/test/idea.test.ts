@@ -180,7 +180,7 @@ test("youtubeLinks finds watch, youtu.be and shorts links in the url, the text a
 test("the Reddit -> YouTube Video edge spawns one Video task per video youtubeLinks finds, in order, one hop further and one priority step lower", () => {
   const p = post({ isSelf: false, url: "https://youtu.be/AAAAAAAAAA1", selftext: "and youtube.com/watch?v=BBBBBBBBBB2, again youtu.be/AAAAAAAAAA1" });
   const comments = [comment("https://www.youtube.com/shorts/CCCCCCCCCC3")];
-  const spawned = crossModuleTasks(platform.edges, "reddit", { params: { post_id: "1h0abcd" }, priority: 0 }, { keywords: [], texts: postTexts(p, comments) });
+  const spawned = crossModuleTasks(platform.edges, "reddit", { params: { hops: 0 }, priority: 0 }, { keywords: [], texts: postTexts(p, comments) });
   assert.deepEqual(
     spawned.map((t) => t.params),
     youtubeLinks(p, comments).map((video_id) => ({ hops: 1, video_id })),
