@@ -2,14 +2,14 @@
 // Composition root of reddit-discovery: the only place that reads the environment and exits.
 import { Reddit, registerAll } from "@prismq/task-types";
 import { WorkerApp, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
-import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
+import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditDiscovery } from "./discovery.js";
 import { runSource } from "./run.js";
 import { loadSources } from "./sources.js";
 
 const SERVICE = "reddit-discovery";
-// The process's exit and streams, lent to the start helpers: the library never touches \`process\` itself.
+// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
 const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
@@ -26,8 +26,8 @@ async function main(): Promise<void> {
   await app.ready();
   await registerAll(client);
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
-  const reddit = await app.dependency("reddit", () => connectReddit(config), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
-  const api = new RedditApi({ client: reddit, budget: redditBudget(runtime, config), metrics, logger });
+  const budget = runtime.budget(platform.budget(config));
+  const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
   const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics, defaultLimit: config.DEFAULT_LIMIT });
 
   const schedules = await runtime.startSchedules(

@@ -3,12 +3,12 @@
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
 import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
-import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
+import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditProcessor } from "./processor.js";
 
 const SERVICE = "reddit-processor";
-// The process's exit and streams, lent to the start helpers: the library never touches \`process\` itself.
+// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
 const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
@@ -32,8 +32,8 @@ async function main(): Promise<void> {
     async (): Promise<boolean> => (await ideas.count()) >= 0,
   );
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
-  const reddit = await app.dependency("reddit", () => connectReddit(config), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
-  const api = new RedditApi({ client: reddit, budget: redditBudget(runtime, config), metrics, logger });
+  const budget = runtime.budget(platform.budget(config));
+  const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
   const processor = new RedditProcessor({
     api,
     ideas,

@@ -3,12 +3,12 @@
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
 import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
-import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
+import { platform } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeProcessor } from "./processor.js";
 
 const SERVICE = "youtube-processor";
-// The process's exit and streams, lent to the start helpers: the library never touches \`process\` itself.
+// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
 const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
@@ -27,8 +27,8 @@ async function main(): Promise<void> {
     (err) => (err instanceof IdeaStoreError && err.code === "IDEA_ERR_CONFIG" ? `IDEA_DATABASE_URL: ${err.message}` : undefined),
     async (): Promise<boolean> => (await ideas.count()) >= 0,
   );
-  const budget = runtime.budget({ name: "youtube-quota", limit: config.YOUTUBE_DAILY_QUOTA, window: { kind: "daily", timeZone: QUOTA_TIME_ZONE } });
-  const api = new YouTubeApi({ apiKey: config.YOUTUBE_API_KEY, rootUrl: config.YOUTUBE_API_ROOT_URL, budget, metrics, logger });
+  const budget = runtime.budget(platform.budget(config));
+  const api = await platform.createApi(config, { budget, metrics, logger });
   const processor = new YouTubeProcessor({
     api,
     ideas,

@@ -6,6 +6,6 @@ export { RedditError, SUBREDDIT_REFUSALS, toRedditError } from "./errors.js";
 export type { RedditErrorCode } from "./errors.js";
 export { MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, REDDIT_SCORE, postTexts, postToIdea, redditMetrics, redditScore, youtubeLinks } from "./idea.js";
 export type { RedditMetrics } from "./idea.js";
-export { clientOptions, connectReddit, redditBudget, redditBudgetOptions, redditEnv } from "./env.js";
+export { clientOptions, connectReddit, redditBudgetOptions, redditEnv } from "./env.js";
 export { platform, toYouTubeVideos } from "./platform.js";
 export type { RedditEnv } from "./env.js";
