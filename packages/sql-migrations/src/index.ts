@@ -79,7 +79,11 @@ export function migrateSqlite(db: SqliteDatabase, plan: MigrationPlan): Migratio
     db.exec("COMMIT");
     return { from, to: Math.max(from, plan.migrations.length) };
   } catch (err) {
-    db.exec("ROLLBACK");
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      // SQLite already rolled back (some errors end the transaction themselves): the first error is the one to report.
+    }
     throw err;
   }
 }
