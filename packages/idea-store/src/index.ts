@@ -17,7 +17,3 @@ export {
 } from "./model.js";
 export { openIdeaStore, resolveStorage, type OpenIdeaStoreOptions, type ResolvedStorage } from "./open.js";
 export type { IdeaStore, UpsertResult } from "./types.js";
-export { CATEGORIES, MIN_CATEGORY_SCORE, STOPWORDS, classify, extractTerms, tokenize } from "./classify.js";
-export type { ClassifiableText, Classification } from "./classify.js";
-export { foldScore, round, squash } from "./score.js";
-export type { ScoreSignal } from "./score.js";

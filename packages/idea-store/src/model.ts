@@ -10,45 +10,6 @@ export const SOURCE_TYPES = ["text", "video", "audio", "unknown"] as const satis
 /** Any value JSON can carry (what `metadata` holds). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/**
- * An idea as a producer hands it to {@link IdeaStore.upsert}. Optional fields take the default shown;
- * (`sourcePlatform`, `sourceId`) identifies the source item, so writing it again updates the stored idea.
- * The store-managed fields of a fetched {@link IdeaInspiration} (`id`, `createdAt`, `updatedAt`) are
- * accepted and ignored, so a fetched idea can be changed and written back; any other unknown field is an error.
- */
-export interface IdeaInput {
-  /** Required, not blank, at most 1000 characters. */
-  title: string;
-  /** Default `""`. */
-  description?: string;
-  /** Full text (transcript, post body…). Default `""`. */
-  content?: string;
-  /** Default `[]`. */
-  keywords?: string[];
-  /** Default `"unknown"`. */
-  sourceType?: SourceType;
-  /** Free-form JSON object (not an array). Default `{}`. */
-  metadata?: Record<string, JsonValue>;
-  /** The item's id on its platform (video id, post id). Required, not blank, at most 255 characters. */
-  sourceId: string;
-  /** An `http:` or `https:` URL, or `null`. Default `null`. */
-  sourceUrl?: string | null;
-  /** Lowercase platform name matching `^[a-z0-9_-]{1,64}$`, e.g. `"youtube"`, `"reddit"`. Required. */
-  sourcePlatform: string;
-  /** Author or channel on the platform. Default `null`. */
-  sourceCreatedBy?: string | null;
-  /** When the item was published: a `Date` or an ISO 8601 string with `Z` or an offset (or a plain `YYYY-MM-DD`, read as UTC). Default `null`. */
-  sourceCreatedAt?: Date | string | null;
-  /** Quality score from 0 to 100 inclusive, or `null` when not scored. Default `null`. */
-  score?: number | null;
-  /** Main category, at most 255 characters, or `null`. Default `null`. */
-  category?: string | null;
-  /** Relevance per subcategory (finite numbers). Default `{}`. */
-  subcategoryRelevance?: Record<string, number>;
-  /** Score per contextual category (finite numbers). Default `{}`. */
-  contextualCategoryScores?: Record<string, number>;
-}
-
 /** A stored idea, as every read returns it. Timestamps are ISO 8601 strings in UTC with millisecond precision. */
 export interface IdeaInspiration {
   /** Store-assigned id, stable across updates of the same source item. */
@@ -135,37 +96,52 @@ const numberMap = () =>
  * applies it itself and throws {@link IdeaStoreError} (`IDEA_ERR_INVALID`) when it fails.
  */
 export const ideaInputSchema = z.strictObject({
+  /** Required, not blank, at most 1000 characters. */
   title: text()
     .refine(notBlank, "must not be empty")
     .refine((s) => s.length <= 1000, "must be at most 1000 characters"),
+  /** Default `""`. */
   description: text().default(""),
+  /** Full text (transcript, post body…). Default `""`. */
   content: text().default(""),
+  /** Default `[]`. */
   keywords: z.array(text(), typed("an array of strings")).default([]),
+  /** Default `"unknown"`. */
   sourceType: z.enum(SOURCE_TYPES, { error: `must be one of ${SOURCE_TYPES.join(", ")}` }).default("unknown"),
+  /** Free-form JSON object (not an array). Default `{}`. */
   metadata: z
     .record(z.string(), z.json(), typed("a JSON object"))
     .refine((m) => !JSON.stringify(m).includes("\\u0000"), NUL_MESSAGE)
     .default({}),
+  /** The item's id on its platform (video id, post id). Required, not blank, at most 255 characters. */
   sourceId: text()
     .refine(notBlank, "must not be empty")
     .refine((s) => s.length <= 255, "must be at most 255 characters"),
+  /** An `http:` or `https:` URL, or `null`. Default `null`. */
   sourceUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL or null" }).nullable().default(null),
+  /** Lowercase platform name matching `^[a-z0-9_-]{1,64}$`, e.g. `"youtube"`, `"reddit"`. Required. */
   sourcePlatform: z
     .string(typed("a string"))
     .regex(PLATFORM, 'must match ^[a-z0-9_-]{1,64}$ (lowercase, e.g. "youtube")'),
+  /** Author or channel on the platform. Default `null`. */
   sourceCreatedBy: text().nullable().default(null),
+  /** When the item was published: a `Date` or an ISO 8601 string with `Z` or an offset (or a plain `YYYY-MM-DD`, read as UTC). Default `null`. */
   sourceCreatedAt: instant.nullable().default(null),
+  /** Quality score from 0 to 100 inclusive, or `null` when not scored. Default `null`. */
   score: z
     .number(typed("a finite number"))
     .min(0, "must be between 0 and 100")
     .max(100, "must be between 0 and 100")
     .nullable()
     .default(null),
+  /** Main category, at most 255 characters, or `null`. Default `null`. */
   category: text()
     .refine((s) => s.length >= 1 && s.length <= 255, "must be 1 to 255 characters (use null for none)")
     .nullable()
     .default(null),
+  /** Relevance per subcategory (finite numbers). Default `{}`. */
   subcategoryRelevance: numberMap(),
+  /** Score per contextual category (finite numbers). Default `{}`. */
   contextualCategoryScores: numberMap(),
   // Store-managed: accepted so a fetched idea can be written back, then ignored.
   id: z.unknown().optional(),
@@ -173,11 +149,17 @@ export const ideaInputSchema = z.strictObject({
   updatedAt: z.unknown().optional(),
 });
 
+/**
+ * An idea as a producer hands it to {@link IdeaStore.upsert}: the input type of {@link ideaInputSchema}, so
+ * the type and the validation cannot disagree. Optional fields take the default shown; (`sourcePlatform`,
+ * `sourceId`) identifies the source item, so writing it again updates the stored idea. The store-managed
+ * fields of a fetched {@link IdeaInspiration} (`id`, `createdAt`, `updatedAt`) are accepted and ignored, so a
+ * fetched idea can be changed and written back; any other unknown field is an error.
+ */
+export type IdeaInput = z.input<typeof ideaInputSchema>;
+
 /** A validated idea with every default filled in. */
 export type NormalizedIdea = Omit<z.output<typeof ideaInputSchema>, "id" | "createdAt" | "updatedAt">;
-
-// Compile-time guard: everything IdeaInput allows, the schema accepts.
-const _inputFits = (i: IdeaInput): z.input<typeof ideaInputSchema> => i;
 
 /** `path: message` for each issue; unknown keys are named as fields too. */
 function explain(issues: z.core.$ZodIssue[], prefix: string): string[] {

@@ -1,60 +1,18 @@
+import { migratePostgres } from "@prismq/sql-migrations";
 import pg from "pg";
 import { configError, storageError } from "./errors.js";
-import {
-  parseCountField,
-  parseFilter,
-  parseId,
-  parseIdea,
-  parseIdeas,
-  parseKey,
-  type IdeaCountField,
-  type IdeaFilter,
-  type IdeaInput,
-  type IdeaInspiration,
-  type NormalizedIdea,
-} from "./model.js";
-import {
-  COLUMNS,
-  GROUP_EXPRESSIONS,
-  MIGRATIONS_TABLE,
-  TABLE,
-  UPDATE_SET,
-  WRITE_COLUMNS,
-  countOf,
-  selectOf,
-  toIdea,
-  writeOrder,
-  type Dialect,
-  type RawRow,
-} from "./sql.js";
-import type { IdeaStore, UpsertResult } from "./types.js";
+import { parseIdea, parseIdeas, type IdeaInput, type NormalizedIdea } from "./model.js";
+import { MIGRATIONS_TABLE, TABLE, migrationsOf, paramsOf, upsertSql, writeOrder, type Dialect, type RawRow } from "./sql.js";
+import { SqlIdeaStore } from "./store.js";
+import type { UpsertResult } from "./types.js";
 
-const MIGRATIONS: string[] = [
-  `CREATE TABLE ${TABLE} (
-     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     title TEXT NOT NULL,
-     description TEXT NOT NULL,
-     content TEXT NOT NULL,
-     keywords JSONB NOT NULL,
-     source_type TEXT NOT NULL CHECK (source_type IN ('text', 'video', 'audio', 'unknown')),
-     metadata JSONB NOT NULL,
-     source_id TEXT NOT NULL,
-     source_url TEXT,
-     source_platform TEXT NOT NULL,
-     source_created_by TEXT,
-     source_created_at TIMESTAMPTZ,
-     score DOUBLE PRECISION CHECK (score BETWEEN 0 AND 100),
-     category TEXT,
-     subcategory_relevance JSONB NOT NULL,
-     contextual_category_scores JSONB NOT NULL,
-     created_at TIMESTAMPTZ NOT NULL,
-     updated_at TIMESTAMPTZ NOT NULL
-   );
-   CREATE UNIQUE INDEX ${TABLE}_source ON ${TABLE} (source_platform, source_id);
-   CREATE INDEX ${TABLE}_platform_created ON ${TABLE} (source_platform, created_at);
-   CREATE INDEX ${TABLE}_category ON ${TABLE} (category);
-   CREATE INDEX ${TABLE}_score ON ${TABLE} (score);`,
-];
+/** The schema's versions, oldest first; append only. */
+export const MIGRATIONS = migrationsOf({
+  id: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+  json: "JSONB",
+  instant: "TIMESTAMPTZ",
+  real: "DOUBLE PRECISION",
+});
 
 /** BIGINT (ids, counts) as JS numbers: every value stays below 2^53. */
 const types = {
@@ -64,52 +22,25 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-/** Instants are bound as ISO strings, so the session time zone never matters. */
-const dialect: Dialect = { placeholder: (n) => `$${n}`, instant: (d) => d.toISOString() };
-const CASTS: Partial<Record<(typeof WRITE_COLUMNS)[number], string>> = {
-  keywords: "::jsonb",
-  metadata: "::jsonb",
-  subcategory_relevance: "::jsonb",
-  contextual_category_scores: "::jsonb",
-  source_created_at: "::timestamptz",
+/** Instants are bound as ISO strings, so the session time zone never matters; pg already parses JSONB, and TIMESTAMPTZ arrives as a Date. */
+const dialect: Dialect = {
+  placeholder: (n) => `$${n}`,
+  instant: (d) => d.toISOString(),
+  casts: { json: "::jsonb", instant: "::timestamptz" },
+  readJson: (v) => v,
+  readInstant: (v) => (v as Date).toISOString(),
 };
 // The database's clock, in milliseconds so a stored time equals the ISO string it is shown as. An insert
 // stamps both columns with one value (the statement's start); the conflict branch reads the clock after
 // the row lock was obtained, so a writer that waited never stamps an update before the write it waited for.
-const INSERTED_AT = "date_trunc('milliseconds', statement_timestamp())";
-const UPDATED_AT = `GREATEST(date_trunc('milliseconds', clock_timestamp()), ${TABLE}.updated_at)`;
-const UPSERT_SQL = `INSERT INTO ${TABLE} (${WRITE_COLUMNS.join(", ")}, created_at, updated_at)
-  VALUES (${WRITE_COLUMNS.map((c, i) => `$${i + 1}${CASTS[c] ?? ""}`).join(", ")}, ${INSERTED_AT}, ${INSERTED_AT})
-  ON CONFLICT (source_platform, source_id) DO UPDATE SET ${UPDATE_SET}, updated_at = ${UPDATED_AT}
-  RETURNING ${COLUMNS}, (xmax = 0) AS created`;
-
-// pg already parses JSONB; TIMESTAMPTZ arrives as a Date.
-const idea = (row: RawRow): IdeaInspiration =>
-  toIdea(
-    row,
-    (v) => v,
-    (v) => (v as Date).toISOString(),
-  );
-
-function paramsOf(i: NormalizedIdea): unknown[] {
-  return [
-    i.title,
-    i.description,
-    i.content,
-    JSON.stringify(i.keywords),
-    i.sourceType,
-    JSON.stringify(i.metadata),
-    i.sourceId,
-    i.sourceUrl,
-    i.sourcePlatform,
-    i.sourceCreatedBy,
-    i.sourceCreatedAt === null ? null : i.sourceCreatedAt.toISOString(),
-    i.score,
-    i.category,
-    JSON.stringify(i.subcategoryRelevance),
-    JSON.stringify(i.contextualCategoryScores),
-  ];
-}
+const UPSERT_SQL = upsertSql(
+  dialect,
+  {
+    insertedAt: "date_trunc('milliseconds', statement_timestamp())",
+    updatedAt: `GREATEST(date_trunc('milliseconds', clock_timestamp()), ${TABLE}.updated_at)`,
+  },
+  ", (xmax = 0) AS created",
+);
 
 /** Options of {@link PostgresIdeaStore.open}. */
 export interface PostgresIdeaStoreOptions {
@@ -128,13 +59,15 @@ type UpsertRow = RawRow & { created: boolean };
  * `INSERT … ON CONFLICT DO UPDATE` statement, which PostgreSQL makes atomic against concurrent writers of
  * the same key; `xmax = 0` in its RETURNING tells a fresh insert from an update.
  */
-export class PostgresIdeaStore implements IdeaStore {
+export class PostgresIdeaStore extends SqlIdeaStore {
   readonly kind = "postgres" as const;
   readonly location: string;
+  protected readonly dialect = dialect;
   private readonly pool: pg.Pool;
   private closed = false;
 
   private constructor(pool: pg.Pool, location: string) {
+    super();
     this.pool = pool;
     this.location = location;
   }
@@ -170,7 +103,7 @@ export class PostgresIdeaStore implements IdeaStore {
     pool.on("error", () => {});
     const store = new PostgresIdeaStore(pool, location);
     try {
-      await store.migrate(schema);
+      await migratePostgres(pool, { table: MIGRATIONS_TABLE, migrations: MIGRATIONS, schema, lockName: "prismq-idea-store", appliedAt: "timestamptz" });
     } catch (err) {
       await pool.end().catch(() => {});
       throw storageError(err, `opening PostgreSQL database ${location}`);
@@ -178,45 +111,16 @@ export class PostgresIdeaStore implements IdeaStore {
     return store;
   }
 
-  private async migrate(schema: string): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
-      // Serialises concurrent openers of the same schema, the CREATE SCHEMA included.
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('prismq-idea-store:' || $1))", [schema]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${MIGRATIONS_TABLE}`);
-      const current = rows[0]?.v ?? 0;
-      for (let i = current; i < MIGRATIONS.length; i++) {
-        await client.query(MIGRATIONS[i] as string);
-        await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version) VALUES ($1)`, [i + 1]);
-      }
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
-
-  private async rows<T>(operation: string, sql: string, args: unknown[]): Promise<T[]> {
-    try {
-      return (await this.pool.query(sql, args)).rows as T[];
-    } catch (err) {
-      throw storageError(err, operation);
-    }
+  protected async all(sql: string, args: unknown[]): Promise<unknown[]> {
+    return (await this.pool.query(sql, args)).rows;
   }
 
   async upsert(input: IdeaInput): Promise<UpsertResult> {
-    const params = paramsOf(parseIdea(input));
+    const params = paramsOf(parseIdea(input), dialect);
     const [row] = await this.rows<UpsertRow>("upsert", UPSERT_SQL, params);
     if (!row) throw storageError(new Error("upsert returned no row"), "upsert");
     const { created, ...rest } = row;
-    return { id: row.id, created, idea: idea(rest) };
+    return { id: row.id as number, created, idea: this.idea(rest) };
   }
 
   async upsertMany(inputs: IdeaInput[]): Promise<Array<{ id: number; created: boolean }>> {
@@ -233,9 +137,9 @@ export class PostgresIdeaStore implements IdeaStore {
     try {
       await client.query("BEGIN");
       for (const i of writeOrder(ideas)) {
-        const { rows } = await client.query<UpsertRow>(UPSERT_SQL, paramsOf(ideas[i] as NormalizedIdea));
+        const { rows } = await client.query<UpsertRow>(UPSERT_SQL, paramsOf(ideas[i] as NormalizedIdea, dialect));
         const row = rows[0] as UpsertRow;
-        results[i] = { id: row.id, created: row.created };
+        results[i] = { id: row.id as number, created: row.created };
       }
       await client.query("COMMIT");
       return results;
@@ -248,44 +152,6 @@ export class PostgresIdeaStore implements IdeaStore {
     } finally {
       client.release(broken);
     }
-  }
-
-  async get(platform: string, sourceId: string): Promise<IdeaInspiration | null> {
-    parseKey(platform, sourceId);
-    const [row] = await this.rows<RawRow>(
-      "get",
-      `SELECT ${COLUMNS} FROM ${TABLE} WHERE source_platform = $1 AND source_id = $2`,
-      [platform, sourceId],
-    );
-    return row ? idea(row) : null;
-  }
-
-  async getById(id: number): Promise<IdeaInspiration | null> {
-    parseId(id);
-    const [row] = await this.rows<RawRow>("getById", `SELECT ${COLUMNS} FROM ${TABLE} WHERE id = $1`, [id]);
-    return row ? idea(row) : null;
-  }
-
-  async query(filter?: IdeaFilter): Promise<IdeaInspiration[]> {
-    const { sql, args } = selectOf(parseFilter(filter), dialect);
-    return (await this.rows<RawRow>("query", sql, args)).map(idea);
-  }
-
-  async count(filter?: IdeaFilter): Promise<number> {
-    const { sql, args } = countOf(parseFilter(filter), dialect);
-    const [row] = await this.rows<{ n: number }>("count", sql, args);
-    return row?.n ?? 0;
-  }
-
-  async countBy(field: IdeaCountField): Promise<Record<string, number>> {
-    const expr = GROUP_EXPRESSIONS[parseCountField(field)];
-    const rows = await this.rows<{ k: string; n: number }>(
-      "countBy",
-      `SELECT ${expr} AS k, count(*) AS n FROM ${TABLE} GROUP BY 1 ORDER BY 1`,
-      [],
-    );
-    // fromEntries defines own properties, so a key such as "__proto__" is kept as data.
-    return Object.fromEntries(rows.map((r) => [r.k, r.n]));
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { extractYouTubeIds } from "@prismq/task-types";
-import { classify, extractTerms, foldScore, round, type IdeaInput } from "@prismq/idea-store";
+import { classify, extractTerms, foldScore, round } from "@prismq/idea-scoring";
+import type { IdeaInput } from "@prismq/idea-store";
 import { isRemoved, type RedditComment, type RedditPost } from "./api.js";
 
 /** The measured signals of a post that its score is folded from. */

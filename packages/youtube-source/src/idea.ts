@@ -1,4 +1,5 @@
-import { classify, extractTerms, foldScore, round, type IdeaInput } from "@prismq/idea-store";
+import { classify, extractTerms, foldScore, round } from "@prismq/idea-scoring";
+import type { IdeaInput } from "@prismq/idea-store";
 import type { CommentThread, Video } from "./api.js";
 import { SHORTS_MAX_SECONDS, durationSeconds } from "./duration.js";
 

@@ -1,14 +1,14 @@
+import { migratePostgres } from "@prismq/sql-migrations";
 import pg from "pg";
 import {
   CLAIMABLE,
   DEFAULT_REQUEUE_MESSAGE,
-  MIGRATION_3,
   HISTORY_COLUMNS,
+  MIGRATIONS_TABLE,
   OPERATOR,
   REQUEUED,
   STATS_BY_TYPE_STATUS,
   STATS_FAILURES,
-  STATS_INDEXES,
   STATS_MINUTES,
   STATS_WORKERS,
   SUMMARY_COLUMNS,
@@ -19,6 +19,7 @@ import {
   TYPE_COLUMNS,
   claimOrder,
   groupWorkers,
+  migrationsOf,
 } from "./sql.js";
 import type {
   ClaimInput,
@@ -45,52 +46,8 @@ import type {
   TaskTypeRow,
 } from "./types.js";
 
-const MIGRATIONS: string[] = [
-  `CREATE TABLE task_types (
-     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     name TEXT NOT NULL UNIQUE,
-     version TEXT NOT NULL,
-     param_schema TEXT NOT NULL,
-     is_active BOOLEAN NOT NULL DEFAULT TRUE,
-     created_at BIGINT NOT NULL,
-     updated_at BIGINT NOT NULL
-   );
-   CREATE TABLE tasks (
-     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     type_id BIGINT NOT NULL REFERENCES task_types(id),
-     status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'completed', 'failed')),
-     params TEXT NOT NULL,
-     result TEXT,
-     error_message TEXT,
-     progress INTEGER NOT NULL DEFAULT 0,
-     progress_message TEXT,
-     priority INTEGER NOT NULL DEFAULT 0,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     claimed_by TEXT,
-     claimed_at BIGINT,
-     completed_at BIGINT,
-     created_at BIGINT NOT NULL,
-     updated_at BIGINT NOT NULL,
-     dedupe_key TEXT NOT NULL UNIQUE
-   );
-   CREATE INDEX tasks_claim_created ON tasks (type_id, created_at, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_claim_priority ON tasks (type_id, priority DESC, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_claim_attempts ON tasks (type_id, attempts, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_claim_id ON tasks (type_id, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_by_status ON tasks (status, id);
-   CREATE INDEX tasks_by_type ON tasks (type_id, id);
-   CREATE TABLE task_history (
-     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-     task_id BIGINT NOT NULL REFERENCES tasks(id),
-     status_change TEXT NOT NULL,
-     worker_id TEXT,
-     message TEXT,
-     created_at BIGINT NOT NULL
-   );
-   CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
-  STATS_INDEXES,
-  MIGRATION_3,
-];
+/** The schema's versions, oldest first (see {@link migrationsOf}); append only. */
+export const MIGRATIONS = migrationsOf({ id: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ref: "BIGINT", time: "BIGINT", bool: "BOOLEAN", true: "TRUE" });
 
 /** BIGINT (ids, millisecond times) as JS numbers: every value stays below 2^53. */
 const types = {
@@ -144,27 +101,7 @@ export class PostgresStore implements Store {
   }
 
   private async migrate(schema: string): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('prismq-taskmanager:' || $1))", [schema]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
-      );
-      const { rows } = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations");
-      const current = rows[0]?.v ?? 0;
-      for (let i = current; i < MIGRATIONS.length; i++) {
-        await client.query(MIGRATIONS[i] as string);
-        await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [i + 1, Date.now()]);
-      }
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    await migratePostgres(this.pool, { table: MIGRATIONS_TABLE, migrations: MIGRATIONS, schema, lockName: "prismq-taskmanager" });
   }
 
   private async one<T>(sql: string, args: unknown[]): Promise<T | undefined> {

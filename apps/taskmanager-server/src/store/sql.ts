@@ -72,6 +72,76 @@ export const MIGRATION_3 = `ALTER TABLE tasks ADD COLUMN claim_timeouts INTEGER 
    CREATE INDEX tasks_claimed_by ON tasks (status, claimed_by, id) WHERE status = 'claimed';
    CREATE INDEX tasks_claim_expiry ON tasks (type_id, claimed_at) WHERE status = 'claimed';`;
 
+/** The column types that differ between the dialects in {@link migrationsOf}. */
+export interface DialectTypes {
+  /** An auto-assigned integer primary key. */
+  id: string;
+  /** A column referencing such a key. */
+  ref: string;
+  /** A time in milliseconds since the epoch. */
+  time: string;
+  /** A boolean, and its literal `true`. */
+  bool: string;
+  true: string;
+}
+
+/**
+ * The migrations of both dialects, oldest first (the runner records version `n` for entry `n - 1`):
+ * 1 the tables and the claim indexes, 2 {@link STATS_INDEXES}, 3 {@link MIGRATION_3}. Append only: a
+ * database that applied a version never runs it again, so an entry's text never changes.
+ */
+export function migrationsOf(t: DialectTypes): string[] {
+  return [
+    `CREATE TABLE task_types (
+     id ${t.id},
+     name TEXT NOT NULL UNIQUE,
+     version TEXT NOT NULL,
+     param_schema TEXT NOT NULL,
+     is_active ${t.bool} NOT NULL DEFAULT ${t.true},
+     created_at ${t.time} NOT NULL,
+     updated_at ${t.time} NOT NULL
+   );
+   CREATE TABLE tasks (
+     id ${t.id},
+     type_id ${t.ref} NOT NULL REFERENCES task_types(id),
+     status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'completed', 'failed')),
+     params TEXT NOT NULL,
+     result TEXT,
+     error_message TEXT,
+     progress INTEGER NOT NULL DEFAULT 0,
+     progress_message TEXT,
+     priority INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     claimed_by TEXT,
+     claimed_at ${t.time},
+     completed_at ${t.time},
+     created_at ${t.time} NOT NULL,
+     updated_at ${t.time} NOT NULL,
+     dedupe_key TEXT NOT NULL UNIQUE
+   );
+   CREATE INDEX tasks_claim_created ON tasks (type_id, created_at, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_priority ON tasks (type_id, priority DESC, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_attempts ON tasks (type_id, attempts, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_claim_id ON tasks (type_id, id) WHERE status IN ('pending', 'claimed');
+   CREATE INDEX tasks_by_status ON tasks (status, id);
+   CREATE INDEX tasks_by_type ON tasks (type_id, id);
+   CREATE TABLE task_history (
+     id ${t.id},
+     task_id ${t.ref} NOT NULL REFERENCES tasks(id),
+     status_change TEXT NOT NULL,
+     worker_id TEXT,
+     message TEXT,
+     created_at ${t.time} NOT NULL
+   );
+   CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
+    STATS_INDEXES,
+    MIGRATION_3,
+  ];
+}
+
+/** Bookkeeping table of the applied versions (`@prismq/sql-migrations`); its name predates the runner. */
+export const MIGRATIONS_TABLE = "schema_migrations";
+
 /** Tasks per type and status. The inner GROUP BY reads only the covering index; names are joined after. */
 export const STATS_BY_TYPE_STATUS = `SELECT tt.name AS "type", s.status AS "status", s.n AS "count"
   FROM (SELECT type_id, status, count(*) AS n FROM tasks GROUP BY type_id, status) s

@@ -1,16 +1,16 @@
 import { closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { migrateSqlite } from "@prismq/sql-migrations";
 import {
   CLAIMABLE,
   DEFAULT_REQUEUE_MESSAGE,
-  MIGRATION_3,
   HISTORY_COLUMNS,
+  MIGRATIONS_TABLE,
   OPERATOR,
   REQUEUED,
   STATS_BY_TYPE_STATUS,
   STATS_FAILURES,
-  STATS_INDEXES,
   STATS_MINUTES,
   STATS_WORKERS,
   SUMMARY_COLUMNS,
@@ -21,6 +21,7 @@ import {
   TYPE_COLUMNS,
   claimOrder,
   groupWorkers,
+  migrationsOf,
 } from "./sql.js";
 import type {
   ClaimInput,
@@ -47,52 +48,8 @@ import type {
   TaskTypeRow,
 } from "./types.js";
 
-const MIGRATIONS: string[] = [
-  `CREATE TABLE task_types (
-     id INTEGER PRIMARY KEY,
-     name TEXT NOT NULL UNIQUE,
-     version TEXT NOT NULL,
-     param_schema TEXT NOT NULL,
-     is_active INTEGER NOT NULL DEFAULT 1,
-     created_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL
-   );
-   CREATE TABLE tasks (
-     id INTEGER PRIMARY KEY,
-     type_id INTEGER NOT NULL REFERENCES task_types(id),
-     status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'completed', 'failed')),
-     params TEXT NOT NULL,
-     result TEXT,
-     error_message TEXT,
-     progress INTEGER NOT NULL DEFAULT 0,
-     progress_message TEXT,
-     priority INTEGER NOT NULL DEFAULT 0,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     claimed_by TEXT,
-     claimed_at INTEGER,
-     completed_at INTEGER,
-     created_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL,
-     dedupe_key TEXT NOT NULL UNIQUE
-   );
-   CREATE INDEX tasks_claim_created ON tasks (type_id, created_at, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_claim_priority ON tasks (type_id, priority DESC, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_claim_attempts ON tasks (type_id, attempts, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_claim_id ON tasks (type_id, id) WHERE status IN ('pending', 'claimed');
-   CREATE INDEX tasks_by_status ON tasks (status, id);
-   CREATE INDEX tasks_by_type ON tasks (type_id, id);
-   CREATE TABLE task_history (
-     id INTEGER PRIMARY KEY,
-     task_id INTEGER NOT NULL REFERENCES tasks(id),
-     status_change TEXT NOT NULL,
-     worker_id TEXT,
-     message TEXT,
-     created_at INTEGER NOT NULL
-   );
-   CREATE INDEX task_history_by_task ON task_history (task_id, id);`,
-  STATS_INDEXES,
-  MIGRATION_3,
-];
+/** The schema's versions, oldest first (see {@link migrationsOf}); append only. */
+export const MIGRATIONS = migrationsOf({ id: "INTEGER PRIMARY KEY", ref: "INTEGER", time: "INTEGER", bool: "INTEGER", true: "1" });
 
 /**
  * Creates the database file (and the directories up to it) readable by its owner only: directories
@@ -278,18 +235,7 @@ export class SqliteStore implements Store {
   }
 
   private migrate(): void {
-    this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-    const apply = this.db.transaction(() => {
-      const row = this.db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null };
-      const current = row.v ?? 0;
-      MIGRATIONS.forEach((sql, i) => {
-        const version = i + 1;
-        if (version <= current) return;
-        this.db.exec(sql);
-        this.db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, Date.now());
-      });
-    });
-    apply.immediate();
+    migrateSqlite(this.db, { table: MIGRATIONS_TABLE, migrations: MIGRATIONS });
   }
 
   async ping(): Promise<void> {

@@ -157,6 +157,8 @@ export function classify(text: ClassifiableText): Classification {
  * The idea's strongest terms: words weighted by field (title 3, tags 2,
  * description 1, content 0.5), stopwords and numbers left out, highest
  * first, ties in first-seen order. Tags come first as given (lower-cased).
+ * @param limit - the most terms answered
+ * @defaultValue limit: 12
  */
 export function extractTerms(text: ClassifiableText, limit = 12): string[] {
   const counts = weightedCounts(text);
