@@ -19,7 +19,7 @@ export {
   TimeoutError,
   ValidationError,
 } from "./errors.js";
-export type { TaskManagerErrorCode } from "./errors.js";
+export type { NotFoundResource, ServerErrorReason, TaskManagerErrorCode } from "./errors.js";
 export { backoffMs, retryAfterMs, DEFAULT_RETRY } from "./retry.js";
 export type { RetryOptions } from "./retry.js";
 export type {
@@ -29,8 +29,10 @@ export type {
   CreatedTask,
   HistoryEntry,
   ListTasksFilter,
+  OperatorResult,
   RegisteredTaskType,
   SettleResult,
+  Stats,
   Task,
   TaskStatus,
   TaskSummary,
