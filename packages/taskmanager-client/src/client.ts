@@ -120,6 +120,12 @@ function toSummary(r: Raw): TaskSummary {
   };
 }
 
+/** The largest page both servers answer. */
+const MAX_PAGE = 1000;
+
+/** A task's creation second as a sortable string (`YYYY-MM-DD HH:MM:SS`; missing sorts oldest). */
+const second = (t: TaskSummary): string => t.createdAt ?? "";
+
 function toTaskType(item: Raw): TaskType {
   return {
     id: num(item.id),
@@ -321,21 +327,65 @@ export class TaskManagerClient {
   }
 
   /**
-   * Every task matching the filter, newest first, fetched a page at a time.
-   * Tasks created while iterating can shift pages (offset paging): an item
-   * may then be seen twice, never silently skipped from the older end.
+   * Every task matching the filter, newest first, each exactly once, fetched a page at a time.
+   *
+   * The hosted service orders `GET /tasks` only by `created_at` (one-second resolution, no
+   * tie-break) and pages by offset, so tasks created in the same second come in another order
+   * in each page, and plain offset paging repeats some and skips others. Here a page yields only
+   * the tasks of the seconds it holds completely (those newer than its last row's second); the
+   * next page starts one row before the first row of that last second, so it holds the whole
+   * second again, and that one re-read row must be newer (else rows before it left the listing,
+   * e.g. a status filter, and the window moves back). A page that holds a single second is asked
+   * again twice as large, up to 1000 rows. Ids are deduplicated, so tasks created meanwhile (at
+   * the newest end) shift pages without being repeated. Tasks that start to match the filter
+   * during the listing may or may not be seen; more than 1000 tasks of one second cannot be told
+   * apart by offset and are returned as the server pages them (a warning is logged).
    */
   async *listTasks(filter: ListTasksFilter = {}, options: CallOptions = {}): AsyncGenerator<TaskSummary> {
-    const pageSize = filter.pageSize ?? 100;
-    for (let offset = 0; ; offset += pageSize) {
-      const q = new URLSearchParams({ limit: String(pageSize), offset: String(offset) });
-      if (filter.status) q.set("status", filter.status);
-      if (filter.type) q.set("type", filter.type);
-      const d = (await this.call("GET", `/tasks?${q}`, undefined, "safe", options.signal)) as Raw;
-      const items = (d.items as Raw[]) ?? [];
-      for (const item of items) yield toSummary(item);
-      if (items.length < pageSize) return;
+    let limit = filter.pageSize ?? 100;
+    const seen = new Set<number>();
+    let offset = 0;
+    // When set, the row at `offset` was read before and must be newer than this second.
+    let newerThan: string | undefined;
+    for (;;) {
+      const items = await this.tasksPage(filter, offset, limit, options.signal);
+      if (newerThan !== undefined && !(items[0] && second(items[0]) > newerThan)) {
+        // Rows before the window left the listing: move back and read that part again.
+        offset = Math.max(0, offset - limit);
+        if (offset === 0) newerThan = undefined;
+        continue;
+      }
+      const fresh = (list: TaskSummary[]) => list.filter((t) => !seen.has(t.id) && seen.add(t.id));
+      if (items.length < limit) {
+        yield* fresh(items);
+        return;
+      }
+      const last = second(items[items.length - 1] as TaskSummary);
+      const cut = items.findIndex((t) => second(t) <= last);
+      // The second this window is for did not end inside it (or the page is one second only): ask for more rows.
+      if (newerThan === undefined ? cut === 0 : last >= newerThan) {
+        if (limit < MAX_PAGE) {
+          limit = Math.min(MAX_PAGE, limit * 2);
+          continue;
+        }
+        this.logger?.warn({ createdAt: last, offset }, "more tasks created in one second than one page holds: the listing may repeat or skip some of them");
+        yield* fresh(items);
+        offset += items.length;
+        newerThan = undefined;
+        continue;
+      }
+      yield* fresh(items.slice(0, cut));
+      offset += cut - 1;
+      newerThan = last;
     }
+  }
+
+  private async tasksPage(filter: ListTasksFilter, offset: number, limit: number, signal: AbortSignal | undefined): Promise<TaskSummary[]> {
+    const q = new URLSearchParams({ limit: String(limit), offset: String(offset) });
+    if (filter.status) q.set("status", filter.status);
+    if (filter.type) q.set("type", filter.type);
+    const d = (await this.call("GET", `/tasks?${q}`, undefined, "safe", signal)) as Raw;
+    return ((d.items as Raw[]) ?? []).map(toSummary);
   }
 
   /**

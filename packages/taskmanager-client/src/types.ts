@@ -59,7 +59,7 @@ export interface ListTasksFilter {
   status?: TaskStatus;
   /** Exact type name, or a LIKE pattern with `%`. */
   type?: string;
-  /** Page size, 1-1000. Default 100. */
+  /** Page size, 1-1000 rows. A page that holds tasks of one second only is asked again twice as large (up to 1000). @defaultValue 100 */
   pageSize?: number;
 }
 
