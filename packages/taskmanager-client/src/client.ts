@@ -12,7 +12,7 @@ import {
   ServerError,
   TaskManagerError,
   TimeoutError,
-} from "./errors.js";
+} from "@prismq/taskmanager-protocol";
 import { DEFAULT_RETRY, backoffMs, retryAfterMs, sleep, type RetryOptions } from "./retry.js";
 import type {
   CallOptions,

@@ -1,20 +1,7 @@
-// The error classes and codes live in the protocol module (one mapping from the wire to codes);
-// this file keeps the client's import paths and adds the worker's own error.
-export {
-  AbortedError,
-  AuthError,
-  ClientConfigError,
-  ConflictError,
-  NetworkError,
-  NotFoundError,
-  ProtocolError,
-  RateLimitError,
-  ServerError,
-  TaskManagerError,
-  TimeoutError,
-  ValidationError,
-} from "@prismq/taskmanager-protocol";
-export type { NotFoundResource, ServerErrorReason, TaskManagerErrorCode } from "@prismq/taskmanager-protocol";
+// The error classes and codes live in @prismq/taskmanager-protocol (one mapping from the wire to
+// codes); the client imports them from there. This file keeps the worker loop's import path and
+// adds the worker's own error.
+export { ConflictError, TaskManagerError } from "@prismq/taskmanager-protocol";
 
 /**
  * Throw it from a task handler when retrying cannot help (bad params, a
