@@ -1,32 +1,33 @@
 #!/usr/bin/env node
 // Composition root of reddit-discovery: the only place that reads the environment and exits.
 import { Reddit, registerAll } from "@prismq/task-types";
-import { WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
-import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
+import { WorkerApp, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditDiscovery } from "./discovery.js";
 import { runSource } from "./run.js";
 import { loadSources } from "./sources.js";
 
 const SERVICE = "reddit-discovery";
-const exit = (code: number): never => process.exit(code);
+// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
+const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
   const config = await loadOrExit(() => {
     const c = loadConfig(process.env);
     clientOptions(c); // a username without its password stops here, with the other config errors' exit code
     return c;
-  }, exit);
-  const sources = await loadOrExit(async () => (config.REDDIT_SOURCES ? loadSources(config.REDDIT_SOURCES) : []), exit);
-  const app = new WorkerApp(SERVICE, config, exit);
+  }, io);
+  const sources = await loadOrExit(async () => (config.REDDIT_SOURCES ? loadSources(config.REDDIT_SOURCES) : []), io);
+  const app = new WorkerApp(SERVICE, config, io.exit);
   const { logger, metrics, client, runtime } = app;
 
   await app.ready();
   await registerAll(client);
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
-  const reddit = await app.dependency("reddit", () => connectReddit(config), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
-  const api = new RedditApi({ client: reddit, budget: redditBudget(runtime, config), metrics, logger });
+  const budget = runtime.budget(platform.budget(config));
+  const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
   const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics, defaultLimit: config.DEFAULT_LIMIT });
 
   const schedules = await runtime.startSchedules(
@@ -51,4 +52,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-runMain(SERVICE, main);
+runMain(SERVICE, main, io);

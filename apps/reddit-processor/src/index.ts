@@ -2,26 +2,29 @@
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
-import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
+import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditProcessor } from "./processor.js";
 
 const SERVICE = "reddit-processor";
-const exit = (code: number): never => process.exit(code);
+// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
+const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
   const config = await loadOrExit(() => {
     const c = loadConfig(process.env);
     clientOptions(c); // a username without its password stops here, with the other config errors' exit code
     return c;
-  }, exit);
-  const app = new WorkerApp(SERVICE, config, exit);
+  }, io);
+  const app = new WorkerApp(SERVICE, config, io.exit);
   const { logger, metrics, client, runtime, workerId } = app;
 
   await app.ready();
   await registerAll(client);
+  // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
+  const strategy = await claimOrder(client, logger);
   const ideas: IdeaStore = await app.dependency(
     "ideas",
     () => openIdeaStore({ url: config.IDEA_DATABASE_URL, dataDir: config.DATA_DIR }),
@@ -29,8 +32,8 @@ async function main(): Promise<void> {
     async (): Promise<boolean> => (await ideas.count()) >= 0,
   );
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
-  const reddit = await app.dependency("reddit", () => connectReddit(config), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
-  const api = new RedditApi({ client: reddit, budget: redditBudget(runtime, config), metrics, logger });
+  const budget = runtime.budget(platform.budget(config));
+  const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
   const processor = new RedditProcessor({
     api,
     ideas,
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
     workerId,
     logger,
     metrics,
-    claim: (signal) => Reddit.Post.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
+    claim: (signal) => Reddit.Post.claim(client, { workerId, signal, strategy, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ requests: api.requests }),
   }).start();
@@ -59,4 +62,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-runMain(SERVICE, main);
+runMain(SERVICE, main, io);

@@ -1,8 +1,8 @@
 import type { ClaimedTask } from "@prismq/taskmanager-client";
 import { ideaInputSchema, type IdeaInput, type IdeaStore } from "@prismq/idea-store";
-import { YouTube, nextHop, type RedditPostParams } from "@prismq/task-types";
+import { crossModuleTasks, type AnyCrossModuleEdge, type RedditPostParams } from "@prismq/task-types";
 import type { BatchOutcome, Logger, Outbox } from "@prismq/worker-kit";
-import { RedditError, isRemoved, postToIdea, youtubeLinks, type RedditApi, type RedditComment, type RedditPost } from "@prismq/reddit-source";
+import { RedditError, isRemoved, platform, postTexts, postToIdea, type RedditApi, type RedditComment, type RedditPost } from "@prismq/reddit-source";
 
 export type PostTask = ClaimedTask<RedditPostParams>;
 
@@ -17,8 +17,10 @@ export interface ProcessorDeps {
   commentDepth?: number;
   /** Comment requests in flight at once. Default 4. */
   commentConcurrency?: number;
-  /** Create YouTube Video tasks for linked videos. Default true. */
+  /** Create the cross-module tasks of `edges` (YouTube Video tasks for linked videos). Default true. */
   crossModule?: boolean;
+  /** The cross-module edges leaving Reddit. Default: the Reddit platform's. */
+  edges?: readonly AnyCrossModuleEdge[];
   now?: () => number;
 }
 
@@ -69,7 +71,7 @@ export class RedditProcessor {
     }
 
     const outcomes: Array<BatchOutcome<PostTask>> = [];
-    const found: Array<{ task: PostTask; idea: IdeaInput; links: string[] }> = [];
+    const found: Array<{ task: PostTask; idea: IdeaInput; texts: string[] }> = [];
     for (const task of batch) {
       const id = task.params.post_id;
       const post = posts.get(id);
@@ -108,22 +110,16 @@ export class RedditProcessor {
         outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} gives an idea the store refuses: ${why}` });
         continue;
       }
-      found.push({ task, idea, links: youtubeLinks(post, comments) });
+      found.push({ task, idea, texts: postTexts(post, comments) });
     }
     const stored = found.length ? await ideas.upsertMany(found.map((f) => f.idea)) : [];
 
-    for (const [i, { task, idea, links }] of found.entries()) {
+    for (const [i, { task, idea, texts }] of found.entries()) {
       const row = stored[i];
       if (!row) continue;
-      let videos = 0;
-      const hops = this.deps.crossModule === false ? null : nextHop(task.params, "cross-platform");
-      if (hops !== null) {
-        for (const videoId of links) {
-          await outbox.create(YouTube.Video.name, YouTube.Video.params({ video_id: videoId, hops }));
-          videos++;
-        }
-      }
-      outcomes.push({ task, ok: true, result: { idea_id: row.id, created: row.created, score: idea.score ?? null, category: idea.category ?? null, youtube_videos: videos } });
+      const spawned = this.deps.crossModule === false ? [] : crossModuleTasks(this.deps.edges ?? platform.edges, "reddit", task, { keywords: idea.keywords ?? [], texts });
+      for (const t of spawned) await outbox.create(t.type, t.params);
+      outcomes.push({ task, ok: true, result: { idea_id: row.id, created: row.created, score: idea.score ?? null, category: idea.category ?? null, youtube_videos: spawned.length } });
     }
     return outcomes;
   }

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
-import { createKeyCheck, isReservedWorkerId, RESERVED_WORKER_IDS, requiredScope, sameJson, scopeAllows, WORKER_ID_ROUTES, type KeyScope } from "./auth.js";
+import { createKeyCheck, isReservedWorkerId, keyFingerprint, RESERVED_WORKER_IDS, requiredScope, sameJson, scopeAllows, WORKER_ID_ROUTES, type KeyScope } from "./auth.js";
 import { dashboardHeaders, dashboardHtml } from "./dashboard.js";
 import { WIRE_ERRORS, dedupeKeyOfJson, errorEnvelope, paramsJson, successEnvelope } from "@prismq/taskmanager-protocol";
 import { ApiError, badRequest, notFound } from "./errors.js";
@@ -25,6 +25,7 @@ import {
 } from "./requests.js";
 import { MAX_PARAM_ARRAY_ITEMS, oversizedParamArray, SchemaCache, warnRefusedStoredTypes } from "./schemas.js";
 import type { OperatorOutcome, Store } from "./store/types.js";
+import { RefusalBudget } from "./throttle.js";
 
 /** What the stats read from an idea store; `@prismq/idea-store`'s `IdeaStore` has it. */
 export interface IdeaCountSource {
@@ -36,6 +37,10 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The scope of the request's API key; `undefined` on the open paths. */
     keyScope?: KeyScope;
+    /** The request's API key, on POSTs that carry a valid one: what the refusal budget counts by. */
+    apiKey?: string;
+    /** Characters of body the server read and parsed (0 when it read none). */
+    bodyChars?: number;
   }
 }
 
@@ -58,6 +63,13 @@ export interface AppOptions {
   keepAliveTimeoutMs?: number;
   /** Most open client connections; further ones are closed at once. Default 1000. */
   maxConnections?: number;
+  /**
+   * Refused POSTs (400 or 413) a key may have per second, a refused body counting one more per
+   * 16 KiB the server read, before its POSTs get 429 with `Retry-After`, unread; 0 turns this off. Default {@link DEFAULT_REFUSED_PER_SECOND}.
+   */
+  refusedPerSecond?: number;
+  /** Refused POSTs a key may have at once, before `refusedPerSecond` applies. Default {@link DEFAULT_REFUSED_BURST}. */
+  refusedBurst?: number;
   logger: Logger;
   /** Seconds before a claim may be taken over. Default 300. */
   claimTimeoutSeconds?: number;
@@ -101,6 +113,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_CONNECTIONS = 1000;
+/** Defaults of the refusal budget; see {@link AppOptions}. */
+export const DEFAULT_REFUSED_PER_SECOND = 10;
+export const DEFAULT_REFUSED_BURST = 20;
 
 const OPEN_PATHS = new Set(["/api/health", "/api/openapi.json", "/api/docs", "/api/dashboard"]);
 
@@ -109,19 +124,45 @@ const ok = (data: unknown) => successEnvelope(data);
 /** The 401/413/429 answer shape of the hosted service (not the envelope). */
 const plainError = (error: string, message: string) => ({ error, message, timestamp: new Date().toISOString() });
 
-function depthOf(value: unknown, limit: number): number {
-  // Iterative, so a hostile body cannot overflow the stack.
+/**
+ * How deep `text` nests objects and arrays, read from the text before it is parsed: one pass over
+ * the characters, stopping as soon as `limit` is passed, so a deep or large body costs no more than
+ * reading it once (walking the parsed value allocated an entry per array item).
+ * Brackets inside strings do not count. Meant for text about to be parsed as JSON: for text that is
+ * not JSON the answer is only an estimate, and the parse refuses it anyway.
+ */
+export function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
   let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== "object") continue;
-    if (d > max) max = d;
-    if (max > limit) return max;
-    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
   }
   return max;
 }
+
+/**
+ * Largest body of a route whose request carries one JSON field of up to {@link MAX_JSON_FIELD_BYTES}
+ * (register's schema, create's params, complete's result): four times the field, room for the same
+ * JSON pretty-printed. A larger body cannot be a valid request, so it is refused (413) from its
+ * `Content-Length`, before it is read or parsed. `BODY_LIMIT_BYTES` lowers it.
+ */
+export const LARGE_BODY_BYTES = 4 * MAX_JSON_FIELD_BYTES;
+/** Largest body of every other POST route: its fields are short texts and numbers (4,096 characters at most each). */
+export const SMALL_BODY_BYTES = 64 * 1024;
 
 function jsonField(name: string, value: unknown): string {
   const text = paramsJson(value);
@@ -146,6 +187,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
   const schemas = new SchemaCache();
+  const serverBodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
   // Type names never change for an id (register upserts by name), so this cache never goes stale.
   const typeNames = new Map<number, string>();
 
@@ -153,7 +195,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would cost more than the request itself at thousands per second.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit: serverBodyLimit,
     return503OnClosing: true,
     forceCloseConnections: true,
     requestTimeout,
@@ -221,6 +263,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook("onClose", async () => clearTimeout(dropTimer));
 
   app.decorateRequest("keyScope", undefined);
+  app.decorateRequest("apiKey", undefined);
+  app.decorateRequest("bodyChars", 0);
+
+  const refusals = new RefusalBudget({
+    perSecond: options.refusedPerSecond ?? DEFAULT_REFUSED_PER_SECOND,
+    burst: Math.max(1, options.refusedBurst ?? DEFAULT_REFUSED_BURST),
+    now,
+  });
+  // One line when a key runs out, none for each request it then sends.
+  const throttledKeys = new Set<string>();
+  app.addHook("onResponse", async (req, reply) => {
+    if (req.method !== "POST" || req.apiKey === undefined) return;
+    if (reply.statusCode === 400 || reply.statusCode === 413) refusals.charge(req.apiKey, req.bodyChars);
+    else if (reply.statusCode !== 429) throttledKeys.delete(req.apiKey);
+  });
 
   // Bodies are read as text whatever their Content-Type (the hosted service ignores it) and parsed here.
   app.removeAllContentTypeParsers();
@@ -249,12 +306,43 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const route = req.routeOptions.url;
     const need = requiredScope(req.method, route);
     if (!scopeAllows(scope, need)) throw forbidden(scope, need, `${req.method} ${route ?? path}`);
+    if (req.method !== "POST") return;
+    const key = req.headers["x-api-key"] as string;
+    req.apiKey = key;
+    const throttled = refusals.check(key);
+    if (!throttled) return;
+    if (!throttledKeys.has(key)) {
+      throttledKeys.add(key);
+      logger.warn(
+        { key: keyFingerprint(key), refusedPerSecond: options.refusedPerSecond ?? DEFAULT_REFUSED_PER_SECOND, remoteAddress: req.ip },
+        "key throttled: too many refused requests; its POSTs get 429 until its budget refills",
+      );
+    }
+    // The body is not read: closing the connection after the answer spares the server receiving
+    // the rest of it, and a client that keeps pressing pays a new connection for each try.
+    reply
+      .code(429)
+      .header("Connection", "close")
+      .header("Retry-After", String(throttled.retryAfterSeconds))
+      .header("X-RateLimit-Limit", String(refusals.limit))
+      .header("X-RateLimit-Remaining", "0")
+      .header("X-RateLimit-Reset", String(throttled.resetAt))
+      .send({
+        ...plainError("Too Many Requests", `Too many refused requests from this key: wait ${throttled.retryAfterSeconds} s, and fix what the 400 answers said`),
+        retry_after: throttled.retryAfterSeconds,
+      });
+    return reply;
   });
 
   app.addHook("preValidation", async (req) => {
     if (req.method !== "POST") return;
     const raw = req.body;
     if (typeof raw !== "string" || raw.length === 0) throw badRequest("Invalid JSON in request body");
+    req.bodyChars = raw.length;
+    // Before the parse: a deep body is refused for the price of reading it once.
+    if (nestingDepth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      throw badRequest(`Invalid JSON in request body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
@@ -263,9 +351,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
       throw badRequest("Invalid JSON in request body: expected a JSON object");
-    }
-    if (depthOf(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-      throw badRequest(`Invalid JSON in request body: nested deeper than ${MAX_JSON_DEPTH} levels`);
     }
     req.body = parsed;
   });
@@ -284,7 +369,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return reply.code(err.status).send(errorEnvelope(err.error, err.details));
     }
     if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return reply.code(413).send(plainError("Payload Too Large", `Request body exceeds ${app.initialConfig.bodyLimit} bytes`));
+      return reply.code(413).send(plainError("Payload Too Large", `Request body exceeds ${req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes`));
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send(errorEnvelope(err.message));
@@ -351,6 +436,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (problem) throw badRequest(`Invalid task type name: ${problem}`);
   };
 
+  // Per-route body caps, under the server-wide one.
+  const large = { bodyLimit: Math.min(serverBodyLimit, LARGE_BODY_BYTES) };
+  const small = { bodyLimit: Math.min(serverBodyLimit, SMALL_BODY_BYTES) };
+
   app.register(
     async (api) => {
       api.get("/health", async (_req, reply) => {
@@ -384,7 +473,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return ok(statsBody(rows, firstMinute, STATS_MINUTES, ideas));
       });
 
-      api.post("/task-types/register", async (req) => {
+      api.post("/task-types/register", large, async (req) => {
         const body = parse(registerBody, req.body);
         const schemaText = schemas.check(body.param_schema);
         if (req.keyScope !== "operator") {
@@ -414,7 +503,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return ok({ items: [taskTypeBody(row)], count: 1 });
       });
 
-      api.post("/tasks", async (req) => {
+      api.post("/tasks", large, async (req) => {
         const body = parse(createBody, req.body);
         const params = body.params;
         if (params === null || typeof params !== "object" || Array.isArray(params) || Object.keys(params).length === 0) {
@@ -454,7 +543,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return ok({ items: rows.map(historyBody), count: rows.length });
       });
 
-      api.post("/tasks/claim", async (req) => {
+      api.post("/tasks/claim", small, async (req) => {
         const body = parse(claimBody, req.body);
         const name = await typeName(body.task_type_id);
         if (name === undefined) throw notFound(WIRE_ERRORS.taskTypeNotFound);
@@ -481,7 +570,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         });
       });
 
-      api.post<{ Params: { id: string } }>("/tasks/:id/progress", async (req) => {
+      api.post<{ Params: { id: string } }>("/tasks/:id/progress", small, async (req) => {
         const id = pathId(req.params.id);
         const body = parse(progressBody, req.body);
         const r = await store.progress({ id, workerId: body.worker_id, progress: body.progress, message: body.message ?? null, now: now() });
@@ -489,7 +578,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return ok({ id, progress: body.progress, message: body.message ?? "Progress updated" });
       });
 
-      api.post<{ Params: { id: string } }>("/tasks/:id/complete", async (req) => {
+      api.post<{ Params: { id: string } }>("/tasks/:id/complete", large, async (req) => {
         const id = pathId(req.params.id);
         const body = parse(completeBody, req.body);
         const result = body.result === undefined || body.result === null ? null : jsonField("result", body.result);
@@ -506,7 +595,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return ok({ id, status: r.status, message });
       });
 
-      api.post<{ Params: { id: string } }>("/tasks/:id/requeue", async (req) => {
+      api.post<{ Params: { id: string } }>("/tasks/:id/requeue", small, async (req) => {
         const id = pathId(req.params.id);
         const body = parse(requeueBody, req.body);
         const reason = body.reason?.trim() ? body.reason : null;
@@ -515,7 +604,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return ok({ id, status: r.status, message: "Task requeued" });
       });
 
-      api.post<{ Params: { id: string } }>("/tasks/:id/fail", async (req) => {
+      api.post<{ Params: { id: string } }>("/tasks/:id/fail", small, async (req) => {
         const id = pathId(req.params.id);
         const body = parse(failBody, req.body);
         const r = await store.fail({ id, error: body.error, now: now() });

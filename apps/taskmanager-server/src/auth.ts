@@ -22,6 +22,9 @@ export interface KeySets {
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
+/** A key as logs name it: the first 8 hex digits of its SHA-256, never the key. */
+export const keyFingerprint = (key: string): string => digest(key).toString("hex").slice(0, 8);
+
 /**
  * Checks an `X-API-Key` against every configured key in constant time and answers its scope, or
  * `undefined` for no match. Keys are compared as SHA-256 digests (equal length), and every key is

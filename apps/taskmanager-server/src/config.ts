@@ -59,6 +59,14 @@ export interface ServerConfig {
   keepAliveTimeoutMs: number;
   /** Most open client connections; further ones are closed at once (env `MAX_CONNECTIONS`). Default 1000. */
   maxConnections: number;
+  /**
+   * Refused POSTs (400 or 413) one key may have per second, a refused body counting one more per
+   * 16 KiB the server read; past that its POSTs get 429 with `Retry-After` before their body is
+   * read, until the budget refills (env `REFUSED_PER_SECOND`). 0 turns this off. Default 10.
+   */
+  refusedPerSecond: number;
+  /** Refused POSTs one key may have at once before `refusedPerSecond` applies (env `REFUSED_BURST`). Default 20. */
+  refusedBurst: number;
   /** pino level. Default `info`. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Human-readable logs (pino-pretty) instead of JSON. Default false. */
@@ -161,6 +169,8 @@ const envSchema = z.object({
   HEADERS_TIMEOUT_MS: intFrom("HEADERS_TIMEOUT_MS", 10_000, 100, 3_600_000).describe("Most time a client may take to send a request's headers, in ms; at most REQUEST_TIMEOUT_MS."),
   KEEP_ALIVE_TIMEOUT_MS: intFrom("KEEP_ALIVE_TIMEOUT_MS", 10_000, 100, 3_600_000).describe("How long an idle keep-alive connection stays open, in ms."),
   MAX_CONNECTIONS: intFrom("MAX_CONNECTIONS", 1000, 1, 1_000_000).describe("Most open client connections; further ones are closed at once."),
+  REFUSED_PER_SECOND: intFrom("REFUSED_PER_SECOND", 10, 0, 1_000_000).describe("Refused POSTs (400/413) one key may have per second, a refused body counting one more per 16 KiB read; then its POSTs get 429 with Retry-After, unread. 0: off."),
+  REFUSED_BURST: intFrom("REFUSED_BURST", 20, 1, 1_000_000).describe("Refused POSTs one key may have at once before REFUSED_PER_SECOND applies."),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino level: fatal, error, warn, info, debug, trace or silent."),
   LOG_PRETTY: z
     .enum(["true", "false", "1", "0", "yes", "no"], { message: "LOG_PRETTY must be true or false" })
@@ -229,6 +239,8 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: e.MAX_CONNECTIONS,
+    refusedPerSecond: e.REFUSED_PER_SECOND,
+    refusedBurst: e.REFUSED_BURST,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
   };

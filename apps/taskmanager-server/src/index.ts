@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { pino, type DestinationStream } from "pino";
 import { wantsHelp } from "@prismq/env-help";
 import { ConfigError, helpOutput, loadConfig, type ServerConfig } from "./config.js";
+import { openIdeaStore } from "@prismq/idea-store";
 import { startServer, type StorageOptions } from "./server.js";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -78,7 +79,10 @@ async function main(): Promise<void> {
     ? { kind: "postgres", url: config.databaseUrl, schema: config.databaseSchema, poolSize: config.databasePoolSize }
     : { kind: "sqlite", path: config.sqlitePath };
 
+  // The idea store (read for its counts) is opened here, in the composition root, and handed to the server, which closes it.
+  const ideas = config.ideaDatabaseUrl ? await openIdeaStore({ url: config.ideaDatabaseUrl }) : null;
   const server = await startServer({
+    ideas,
     storage,
     logger,
     apiKeys: keys,
@@ -89,12 +93,13 @@ async function main(): Promise<void> {
     headersTimeoutMs: config.headersTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxConnections: config.maxConnections,
+    refusedPerSecond: config.refusedPerSecond,
+    refusedBurst: config.refusedBurst,
     host: config.host,
     port: config.port,
     claimTimeoutSeconds: config.claimTimeoutSeconds,
     maxAttempts: config.maxAttempts,
     bodyLimitBytes: config.bodyLimitBytes,
-    ideas: config.ideaDatabaseUrl ? { url: config.ideaDatabaseUrl } : undefined,
   });
   logger.info(
     {
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
       storage: storage.kind === "sqlite" ? resolve(storage.path) : `postgres (schema ${config.databaseSchema})`,
       apiKeyFile: generatedIn,
       // The idea store's location never holds credentials.
-      ideas: server.ideas ? `${server.ideas.kind} ${server.ideas.location}` : null,
+      ideas: ideas ? `${ideas.kind} ${ideas.location}` : null,
     },
     `TaskManager listening on ${server.url}`,
   );

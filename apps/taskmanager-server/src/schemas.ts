@@ -394,6 +394,9 @@ export class SchemaCache {
     }
     if (!("type" in value)) throw badRequest('JSON schema must have a "type" property');
     const text = JSON.stringify(value);
+    // Refused before the cache: an oversized text is neither hashed as a key nor kept.
+    const bytes = Buffer.byteLength(text);
+    if (bytes > SCHEMA_LIMITS.maxBytes) throw badRequest(`Invalid param_schema: schema at #: ${bytes} bytes of JSON, at most ${SCHEMA_LIMITS.maxBytes}`);
     const entry = this.entry(text);
     if ("refused" in entry) throw badRequest(`Invalid param_schema: ${entry.refused}`);
     return text;

@@ -1,8 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { pino, type Logger } from "pino";
-import { buildApp, type AppOptions } from "./app.js";
+import { buildApp, type AppOptions, type IdeaCountSource } from "./app.js";
 import { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
@@ -30,18 +29,19 @@ export async function openStore(storage: StorageOptions): Promise<Store> {
   return PostgresStore.open({ connectionString: storage.url, schema: storage.schema, poolSize: storage.poolSize });
 }
 
-/** Where the idea store lives, as `@prismq/idea-store`'s `openIdeaStore` takes it. */
-export interface IdeaStoreOptions {
-  /** `postgres://…`, `sqlite:<path>` or a file path; absent: `<dataDir>/ideas.sqlite`. */
-  url?: string;
-  /** Directory of the default SQLite file. Default `./data`. */
-  dataDir?: string;
+/** An idea store as the server reads it: counts for `GET /api/stats`, closed with the server. */
+export interface ServedIdeaStore extends IdeaCountSource {
+  close(): Promise<void>;
 }
 
 export interface StartOptions extends Omit<AppOptions, "store" | "logger" | "ideas"> {
   storage: StorageOptions;
-  /** Opens this idea store (read only: counts) for `GET /api/stats`; closed by `close()`. Default none: `ideas` is `null`. */
-  ideas?: IdeaStoreOptions;
+  /**
+   * An idea store, opened by the caller (the composition root), read for its
+   * counts by `GET /api/stats`; the server owns it from here and closes it in
+   * `close()`, also when the start fails. Default none: `ideas` is `null`.
+   */
+  ideas?: ServedIdeaStore | null;
   /** Default: a silent logger. */
   logger?: Logger;
   /** Default 127.0.0.1. */
@@ -56,27 +56,26 @@ export interface RunningServer {
   port: number;
   app: FastifyInstance;
   store: Store;
-  /** The idea store opened from `ideas`, or `null`. */
-  ideas: IdeaStore | null;
+  /** The idea store given as `ideas`, or `null`. */
+  ideas: ServedIdeaStore | null;
   close(): Promise<void>;
 }
 
 /**
- * Opens the store (and the idea store when `ideas` is given), builds the app and listens.
- * `close()` stops accepting connections, waits for requests in flight, then closes the stores.
+ * Opens the task store, builds the app and listens.
+ * `close()` stops accepting connections, waits for requests in flight, then closes the task store and the idea store given.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const store = await openStore(options.storage);
-  let ideas: IdeaStore | null = null;
+  const ideas = options.ideas ?? null;
+  let store: Store;
   try {
-    if (options.ideas) ideas = await openIdeaStore({ url: options.ideas.url, dataDir: options.ideas.dataDir });
+    store = await openStore(options.storage);
   } catch (err) {
-    await store.close();
+    await ideas?.close();
     throw err;
   }
   const logger = options.logger ?? pino({ level: "silent" });
-  const { ideas: _ideaOptions, ...appOptions } = options;
-  const app = buildApp({ ...appOptions, store, logger, ideas });
+  const app = buildApp({ ...options, store, logger, ideas });
   try {
     await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
   } catch (err) {

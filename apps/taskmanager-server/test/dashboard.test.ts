@@ -96,7 +96,7 @@ describe("the dashboard in a real browser (Chromium)", () => {
       { title: "D", sourceId: "p1", sourcePlatform: "reddit", category: HOSTILE_CATEGORY },
     ]);
     await writer.close();
-    server = await start({ kind: "sqlite", path: join(dir, "tasks.sqlite") }, { ideas: { dataDir: ideasDir }, maxAttempts: 2 });
+    server = await start({ kind: "sqlite", path: join(dir, "tasks.sqlite") }, { ideas: await openIdeaStore({ dataDir: ideasDir }), maxAttempts: 2 });
     dashboardUrl = `${server.url}/dashboard`;
 
     // Hostile type names never get in: they are refused at register.

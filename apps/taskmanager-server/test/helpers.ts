@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import pg from "pg";
+import { pino } from "pino";
 import { startServer, type RunningServer, type StartOptions, type StorageOptions } from "../src/server.js";
 
 export const API_KEY = "test-key-0123456789abcdef";
@@ -57,8 +59,25 @@ export function postgresBackend(): Backend {
 
 export const backends = (): Backend[] => [sqliteBackend(), postgresBackend()];
 
+/**
+ * A server for one suite. Its refusal budget is off unless a test sets it: these suites send
+ * hundreds of refused requests with one key on purpose, each to check its answer; the budget has
+ * tests of its own (`throttle.test.ts`).
+ */
 export async function start(storage: StorageOptions, options: Partial<StartOptions> = {}): Promise<RunningServer> {
-  return startServer({ storage, apiKeys: [API_KEY], ...options });
+  return startServer({ storage, apiKeys: [API_KEY], refusedPerSecond: 0, ...options });
+}
+
+/** A logger whose JSON lines the test reads back. */
+export function capturedLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: "info" }, stream), lines };
 }
 
 export interface Answer {

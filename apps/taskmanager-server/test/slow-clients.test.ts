@@ -1,23 +1,9 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
-import { Writable } from "node:stream";
 import { after, describe, it } from "node:test";
-import { pino } from "pino";
 import type { RunningServer, StartOptions } from "../src/server.js";
-import { API_KEY, call, simpleSchema, sleep, sqliteBackend, start, uid } from "./helpers.js";
-
-/** A logger whose JSON lines the test reads back. */
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, stream), lines };
-}
+import { API_KEY, call, capturedLogger, simpleSchema, sleep, sqliteBackend, start, uid } from "./helpers.js";
 
 /** Resolves `p`, or fails the test when it takes longer than `ms`: every wait here is bounded. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

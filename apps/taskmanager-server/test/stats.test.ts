@@ -186,7 +186,7 @@ for (const backend of backends()) {
 
     it("counts ideas by platform and category from a real idea store, and closes it with the server", async () => {
       const dir = tempDir();
-      const s = await open({ ideas: { dataDir: dir } });
+      const s = await open({ ideas: await openIdeaStore({ dataDir: dir }) });
       assert.ok(s.ideas);
       const writer = await openIdeaStore({ dataDir: dir });
       try {

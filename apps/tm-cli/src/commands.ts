@@ -321,7 +321,9 @@ const tasks = defineCommand<{ status?: TaskStatus; type?: string; limit: number 
   summary: "list tasks, newest first",
   help: `tm tasks [--status <s>] [--type <t>] [--limit <n>] [--json]
 
-Lists tasks, newest first: id, type, status, attempts, claimed_by, created_at.
+Lists tasks, newest first: id, type, status, priority (higher is claimed first
+by the priority strategy of our server; 0 on the hosted service), attempts,
+claimed_by, created_at.
 --status <s>   pending, claimed, completed or failed
 --type <t>     an exact type name, or a LIKE pattern with % (e.g. %.YouTube.%)
 --limit <n>    at most n tasks (default 50)
@@ -355,6 +357,7 @@ Examples:
         { header: "id", cell: (t) => t.id, right: true },
         { header: "type", cell: (t) => t.type },
         { header: "status", cell: (t) => t.status },
+        { header: "priority", cell: (t) => t.priority, right: true },
         { header: "attempts", cell: (t) => t.attempts, right: true },
         { header: "claimed_by", cell: (t) => t.claimedBy },
         { header: "created_at", cell: (t) => t.createdAt },

@@ -167,11 +167,11 @@ describe("tm against a real server", () => {
     assert.match(doc.error.message, /non-empty JSON object/);
   });
 
-  test("tasks prints a table newest first, filters by status and type, and honours --limit", async () => {
+  test("tasks prints a table newest first with each task's priority, filters by status and type, and honours --limit", async () => {
     const type = `Test.List.${uid()}`;
     await client.registerTaskType({ name: type, version: "1.0.0", paramSchema: { type: "object", properties: { n: { type: "integer" } } } });
     const ids: number[] = [];
-    for (let n = 1; n <= 3; n++) ids.push((await client.createTask(type, { n })).id);
+    for (let n = 1; n <= 3; n++) ids.push((await client.createTask(type, { n }, { priority: n * 10 - 20 })).id);
     const claimer = server.client("lister-worker");
     const claimed = await claimer.claimTask({ taskType: type });
     await claimer.close();
@@ -180,10 +180,11 @@ describe("tm against a real server", () => {
     const r = await tm(["tasks", "--type", type], { env });
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^\s*id\s+type\s+status\s+attempts\s+claimed_by\s+created_at$/);
+    assert.match(lines[0] ?? "", /^\s*id\s+type\s+status\s+priority\s+attempts\s+claimed_by\s+created_at$/);
     assert.equal(lines.length, 4);
-    assert.match(lines[1] ?? "", new RegExp(`^\\s*${ids[2]}\\s+${type.replaceAll(".", "\\.")}\\s+pending\\s+0\\s+-\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`));
-    assert.match(lines[3] ?? "", new RegExp(`^\\s*${ids[0]}\\s+\\S+\\s+claimed\\s+1\\s+lister-worker\\s`));
+    assert.match(lines[1] ?? "", new RegExp(`^\\s*${ids[2]}\\s+${type.replaceAll(".", "\\.")}\\s+pending\\s+10\\s+0\\s+-\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`));
+    assert.match(lines[2] ?? "", new RegExp(`^\\s*${ids[1]}\\s+\\S+\\s+pending\\s+0\\s+0\\s+-\\s`));
+    assert.match(lines[3] ?? "", new RegExp(`^\\s*${ids[0]}\\s+\\S+\\s+claimed\\s+-10\\s+1\\s+lister-worker\\s`));
 
     const claimedOnly = await tmJson<{ items: Array<{ id: number; status: string; claimedBy: string }>; count: number }>(
       ["tasks", "--type", type, "--status", "claimed"],

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { commonEnv, env, parseConfig, type Env } from "@prismq/worker-kit";
+import { youtubeEnv } from "@prismq/youtube-source";
 
 /** What the app does, first line of `--help`. */
 export const SUMMARY = "finds YouTube videos (channel uploads, searches, most popular) on schedules and for claimed discovery tasks, and creates a Video task for each new one.";
@@ -7,13 +8,7 @@ export const SUMMARY = "finds YouTube videos (channel uploads, searches, most po
 /** Every variable of youtube-discovery, declared once: `--help` and the README table are generated from it. */
 export const shape = {
   ...commonEnv,
-  YOUTUBE_API_KEY: z.string().min(1).describe("YouTube Data API key."),
-  YOUTUBE_API_ROOT_URL: env
-    .httpUrl()
-    .refine((v) => v.endsWith("/"), "must end in /")
-    .optional()
-    .describe("Another API root, ending in / (the sandbox's). Default: the real API."),
-  YOUTUBE_DAILY_QUOTA: env.int(10_000, 1, 100_000_000).describe("Daily quota units shared by every YouTube process of the project (in Redis in hybrid mode)."),
+  ...youtubeEnv,
   YOUTUBE_SOURCES: z.string().min(1).optional().describe("Sources file (JSON or YAML, see sources.example.yaml). Unset: only claimed discovery tasks are run."),
   DATA_DIR: z.string().min(1).default("./data").describe("Where direct mode keeps what it has seen (hybrid mode keeps it in Redis)."),
   DISCOVERY_CONCURRENCY: env.int(1, 1, 16).describe("Discovery tasks (Channel, Search, MostPopular) claimed at once, per type."),

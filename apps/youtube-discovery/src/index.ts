@@ -1,27 +1,28 @@
 #!/usr/bin/env node
 // Composition root of youtube-discovery: the only place that reads the environment and exits.
 import { YouTube, registerAll } from "@prismq/task-types";
-import { WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
-import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
+import { WorkerApp, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { platform } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeDiscovery } from "./discovery.js";
 import { QuotaGate, runSource } from "./run.js";
 import { loadSources } from "./sources.js";
 
 const SERVICE = "youtube-discovery";
-const exit = (code: number): never => process.exit(code);
+// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
+const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
-  const config = await loadOrExit(() => loadConfig(process.env), exit);
-  const sources = await loadOrExit(async () => (config.YOUTUBE_SOURCES ? loadSources(config.YOUTUBE_SOURCES) : []), exit);
-  const app = new WorkerApp(SERVICE, config, exit);
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
+  const config = await loadOrExit(() => loadConfig(process.env), io);
+  const sources = await loadOrExit(async () => (config.YOUTUBE_SOURCES ? loadSources(config.YOUTUBE_SOURCES) : []), io);
+  const app = new WorkerApp(SERVICE, config, io.exit);
   const { logger, metrics, client, runtime } = app;
 
   await app.ready();
   logger.info(await registerAll(client), "task types registered");
-  const budget = runtime.budget({ name: "youtube-quota", limit: config.YOUTUBE_DAILY_QUOTA, window: { kind: "daily", timeZone: QUOTA_TIME_ZONE } });
-  const api = new YouTubeApi({ apiKey: config.YOUTUBE_API_KEY, rootUrl: config.YOUTUBE_API_ROOT_URL, budget, metrics, logger });
+  const budget = runtime.budget(platform.budget(config));
+  const api = await platform.createApi(config, { budget, metrics, logger });
   const discovery = new YouTubeDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics });
   const gate = new QuotaGate(logger, budget);
 
@@ -48,4 +49,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-runMain(SERVICE, main);
+runMain(SERVICE, main, io);

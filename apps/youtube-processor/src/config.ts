@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { resolveStorage } from "@prismq/idea-store";
 import { commonEnv, env, parseConfig, type Env } from "@prismq/worker-kit";
+import { youtubeEnv } from "@prismq/youtube-source";
 
 /** What the app does, first line of `--help`. */
 export const SUMMARY = "claims YouTube Video tasks in batches, looks each batch up with one videos.list call (1 quota unit), scores and stores ideas, and creates Reddit Search tasks.";
@@ -8,13 +9,7 @@ export const SUMMARY = "claims YouTube Video tasks in batches, looks each batch 
 /** Every variable of youtube-processor, declared once: `--help` and the README table are generated from it. */
 export const shape = {
   ...commonEnv,
-  YOUTUBE_API_KEY: z.string().min(1).describe("YouTube Data API key."),
-  YOUTUBE_API_ROOT_URL: env
-    .httpUrl()
-    .refine((v) => v.endsWith("/"), "must end in /")
-    .optional()
-    .describe("Another API root, ending in / (the sandbox's). Default: the real API."),
-  YOUTUBE_DAILY_QUOTA: env.int(10_000, 1, 100_000_000).describe("Daily quota units shared by every YouTube process of the project (in Redis in hybrid mode)."),
+  ...youtubeEnv,
   YOUTUBE_COMMENTS_PER_VIDEO: env.int(0, 0, 100).describe("Top comments read per video (1 unit per video when on); 0 turns comments off."),
   BATCH_SIZE: env.int(50, 1, 50).describe("Video tasks per batch (one videos.list call); 50 is the API's maximum."),
   CROSS_MODULE: env.bool(true).describe("Create Reddit Search tasks for each video's strongest terms."),

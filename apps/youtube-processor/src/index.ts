@@ -2,30 +2,33 @@
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
-import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
+import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { platform } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeProcessor } from "./processor.js";
 
 const SERVICE = "youtube-processor";
-const exit = (code: number): never => process.exit(code);
+// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
+const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
 
 async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, exit);
-  const config = await loadOrExit(() => loadConfig(process.env), exit);
-  const app = new WorkerApp(SERVICE, config, exit);
+  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
+  const config = await loadOrExit(() => loadConfig(process.env), io);
+  const app = new WorkerApp(SERVICE, config, io.exit);
   const { logger, metrics, client, runtime, workerId } = app;
 
   await app.ready();
   await registerAll(client);
+  // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
+  const strategy = await claimOrder(client, logger);
   const ideas: IdeaStore = await app.dependency(
     "ideas",
     () => openIdeaStore({ url: config.IDEA_DATABASE_URL, dataDir: config.DATA_DIR }),
     (err) => (err instanceof IdeaStoreError && err.code === "IDEA_ERR_CONFIG" ? `IDEA_DATABASE_URL: ${err.message}` : undefined),
     async (): Promise<boolean> => (await ideas.count()) >= 0,
   );
-  const budget = runtime.budget({ name: "youtube-quota", limit: config.YOUTUBE_DAILY_QUOTA, window: { kind: "daily", timeZone: QUOTA_TIME_ZONE } });
-  const api = new YouTubeApi({ apiKey: config.YOUTUBE_API_KEY, rootUrl: config.YOUTUBE_API_ROOT_URL, budget, metrics, logger });
+  const budget = runtime.budget(platform.budget(config));
+  const api = await platform.createApi(config, { budget, metrics, logger });
   const processor = new YouTubeProcessor({
     api,
     ideas,
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
         return null;
       }
       quotaLogged = false;
-      return YouTube.Video.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid video task failed") });
+      return YouTube.Video.claim(client, { workerId, signal, strategy, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid video task failed") });
     },
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ quotaUnits: api.unitsSpent }),
@@ -67,4 +70,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-runMain(SERVICE, main);
+runMain(SERVICE, main, io);

@@ -1,8 +1,8 @@
 import type { ClaimedTask } from "@prismq/taskmanager-client";
 import { ideaInputSchema, type IdeaInput, type IdeaStore } from "@prismq/idea-store";
-import { Reddit, nextHop, type YouTubeVideoParams } from "@prismq/task-types";
+import { crossModuleTasks, type AnyCrossModuleEdge, type YouTubeVideoParams } from "@prismq/task-types";
 import type { BatchOutcome, Logger, Outbox } from "@prismq/worker-kit";
-import { QuotaExhaustedError, YouTubeError, videoProblem, videoToIdea, type CommentThread, type Video, type YouTubeApi } from "@prismq/youtube-source";
+import { QuotaExhaustedError, YouTubeError, platform, videoProblem, videoToIdea, type CommentThread, type Video, type YouTubeApi } from "@prismq/youtube-source";
 
 export type VideoTask = ClaimedTask<YouTubeVideoParams>;
 
@@ -13,17 +13,11 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Top comments fetched per video (1 quota unit each). 0 turns comments off. Default 0. */
   commentsPerVideo?: number;
-  /** Create Reddit Search tasks for each video's strongest terms. Default true. */
+  /** Create the cross-module tasks of `edges` (Reddit Search tasks for each video's strongest terms). Default true. */
   crossModule?: boolean;
-  /** Terms in a cross-module Reddit query (Reddit matches every term). Default 2. */
-  queryTerms?: number;
+  /** The cross-module edges leaving YouTube. Default: the YouTube platform's. */
+  edges?: readonly AnyCrossModuleEdge[];
   now?: () => number;
-}
-
-/** The Reddit query for an idea: its strongest single-word keywords, tags first. */
-export function redditQuery(keywords: readonly string[], terms: number): string | null {
-  const words = keywords.filter((k) => /^[\p{L}\p{N}][\p{L}\p{N}-]*$/u.test(k) && k.length >= 3).slice(0, terms);
-  return words.length ? words.join(" ") : null;
 }
 
 /**
@@ -143,14 +137,9 @@ export class YouTubeProcessor {
       const idea = inputs[i];
       const row = stored[i];
       if (!idea || !row) continue;
-      let redditQueryText: string | null = null;
-      if (this.deps.crossModule !== false) {
-        const hops = nextHop(task.params, "cross-platform");
-        redditQueryText = hops === null ? null : redditQuery(idea.keywords ?? [], this.deps.queryTerms ?? 2);
-        if (hops !== null && redditQueryText) {
-          await outbox.create(Reddit.Search.name, Reddit.Search.params({ query: redditQueryText, sort: "relevance", time_filter: "month", limit: 25, hops }));
-        }
-      }
+      const spawned = this.deps.crossModule === false ? [] : crossModuleTasks(this.deps.edges ?? platform.edges, "youtube", task, { keywords: idea.keywords ?? [], texts: [] });
+      for (const t of spawned) await outbox.create(t.type, t.params);
+      const redditQueryText = spawned.map((t) => (t.params as { query?: string }).query).find((q) => q !== undefined) ?? null;
       outcomes.push({
         task,
         ok: true,

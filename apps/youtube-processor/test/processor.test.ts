@@ -3,7 +3,8 @@ import { describe, test } from "node:test";
 import type { IdeaInspiration } from "@prismq/idea-store";
 import { MAX_HOPS, Reddit, YouTube, registerAll } from "@prismq/task-types";
 import { LocalBudget, type BatchOutcome } from "@prismq/worker-kit";
-import { redditQuery, type VideoTask } from "../src/processor.js";
+import { redditQuery } from "@prismq/youtube-source";
+import type { VideoTask } from "../src/processor.js";
 import { Rig } from "./helpers.js";
 
 const DAY = 86_400_000;
@@ -20,19 +21,6 @@ async function idea(rig: Rig, id: string): Promise<IdeaInspiration> {
   assert.ok(found, `idea for ${id}`);
   return found;
 }
-
-describe("redditQuery", () => {
-  test("takes the first single words of 3+ letters, tags first, up to the number of terms", () => {
-    assert.equal(redditQuery(["sourdough", "bread", "ramen", "curry"], 3), "sourdough bread ramen");
-    assert.equal(redditQuery(["two words", "ab", "-dash", "#tag", "ramen", "k-pop", "3d", "über", "curry"], 3), "ramen k-pop über");
-    assert.equal(redditQuery(["ramen"], 3), "ramen");
-  });
-
-  test("gives null when no keyword qualifies", () => {
-    assert.equal(redditQuery([], 3), null);
-    assert.equal(redditQuery(["ab", "two words", "x"], 3), null);
-  });
-});
 
 describe("YouTubeProcessor with a BatchWorker, the TaskManager, the sandbox and the idea store", () => {
   test("120 Video tasks are handled in 3 batches with 3 videos.list calls, stored once each and completed with idea id, score and category", async (t) => {

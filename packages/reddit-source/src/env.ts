@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, env, type Budget, type Runtime } from "@prismq/worker-kit";
+import { ConfigError, env, type BudgetOptions } from "@prismq/worker-kit";
 import { createRedditClient, type RedditClientOptions, type Snoowrap } from "./snoowrap-adapter.js";
 
 /**
@@ -55,7 +55,10 @@ export function connectReddit(c: RedditEnv): Promise<Snoowrap> {
   return createRedditClient(clientOptions(c));
 }
 
-/** The requests-per-minute budget every Reddit process of this client shares (in Redis in hybrid mode). */
-export function redditBudget(runtime: Runtime, c: RedditEnv): Budget {
-  return runtime.budget({ name: `reddit-requests.${c.REDDIT_CLIENT_ID.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40)}`, limit: c.REDDIT_REQUESTS_PER_MINUTE, window: { kind: "fixed", ms: 60_000 } });
+/**
+ * The options of the requests-per-minute budget every Reddit process of this
+ * client shares (in Redis in hybrid mode): one per client id, a fixed one-minute window.
+ */
+export function redditBudgetOptions(c: RedditEnv): Omit<BudgetOptions, "metrics" | "now"> {
+  return { name: `reddit-requests.${c.REDDIT_CLIENT_ID.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40)}`, limit: c.REDDIT_REQUESTS_PER_MINUTE, window: { kind: "fixed", ms: 60_000 } };
 }

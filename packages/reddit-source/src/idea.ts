@@ -53,6 +53,11 @@ export function redditScore(m: RedditMetrics): number {
   return foldScore(REDDIT_SCORE, m);
 }
 
+/** The texts of a post that may link elsewhere: its URL, its body and its top comments. */
+export function postTexts(post: RedditPost, comments: readonly RedditComment[]): string[] {
+  return [post.url, post.selftext, ...comments.map((c) => c.body)];
+}
+
 /**
  * Every YouTube video id linked from a post (its URL, then its text) and its
  * comments (in the order given), in all URL forms, each once, in order.
@@ -60,7 +65,7 @@ export function redditScore(m: RedditMetrics): number {
 export function youtubeLinks(post: RedditPost, comments: readonly RedditComment[]): string[] {
   const ids: string[] = [];
   const seen = new Set<string>();
-  for (const text of [post.url, post.selftext, ...comments.map((c) => c.body)]) {
+  for (const text of postTexts(post, comments)) {
     for (const id of extractYouTubeIds(text)) {
       if (!seen.has(id)) {
         seen.add(id);

@@ -4,7 +4,8 @@ export { MAX_COUNT, MAX_INFO_IDS, RedditApi, isRemoved, mapPost, toRedditPost } 
 export type { CommentSort, InvalidItem, ListingSort, Lookup, Page, RedditApiOptions, RedditComment, RedditMethod, RedditPost, SearchSort, TimeFilter } from "./api.js";
 export { RedditError, SUBREDDIT_REFUSALS, toRedditError } from "./errors.js";
 export type { RedditErrorCode } from "./errors.js";
-export { MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, REDDIT_SCORE, postToIdea, redditMetrics, redditScore, youtubeLinks } from "./idea.js";
+export { MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, REDDIT_SCORE, postTexts, postToIdea, redditMetrics, redditScore, youtubeLinks } from "./idea.js";
 export type { RedditMetrics } from "./idea.js";
-export { clientOptions, connectReddit, redditBudget, redditEnv } from "./env.js";
+export { clientOptions, connectReddit, redditBudgetOptions, redditEnv } from "./env.js";
+export { platform, toYouTubeVideos } from "./platform.js";
 export type { RedditEnv } from "./env.js";

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 // By path: the sandbox devDepends on this package, and depending on youtube-source would close a cycle.
 import { startRedditSandbox } from "../../sandbox/src/index.js";
-import { extractYouTubeIds } from "@prismq/task-types";
-import { REDDIT_SCORE, RedditApi, createRedditClient, postToIdea, redditMetrics, redditScore, youtubeLinks, type RedditComment, type RedditPost } from "../src/index.js";
+import { HOP_PRIORITY_STEP, MAX_HOPS, YouTube, crossModuleTasks, extractYouTubeIds } from "@prismq/task-types";
+import { REDDIT_SCORE, RedditApi, createRedditClient, platform, postTexts, postToIdea, redditMetrics, redditScore, toYouTubeVideos, youtubeLinks, type RedditComment, type RedditPost } from "../src/index.js";
 
 const NOW = Date.UTC(2026, 0, 20, 12);
 const HOUR = 3_600_000;
@@ -175,6 +175,18 @@ test("youtubeLinks finds watch, youtu.be and shorts links in the url, the text a
   ];
   assert.deepEqual(youtubeLinks(p, comments), ["AAAAAAAAAA1", "BBBBBBBBBB2", "CCCCCCCCCC3", "DDDDDDDDDD4", "EEEEEEEEEE5", "FFFFFFFFFF6"]);
   assert.deepEqual(youtubeLinks(post(), []), []);
+});
+
+test("the Reddit -> YouTube Video edge spawns one Video task per video youtubeLinks finds, in order, one hop further and one priority step lower", () => {
+  const p = post({ isSelf: false, url: "https://youtu.be/AAAAAAAAAA1", selftext: "and youtube.com/watch?v=BBBBBBBBBB2, again youtu.be/AAAAAAAAAA1" });
+  const comments = [comment("https://www.youtube.com/shorts/CCCCCCCCCC3")];
+  const spawned = crossModuleTasks(platform.edges, "reddit", { params: { hops: 0 }, priority: 0 }, { keywords: [], texts: postTexts(p, comments) });
+  assert.deepEqual(
+    spawned.map((t) => t.params),
+    youtubeLinks(p, comments).map((video_id) => ({ hops: 1, video_id })),
+  );
+  assert.ok(spawned.every((t) => t.type === YouTube.Video.name && t.priority === -HOP_PRIORITY_STEP && t.edge === toYouTubeVideos));
+  assert.deepEqual(crossModuleTasks(platform.edges, "reddit", { params: { hops: MAX_HOPS } }, { keywords: [], texts: postTexts(p, comments) }), [], "past the hop limit");
 });
 
 test("youtubeLinks reads one text exactly as the shared extractYouTubeIds", () => {

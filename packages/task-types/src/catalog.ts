@@ -1,4 +1,5 @@
-import { defineTaskType, type Platform, type TaskRole, type TaskTypeDef } from "./define.js";
+import { buildCatalog, type AnyTaskTypeDef } from "./build-catalog.js";
+import { defineTaskType, type Platform, type TaskRole } from "./define.js";
 import { MAX_HOPS, type HopParams } from "./hops.js";
 import type { ParamSchema } from "./schema.js";
 
@@ -224,32 +225,23 @@ export const Reddit = Object.freeze({
   Search: RedditSearch,
 });
 
-/** A task type of the catalog, whatever its params. */
-export type AnyTaskTypeDef = TaskTypeDef<object>;
+const BUILT_IN = buildCatalog([...Object.values(YouTube), ...Object.values(Reddit)]);
 
-/** Every task type the apps register, create and claim. */
-export const CATALOG: readonly AnyTaskTypeDef[] = Object.freeze([...Object.values(YouTube), ...Object.values(Reddit)]);
-
-const BY_NAME = new Map<string, AnyTaskTypeDef>(CATALOG.map((d) => [d.name, d]));
+/**
+ * The task types of the built-in platforms (YouTube, Reddit): what `registerAll`
+ * registers by default. A platform of its own package builds its catalog with
+ * {@link buildCatalog} from its descriptors instead.
+ */
+export const CATALOG: readonly AnyTaskTypeDef[] = BUILT_IN.types;
 
 /** The catalog type of that name, or `undefined` (e.g. to check the type of a claimed task). */
-export function typeByName(name: string): AnyTaskTypeDef | undefined {
-  return BY_NAME.get(name);
-}
+export const typeByName: (name: string) => AnyTaskTypeDef | undefined = BUILT_IN.byName;
 
 /** The catalog types of one platform and role, in catalog order. */
-export function typesFor(platform: Platform, role: TaskRole): readonly AnyTaskTypeDef[] {
-  return Object.freeze(CATALOG.filter((d) => d.platform === platform && d.role === role));
-}
+export const typesFor: (platform: Platform, role: TaskRole) => readonly AnyTaskTypeDef[] = BUILT_IN.typesFor;
 
-/** The discovery types of each platform (what a discovery app claims). */
-export const DISCOVERY_TYPES: Readonly<Record<Platform, readonly AnyTaskTypeDef[]>> = Object.freeze({
-  youtube: typesFor("youtube", "discovery"),
-  reddit: typesFor("reddit", "discovery"),
-});
+/** The discovery types of each built-in platform (what a discovery app claims). */
+export const DISCOVERY_TYPES: Readonly<Record<Platform, readonly AnyTaskTypeDef[]>> = BUILT_IN.discoveryTypes;
 
-/** The item types of each platform (what a processor app claims). */
-export const ITEM_TYPES: Readonly<Record<Platform, readonly AnyTaskTypeDef[]>> = Object.freeze({
-  youtube: typesFor("youtube", "item"),
-  reddit: typesFor("reddit", "item"),
-});
+/** The item types of each built-in platform (what a processor app claims). */
+export const ITEM_TYPES: Readonly<Record<Platform, readonly AnyTaskTypeDef[]>> = BUILT_IN.itemTypes;

@@ -9,8 +9,16 @@ import {
 import { TaskParamsError } from "./errors.js";
 import { compileSchema, describeErrors, hostedSchemaProblems, type ParamSchema, type SchemaProblems } from "./schema.js";
 
-/** The platform a task type belongs to. */
-export type Platform = "youtube" | "reddit";
+/**
+ * The platform a task type belongs to: a name of lower-case letters, digits and `-`
+ * (1-32 characters, e.g. `youtube`), the same as the ideas' `sourcePlatform`. Open:
+ * a platform package defines its own types with its own name (see `definePlatform`
+ * in `@prismq/worker-kit`).
+ */
+export type Platform = string;
+
+/** What a {@link Platform} name must look like. */
+export const PLATFORM_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** `item`: one piece of content to process. `discovery`: a request that finds items. */
 export type TaskRole = "item" | "discovery";
@@ -123,6 +131,7 @@ export function defineTaskType<P extends object>(spec: TaskTypeSpec): TaskTypeDe
   const problems = hostedSchemaProblems(spec.schema);
   if (problems.length) throw new TypeError(`${spec.name}: schema leaves the hosted subset: ${problems.join("; ")}`);
   if (!/^[A-Za-z0-9._-]+$/.test(spec.name)) throw new TypeError(`${spec.name}: name must keep to [A-Za-z0-9._-]`);
+  if (!PLATFORM_NAME.test(spec.platform)) throw new TypeError(`${spec.name}: platform must be 1-32 of [a-z0-9-], starting with a letter, got ${spec.platform}`);
   if (!SEMVER.test(spec.version)) throw new TypeError(`${spec.name}: version must be semver, got ${spec.version}`);
   const schema = deepFreeze(structuredClone(spec.schema));
   let validator: ReturnType<typeof compileSchema> | undefined;

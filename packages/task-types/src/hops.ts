@@ -31,19 +31,38 @@ export function nextHop(parentParams: HopParams, edge: HopEdge, maxHops: number 
   return next > Math.min(maxHops, MAX_HOPS) ? null : next;
 }
 
+/** How much lower a task's priority is than its parent's, per cross-platform hop. */
+export const HOP_PRIORITY_STEP = 10;
+
+/**
+ * The priority of a task spawned from a parent of `parentPriority` over `edge`:
+ * same-platform keeps it (a discovery task's items are as urgent as the
+ * discovery), cross-platform lowers it by `step`, so the further a task is from
+ * what was asked for, the later the `priority` claim strategy takes it.
+ * @param step - default {@link HOP_PRIORITY_STEP}; 0 or more.
+ */
+export function nextPriority(parentPriority: number, edge: HopEdge, step: number = HOP_PRIORITY_STEP): number {
+  if (!Number.isInteger(parentPriority)) throw new RangeError(`parent priority must be an integer, got ${String(parentPriority)}`);
+  if (!Number.isInteger(step) || step < 0) throw new RangeError(`priority step must be an integer >= 0, got ${String(step)}`);
+  return edge === "cross-platform" ? parentPriority - step : parentPriority;
+}
+
 /** Options of {@link createCrossModule}. */
 export interface CrossModuleOptions extends CallOptions {
   /** Default `cross-platform`. Use `same-platform` only for a discovery task creating its own items. */
   edge?: HopEdge;
   /** Default {@link MAX_HOPS}; may only lower the limit. */
   maxHops?: number;
-  /** Task priority (our server only). Default 0. */
+  /** Task priority (our server only). Default: `nextPriority(parentPriority, edge)`. */
   priority?: number;
+  /** The parent task's priority, for the default `priority`. Default 0. */
+  parentPriority?: number;
 }
 
 /**
  * Creates a task spawned from another task, carrying the hop count that
- * {@link nextHop} gives; any `hops` in `params` is replaced. Returns `null`
+ * {@link nextHop} gives (any `hops` in `params` is replaced) and, unless
+ * `priority` is given, the parent's priority lowered per hop ({@link nextPriority}). Returns `null`
  * (and creates nothing) when the hop limit is reached.
  * @throws {TaskParamsError} when the params break the type's schema.
  */
@@ -54,8 +73,8 @@ export async function createCrossModule<P extends HopParams>(
   params: Omit<P, "hops">,
   options: CrossModuleOptions = {},
 ): Promise<CreatedTask | null> {
-  const { edge = "cross-platform", maxHops = MAX_HOPS, ...createOptions } = options;
+  const { edge = "cross-platform", maxHops = MAX_HOPS, parentPriority = 0, priority, ...createOptions } = options;
   const hops = nextHop(parentParams, edge, maxHops);
   if (hops === null) return null;
-  return def.create(client, { ...params, hops } as P, createOptions);
+  return def.create(client, { ...params, hops } as P, { ...createOptions, priority: priority ?? nextPriority(parentPriority, edge) });
 }

@@ -1,3 +1,7 @@
+export { buildCatalog } from "./build-catalog.js";
+export type { AnyTaskTypeDef, Catalog } from "./build-catalog.js";
+export { crossModuleTasks, defineEdge } from "./edges.js";
+export type { AnyCrossModuleEdge, CrossModuleEdge, EdgeSource, SpawnOptions, SpawnedTask } from "./edges.js";
 export {
   CATALOG,
   DISCOVERY_TYPES,
@@ -8,7 +12,6 @@ export {
   typesFor,
 } from "./catalog.js";
 export type {
-  AnyTaskTypeDef,
   RedditPostParams,
   RedditSearchParams,
   RedditSearchSort,
@@ -20,7 +23,7 @@ export type {
   YouTubeSearchParams,
   YouTubeVideoParams,
 } from "./catalog.js";
-export { defineTaskType } from "./define.js";
+export { PLATFORM_NAME, defineTaskType } from "./define.js";
 export type {
   CreateTaskOptions,
   InvalidTask,
@@ -33,7 +36,7 @@ export type {
 } from "./define.js";
 export { TaskParamsError } from "./errors.js";
 export type { TaskTypesErrorCode } from "./errors.js";
-export { MAX_HOPS, createCrossModule, nextHop } from "./hops.js";
+export { HOP_PRIORITY_STEP, MAX_HOPS, createCrossModule, nextHop, nextPriority } from "./hops.js";
 export type { CrossModuleOptions, HopEdge, HopParams } from "./hops.js";
 export { registerAll } from "./register.js";
 export type { RegisterAllResult, RegistrableTaskType } from "./register.js";

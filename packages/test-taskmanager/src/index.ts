@@ -19,6 +19,13 @@ export interface TestTaskManagerOptions {
   register?: (client: TaskManagerClient) => Promise<unknown>;
   /** The clients' retries (false: none, so a test sees every failure at once). Default: the client's own. */
   retry?: RetryOptions | false;
+  /**
+   * The server's refusal budget: refused POSTs per second a key may have before its POSTs get 429.
+   * Default 0, off: tests send refused requests on purpose, one key for all; the server's own tests
+   * cover the budget, and the e2e system runs the server with its production default.
+   * @defaultValue 0
+   */
+  refusedPerSecond?: number;
 }
 
 /** Our real TaskManager server on a temp SQLite file with a key of its own, and clients of it. */
@@ -44,7 +51,7 @@ const uid = (): string => randomBytes(6).toString("hex");
 export async function startTestTaskManager(options: TestTaskManagerOptions = {}): Promise<TestTaskManager> {
   const dir = mkdtempSync(join(tmpdir(), "test-tm-"));
   const key = `test-tm-${uid()}`;
-  const server = await startServer({ storage: { kind: "sqlite", path: join(dir, "tm.sqlite") }, apiKeys: [key] });
+  const server = await startServer({ storage: { kind: "sqlite", path: join(dir, "tm.sqlite") }, apiKeys: [key], refusedPerSecond: options.refusedPerSecond ?? 0 });
   const clients: TaskManagerClient[] = [];
   const newClient = (workerId = `test-${uid()}`) => {
     const c = new TaskManagerClient({ baseUrl: server.url, apiKey: key, workerId, ...(options.retry === undefined ? {} : { retry: options.retry }) });

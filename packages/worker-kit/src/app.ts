@@ -45,13 +45,27 @@ export interface AppConfig {
 }
 
 /**
- * Answers `--help` (or `-h`) in `argv`: writes the service's help, generated
- * from its config shape (every variable, its default and meaning), to stdout
- * and exits 0. Without it, returns and the app starts.
+ * What an app's composition root lends the start helpers: its exit and its
+ * output streams. The library never reaches for `process` itself; an app
+ * passes `process.exit` and the process's streams.
  */
-export function exitOnHelp(argv: readonly string[], service: string, summary: string, shape: EnvShape, exit: (code: number) => never): void {
+export interface ProcessIo {
+  /** Ends the process with `code`. */
+  exit(code: number): never;
+  /** Writes `text` to standard output. */
+  stdout(text: string): void;
+  /** Writes `text` to standard error. */
+  stderr(text: string): void;
+}
+
+/**
+ * Answers `--help` (or `-h`) in `argv`: writes the service's help, generated
+ * from its config shape (every variable, its default and meaning), to
+ * `io.stdout` and exits 0. Without it, returns and the app starts.
+ */
+export function exitOnHelp(argv: readonly string[], service: string, summary: string, shape: EnvShape, io: Pick<ProcessIo, "exit" | "stdout">): void {
   if (!wantsHelp(argv)) return;
-  process.stdout.write(
+  io.stdout(
     helpText(shape, {
       service,
       summary,
@@ -60,20 +74,20 @@ export function exitOnHelp(argv: readonly string[], service: string, summary: st
         "Exit codes: 0 stopped cleanly, 1 could not start or stop in time, 2 bad configuration.",
     }),
   );
-  exit(0);
+  io.exit(0);
 }
 
 /**
  * Loads an app's configuration; a `ConfigError` or `SourcesError` is written
- * to stderr and ends the app with `exit(2)` (the app passes `process.exit`).
+ * to `io.stderr` and ends the app with `io.exit(2)`.
  */
-export async function loadOrExit<C>(load: () => C | Promise<C>, exit: (code: number) => never): Promise<C> {
+export async function loadOrExit<C>(load: () => C | Promise<C>, io: Pick<ProcessIo, "exit" | "stderr">): Promise<C> {
   try {
     return await load();
   } catch (err) {
     if (err instanceof ConfigError || err instanceof SourcesError) {
-      process.stderr.write(`${err.message}\n`);
-      return exit(2);
+      io.stderr(`${err.message}\n`);
+      return io.exit(2);
     }
     throw err;
   }
@@ -82,14 +96,14 @@ export async function loadOrExit<C>(load: () => C | Promise<C>, exit: (code: num
 /**
  * Runs an app's `main`; an error it throws ends the app with exit 1: a
  * {@link StartupError} (a dependency unreachable until the deadline, a wrong
- * key) as one line on stderr, anything else with its stack. A bad
+ * key) as one line on `io.stderr`, anything else with its stack. A bad
  * configuration has already exited 2 through {@link loadOrExit}.
  */
-export function runMain(service: string, main: () => Promise<void>, exit: (code: number) => void = (code) => process.exit(code)): void {
+export function runMain(service: string, main: () => Promise<void>, io: Pick<ProcessIo, "stderr"> & { exit(code: number): void }): void {
   main().catch((err: unknown) => {
     const text = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`${service} failed to start: ${text}\n`);
-    exit(1);
+    io.stderr(`${service} failed to start: ${text}\n`);
+    io.exit(1);
   });
 }
 

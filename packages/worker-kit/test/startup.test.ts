@@ -61,19 +61,10 @@ describe("waitForDependency", () => {
 
 describe("runMain and StartupError", () => {
   it("writes a StartupError as one line without a stack, and exits 1", async () => {
-    const write = process.stderr.write;
     let text = "";
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      text += chunk.toString();
-      return true;
-    }) as typeof process.stderr.write;
     const codes: number[] = [];
-    try {
-      runMain("svc", () => Promise.reject(new StartupError("redis", "redis still unreachable after 60.0 s (STARTUP_TIMEOUT_SECONDS): connect ECONNREFUSED")), (c) => codes.push(c));
-      await new Promise((r) => setImmediate(r));
-    } finally {
-      process.stderr.write = write;
-    }
+    runMain("svc", () => Promise.reject(new StartupError("redis", "redis still unreachable after 60.0 s (STARTUP_TIMEOUT_SECONDS): connect ECONNREFUSED")), { exit: (c) => codes.push(c), stderr: (t) => (text += t) });
+    await new Promise((r) => setImmediate(r));
     assert.deepEqual(codes, [1]);
     assert.equal(text, "svc failed to start: redis still unreachable after 60.0 s (STARTUP_TIMEOUT_SECONDS): connect ECONNREFUSED\n");
   });

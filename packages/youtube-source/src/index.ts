@@ -9,3 +9,7 @@ export { SHORTS_MAX_SECONDS, durationSeconds } from "./duration.js";
 export { extractYouTubeIds } from "@prismq/task-types";
 export { MAX_CONTENT, MAX_COUNT, MAX_DESCRIPTION, VIDEO_SCORE, broadcastState, commentTexts, parseInstant, videoMetrics, videoProblem, videoScore, videoToIdea } from "./idea.js";
 export type { VideoMetrics } from "./idea.js";
+export { REDDIT_QUERY_TERMS, redditQuery, toRedditSearch } from "./edges.js";
+export { youtubeEnv } from "./env.js";
+export type { YouTubeEnv } from "./env.js";
+export { platform } from "./platform.js";
