@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from "pino";
 import { createKeyCheck, isReservedWorkerId, keyFingerprint, RESERVED_WORKER_IDS, requiredScope, sameJson, scopeAllows, WORKER_ID_ROUTES, type KeyScope } from "./auth.js";
 import { dashboardHeaders, dashboardHtml } from "./dashboard.js";
-import { paramsJson, dedupeKey } from "./dedupe.js";
+import { WIRE_ERRORS, dedupeKeyOfJson, errorEnvelope, paramsJson, successEnvelope } from "@prismq/taskmanager-protocol";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { historyBody, statsBody, taskBody, taskSummaryBody, taskTypeBody, unixNow, type IdeaCounts } from "./format.js";
 import { compileLike } from "./like.js";
@@ -119,7 +119,7 @@ export const DEFAULT_REFUSED_BURST = 20;
 
 const OPEN_PATHS = new Set(["/api/health", "/api/openapi.json", "/api/docs", "/api/dashboard"]);
 
-const ok = (data: unknown) => ({ success: true, message: "Success", data, timestamp: unixNow() });
+const ok = (data: unknown) => successEnvelope(data);
 
 /** The 401/413/429 answer shape of the hosted service (not the envelope). */
 const plainError = (error: string, message: string) => ({ error, message, timestamp: new Date().toISOString() });
@@ -212,7 +212,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
       const error = err.code === "FST_ERR_BAD_URL" ? "Invalid URL: not valid percent-encoded UTF-8" : "Bad request";
       // The reply is typed for the route generics; this one answers before any route.
-      void (reply as unknown as FastifyReply).code(status).send({ success: false, error, timestamp: unixNow() });
+      void (reply as unknown as FastifyReply).code(status).send(errorEnvelope(error));
     },
   });
 
@@ -366,26 +366,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof ApiError) {
-      const body: Record<string, unknown> = { success: false, error: err.error };
-      if (err.details) body.details = err.details;
-      body.timestamp = unixNow();
-      return reply.code(err.status).send(body);
+      return reply.code(err.status).send(errorEnvelope(err.error, err.details));
     }
     if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       return reply.code(413).send(plainError("Payload Too Large", `Request body exceeds ${req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes`));
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ success: false, error: err.message, timestamp: unixNow() });
+      return reply.code(err.statusCode).send(errorEnvelope(err.message));
     }
     req.log.error({ err, method: req.method, url: req.url }, "request failed");
-    return reply.code(500).send({ success: false, error: "Internal server error", timestamp: unixNow() });
+    return reply.code(500).send(errorEnvelope("Internal server error"));
   });
 
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new ServerMetrics(store));
   if (metrics) installMetrics(app, metrics);
 
   app.setNotFoundHandler((_req, reply) => {
-    reply.code(404).send({ success: false, error: "Endpoint not found", timestamp: unixNow() });
+    reply.code(404).send(errorEnvelope(WIRE_ERRORS.endpointNotFound));
   });
 
   const typeName = async (id: number): Promise<string | undefined> => {
@@ -450,7 +447,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           await store.ping();
         } catch (err) {
           logger.error({ err }, "health check: database unreachable");
-          return reply.code(503).send({ success: false, error: "Database unavailable", timestamp: unixNow() });
+          return reply.code(503).send(errorEnvelope("Database unavailable"));
         }
         return ok({ status: "healthy", timestamp: unixNow(), database: "connected", storage: store.kind });
       });
@@ -502,7 +499,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       api.get<{ Params: { name: string } }>("/task-types/:name", async (req) => {
         checkName(req.params.name);
         const row = await store.getTaskType(req.params.name);
-        if (!row) throw notFound("Task type not found");
+        if (!row) throw notFound(WIRE_ERRORS.taskTypeNotFound);
         return ok({ items: [taskTypeBody(row)], count: 1 });
       });
 
@@ -517,10 +514,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
         const long = oversizedParamArray(params);
         if (long) throw badRequest(`params is too large: ${long.path} has ${long.length} items, at most ${MAX_PARAM_ARRAY_ITEMS} per array`);
         const type = await store.getTaskType(body.type);
-        if (!type) throw notFound("Task type not found");
+        if (!type) throw notFound(WIRE_ERRORS.taskTypeNotFound);
         if (!type.isActive) throw badRequest("Task type is not active");
         schemas.validate(type.paramSchema, params);
-        const key = dedupeKey(body.type, json);
+        const key = dedupeKeyOfJson(body.type, json);
         const r = await store.createTask({ typeId: type.id, params: json, dedupeKey: key, priority: body.priority ?? 0, now: now() });
         if (r.deduplicated) {
           return ok({ id: r.id, status: r.status, deduplicated: true, dedupe_key: key, message: "Task already exists (deduplicated)" });
@@ -536,21 +533,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
       api.get<{ Params: { id: string } }>("/tasks/:id", async (req) => {
         const row = await store.getTask(pathId(req.params.id));
-        if (!row) throw notFound("Task not found");
+        if (!row) throw notFound(WIRE_ERRORS.taskNotFound);
         return ok({ items: [taskBody(row)], count: 1 });
       });
 
       api.get<{ Params: { id: string } }>("/tasks/:id/history", async (req) => {
         const rows = await store.history(pathId(req.params.id));
-        if (!rows) throw notFound("Task not found");
+        if (!rows) throw notFound(WIRE_ERRORS.taskNotFound);
         return ok({ items: rows.map(historyBody), count: rows.length });
       });
 
       api.post("/tasks/claim", small, async (req) => {
         const body = parse(claimBody, req.body);
         const name = await typeName(body.task_type_id);
-        if (name === undefined) throw notFound("Task type not found");
-        if (body.type_pattern && !compileLike(body.type_pattern).test(name)) throw notFound("No available tasks");
+        if (name === undefined) throw notFound(WIRE_ERRORS.taskTypeNotFound);
+        if (body.type_pattern && !compileLike(body.type_pattern).test(name)) throw notFound(WIRE_ERRORS.noAvailableTasks);
         const t = now();
         const claimed = await store.claimTask({
           typeId: body.task_type_id,
@@ -561,7 +558,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           expiredBefore: t - claimTimeoutMs,
           maxAttempts,
         });
-        if (!claimed) throw notFound("No available tasks");
+        if (!claimed) throw notFound(WIRE_ERRORS.noAvailableTasks);
         metrics?.claimed(name, claimed);
         return ok({
           id: claimed.id,
@@ -627,13 +624,13 @@ function forbidden(have: KeyScope, need: KeyScope, what: string): ApiError {
 }
 
 function refusalError(refusal: "not_found" | "not_claimed" | "other_worker"): ApiError {
-  if (refusal === "not_found") return new ApiError(404, "Task not found");
-  if (refusal === "not_claimed") return new ApiError(400, "Task is not in claimed state");
-  return new ApiError(403, "Task is claimed by another worker");
+  if (refusal === "not_found") return new ApiError(404, WIRE_ERRORS.taskNotFound);
+  if (refusal === "not_claimed") return new ApiError(400, WIRE_ERRORS.notClaimed);
+  return new ApiError(403, WIRE_ERRORS.otherWorker);
 }
 
 function operatorRefusal(r: Exclude<OperatorOutcome, { ok: true }>, action: "requeue" | "fail"): ApiError {
-  if (r.refusal === "not_found") return new ApiError(404, "Task not found");
+  if (r.refusal === "not_found") return new ApiError(404, WIRE_ERRORS.taskNotFound);
   if (r.status === "completed") return new ApiError(400, "Task is completed");
   if (action === "fail") return new ApiError(400, "Task is already failed");
   return new ApiError(400, "Task is not in a state that can be requeued", [`status: ${r.status}; only claimed or failed tasks can be requeued`]);

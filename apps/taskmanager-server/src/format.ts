@@ -9,7 +9,7 @@ export function dbTime(ms: number | null): string | null {
 }
 
 /** Unix seconds for the envelope's `timestamp`. */
-export const unixNow = () => Math.floor(Date.now() / 1000);
+export { unixNow } from "@prismq/taskmanager-protocol";
 
 export function taskTypeBody(t: TaskTypeRow) {
   return {

@@ -11,7 +11,6 @@ export type { AppOptions, IdeaCountSource } from "./app.js";
 export { dashboardCsp, dashboardHtml } from "./dashboard.js";
 export { loadConfig, ConfigError } from "./config.js";
 export type { ServerConfig } from "./config.js";
-export { dedupeKey, paramsJson } from "./dedupe.js";
 export { openApiDocument } from "./openapi.js";
 export { MAX_PARAM_ARRAY_ITEMS, SCHEMA_LIMITS, SchemaCache, VALIDATOR_CACHE_SIZE } from "./schemas.js";
 export { METRICS_PATH, ServerMetrics } from "./metrics.js";

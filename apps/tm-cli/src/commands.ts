@@ -2,20 +2,20 @@
 import { readFile } from "node:fs/promises";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import {
-  NotFoundError,
   ServerError,
   TaskManagerClient,
   createWorkerId,
   type HistoryEntry,
+  type OperatorResult,
+  type Stats,
   type TaskStatus,
   type TaskSummary,
   type TaskType,
 } from "@prismq/taskmanager-client";
 import { registerAll, typeByName } from "@prismq/task-types";
-import { displayUrl, resolveConnection } from "./config.js";
-import { EXIT, MissingError, UsageError, describeFailure, isEndpointNotFound, type ExitCode, type Failure } from "./errors.js";
+import { displayUrl, resolveConnection, type Connection } from "./config.js";
+import { EXIT, MissingError, UsageError, describeFailure, isEndpointNotFound, operatorCall, type ExitCode, type Failure } from "./errors.js";
 import { cellText, countPairs, fields, indentedJson, objectTable, oneLine, table, terminalSafe } from "./format.js";
-import { failTask, getStats, requeueTask, type Connection, type OperatorResult, type Stats } from "./operator.js";
 
 /** Where output goes: `process.stdout`/`process.stderr`, or a buffer in tests. */
 export interface Output {
@@ -35,7 +35,7 @@ export interface CliDeps {
   /**
    * A client to use for the typed calls instead of one built from the
    * connection settings; it must point at the same server, and it is not
-   * closed here. The settings are still required (the operator calls use them).
+   * closed here. The settings are still required (they are checked, and name the URL in output).
    */
   client?: TaskManagerClient;
 }
@@ -65,6 +65,8 @@ interface Context {
   client: TaskManagerClient;
   conn: Connection;
   out: Output;
+  /** Warnings (human output only: with --json they go into the document). */
+  err: Output;
   json: boolean;
 }
 
@@ -84,6 +86,11 @@ const defineCommand = <I>(c: Command<I>): Command<unknown> => c as Command<unkno
 
 function emit(ctx: Context, data: unknown, human: () => string): void {
   ctx.out.write(ctx.json ? `${JSON.stringify(data, null, 2)}\n` : human());
+}
+
+/** `POST /api/tasks/7/requeue`: a call as the server sees it, for messages. */
+function endpoint(ctx: Context, method: string, path: string): string {
+  return `${method} ${new URL(ctx.conn.baseUrl).pathname.replace(/\/+$/, "")}${path}`;
 }
 
 function arity(args: string[], min: number, max: number, usage: string): void {
@@ -147,21 +154,24 @@ function catalogState(t: TaskType): "same" | "differs" | null {
 // ---- commands ----------------------------------------------------------------
 
 const health = defineCommand<void>({
-  summary: "check that the TaskManager answers and its database is connected",
+  summary: "check that the TaskManager answers, its database is connected, and it accepts the key",
   help: `tm health [--json]
 
-Calls GET /health and prints the status, the database state and the URL.
+Calls GET /health (which needs no key) and prints the status, the database
+state and the URL; then checks the key with one authenticated read
+(GET /tasks?limit=1): a wrong key is a refusal (exit 1), not "healthy".
 
 Example:
   tm health
-  healthy  database connected  http://127.0.0.1:8080/api
+  healthy  database connected  key accepted  http://127.0.0.1:8080/api
 `,
   options: [],
   prepare: (args) => arity(args, 0, 0, "tm health"),
   async run(ctx) {
     const h = await ctx.client.health();
+    await ctx.client.verifyKey();
     const url = displayUrl(ctx.conn.baseUrl);
-    emit(ctx, { url, ...h }, () => `${cellText(h.status)}  database ${cellText(h.database)}  ${cellText(url)}\n`);
+    emit(ctx, { url, ...h, key: "accepted" }, () => `${cellText(h.status)}  database ${cellText(h.database)}  key accepted  ${cellText(url)}\n`);
   },
 });
 
@@ -262,7 +272,8 @@ Creates a task. Params are JSON text, @path to a JSON file, or - to read stdin.
 For a type of the catalog the params are checked locally first: a problem is
 reported naming its fields, and nothing is sent. Creating the same task twice
 answers the existing one (deduplicated).
---priority <n>   an integer, higher is claimed first (our server; the hosted service ignores it)
+--priority <n>   an integer, higher is claimed first. The task is read back: when the
+                 server did not store it (the hosted service cannot), a warning says so.
 
 Examples:
   tm create PrismQ.IdeaInspiration.YouTube.Video '{"video_id":"dQw4w9WgXcQ"}'
@@ -288,13 +299,23 @@ Examples:
   },
   async run(ctx, { type, params, priority }) {
     const r = await ctx.client.createTask(type, params, priority === undefined ? {} : { priority });
-    emit(ctx, { type, ...r }, () =>
+    const warning = priority === undefined ? undefined : await priorityWarning(ctx, r.id, priority, r.deduplicated);
+    if (warning && !ctx.json) ctx.err.write(`tm create: warning: ${warning}\n`);
+    emit(ctx, warning ? { type, ...r, warning } : { type, ...r }, () =>
       r.deduplicated
         ? `task ${cellText(r.id)} already exists (deduplicated): status ${cellText(r.status)}\n`
         : `created task ${cellText(r.id)} (${cellText(type)}): status ${cellText(r.status)}\n`,
     );
   },
 });
+
+/** Reads the task back: a warning when its priority is not the one asked for, else undefined. */
+async function priorityWarning(ctx: Context, id: number, priority: number, deduplicated: boolean): Promise<string | undefined> {
+  const stored = (await ctx.client.getTask(id))?.priority;
+  if (stored === undefined || stored === priority) return undefined;
+  if (deduplicated) return `--priority ${priority} not applied: task ${id} already existed and keeps priority ${stored}`;
+  return `--priority ${priority} was not stored (the task has priority ${stored}): this TaskManager cannot set a priority (the hosted service cannot; our server can)`;
+}
 
 const tasks = defineCommand<{ status?: TaskStatus; type?: string; limit: number }>({
   summary: "list tasks, newest first",
@@ -351,7 +372,7 @@ const show = defineCommand<{ id: number }>({
   help: `tm show <id> [--json]
 
 Shows a task: its fields, params, result and error, then its history
-(our server; the hosted service keeps none).
+(our server; the hosted service keeps a history but has no endpoint to read it).
 
 Example:
   tm show 42
@@ -368,7 +389,7 @@ Example:
     try {
       history = await ctx.client.getTaskHistory(id);
     } catch (err) {
-      if (!(err instanceof NotFoundError && isEndpointNotFound(err.body))) throw err;
+      if (!isEndpointNotFound(err)) throw err;
       history = null;
     }
     emit(ctx, { task, history }, () => {
@@ -387,7 +408,7 @@ Example:
       ]);
       text += `params:\n${indentedJson(task.params)}`;
       text += task.result === null ? "result: -\n" : `result:\n${indentedJson(task.result)}`;
-      if (history === null) return `${text}history: not available (this TaskManager keeps no task history)\n`;
+      if (history === null) return `${text}history: not available (this TaskManager has no endpoint to read it; the hosted service keeps one without an endpoint)\n`;
       return (
         text +
         `history (${history.length}):\n` +
@@ -422,7 +443,7 @@ Example:
     return { id: positiveInt(args[0] as string, "the task id"), reason: values.reason };
   },
   async run(ctx, { id, reason }) {
-    const r = await requeueTask(ctx.conn, id, reason);
+    const r = await operatorCall(endpoint(ctx, "POST", `/tasks/${id}/requeue`), () => ctx.client.requeueTask(id, { reason }));
     emit(ctx, r, () => operatorLine(r));
   },
 });
@@ -445,7 +466,7 @@ Example:
     return { id, error: values.error };
   },
   async run(ctx, { id, error }) {
-    const r = await failTask(ctx.conn, id, error);
+    const r = await operatorCall(endpoint(ctx, "POST", `/tasks/${id}/fail`), () => ctx.client.forceFailTask(id, error));
     emit(ctx, r, () => operatorLine(r));
   },
 });
@@ -528,7 +549,7 @@ Example:
   options: [],
   prepare: (args) => arity(args, 0, 0, "tm stats"),
   async run(ctx) {
-    const s = await getStats(ctx.conn);
+    const s = await operatorCall(endpoint(ctx, "GET", "/stats"), () => ctx.client.getStats());
     emit(ctx, s, () => statsText(s));
   },
 });
@@ -679,7 +700,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
         retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 },
         connections: 4,
       });
-    await spec.run({ client, conn, out, json: values.json === true }, input);
+    await spec.run({ client, conn, out, err: errOut, json: values.json === true }, input);
     return EXIT.OK;
   } catch (err) {
     const f = describeFailure(err);

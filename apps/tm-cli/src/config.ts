@@ -1,6 +1,14 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "./errors.js";
-import type { Connection } from "./operator.js";
+
+/** Where the TaskManager is and how to authenticate; the key is sent only as `X-API-Key`. */
+export interface Connection {
+  /** Base URL ending in `/api`. */
+  baseUrl: string;
+  apiKey: string;
+  /** Whole-call timeout in ms. */
+  timeoutMs: number;
+}
 
 /** Default whole-call timeout, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;

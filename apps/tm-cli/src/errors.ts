@@ -1,4 +1,4 @@
-import { TaskManagerError } from "@prismq/taskmanager-client";
+import { NotFoundError, TaskManagerError } from "@prismq/taskmanager-client";
 import { TaskParamsError } from "@prismq/task-types";
 
 /** The process exit codes of `tm`; scripts branch on them. */
@@ -75,9 +75,22 @@ export interface Failure {
   hint?: string;
 }
 
-/** True when an answer body is the router's 404 for an unknown route (both servers send this text). */
-export function isEndpointNotFound(body: unknown): boolean {
-  return typeof body === "object" && body !== null && (body as { error?: unknown }).error === "Endpoint not found";
+/** True when the error is the server's 404 for a route it does not have (the protocol's `endpoint` resource). */
+export function isEndpointNotFound(err: unknown): err is NotFoundError {
+  return err instanceof NotFoundError && err.resource === "endpoint";
+}
+
+/**
+ * Runs one operator call; a server without the endpoint (the hosted service) becomes
+ * {@link UnsupportedError} naming `endpoint` (`METHOD /api/path`).
+ */
+export async function operatorCall<T>(endpoint: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isEndpointNotFound(err)) throw new UnsupportedError(endpoint);
+    throw err;
+  }
 }
 
 /** Maps any error to its exit code and the text to show. Branches on `code`, and on status for the client's errors. */
@@ -104,7 +117,7 @@ export function describeFailure(err: unknown): Failure {
         return {
           ...base,
           exitCode: EXIT.REFUSED,
-          hint: isEndpointNotFound(err.body) ? "the server has no such endpoint: does TASKMANAGER_API_URL end in /api?" : undefined,
+          hint: isEndpointNotFound(err) ? "the server has no such endpoint: does TASKMANAGER_API_URL end in /api?" : undefined,
         };
       case "TM_ERR_VALIDATION":
       case "TM_ERR_CONFLICT":

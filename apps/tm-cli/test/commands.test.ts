@@ -34,7 +34,7 @@ describe("tm against a real server", () => {
     const r = await tm(["health"], { env });
     assert.equal(r.code, 0);
     assert.equal(r.err, "");
-    assert.equal(r.out, `healthy  database connected  ${server.url}\n`);
+    assert.equal(r.out, `healthy  database connected  key accepted  ${server.url}\n`);
     const j = await tmJson(["health"], env);
     assert.equal(j.status, "healthy");
     assert.equal(j.database, "connected");
@@ -116,8 +116,9 @@ describe("tm against a real server", () => {
     const file = join(dir, "search.json");
     const query = `home lab ${uid()}`;
     writeFileSync(file, JSON.stringify({ query, max_results: 10 }));
-    const fromFile = await tmJson<{ id: number; deduplicated: boolean }>(["create", SEARCH, `@${file}`, "--priority", "7"], env);
+    const fromFile = await tmJson<{ id: number; deduplicated: boolean; warning?: string }>(["create", SEARCH, `@${file}`, "--priority", "7"], env);
     assert.equal(fromFile.deduplicated, false);
+    assert.equal(fromFile.warning, undefined, "our server stores the priority: no warning");
     const t1 = await client.getTask(fromFile.id);
     assert.deepEqual(t1?.params, { max_results: 10, query });
     assert.equal(t1?.priority, 7);

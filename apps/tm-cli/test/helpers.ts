@@ -103,7 +103,8 @@ export async function httpServer(handler: Parameters<typeof createServer>[1]): P
 
 /**
  * Stands in for the hosted service where it differs from ours: a health
- * check, one task, and `404 Endpoint not found` for every route it lacks
+ * check, one task (read, listed, and answered to every create, whose
+ * priority it cannot store), and `404 Endpoint not found` for every route it lacks
  * (task history, requeue, fail, stats). Answers 401 without the key.
  */
 export async function fakeHostedService(): Promise<{ url: string; env: Record<string, string>; requests: string[]; close(): Promise<void> }> {
@@ -122,8 +123,7 @@ export async function fakeHostedService(): Promise<{ url: string; env: Record<st
         res.writeHead(401, { "content-type": "text/html" });
         return res.end(JSON.stringify({ error: "Unauthorized", message: "Invalid or missing API key.", timestamp: new Date().toISOString() }));
       }
-      if (req.method === "GET" && req.url === "/api/tasks/7") {
-        const item = {
+      const item = {
           id: "7",
           type: "Hosted.Type",
           status: "failed",
@@ -138,7 +138,12 @@ export async function fakeHostedService(): Promise<{ url: string; env: Record<st
           completed_at: "2025-01-01 00:01:00",
           created_at: "2025-01-01 00:00:00",
         };
-        return send(200, { success: true, message: "Success", data: { items: [item], count: 1 }, timestamp: ts() });
+      if (req.method === "GET" && req.url === "/api/tasks/7") return send(200, { success: true, message: "Success", data: { items: [item], count: 1 }, timestamp: ts() });
+      const { id: _, params: __, result: ___, error_message: ____, claimed_at: _____, ...summary } = item;
+      if (req.method === "GET" && req.url?.startsWith("/api/tasks?")) return send(200, { success: true, message: "Success", data: { items: [summary], count: 1 }, timestamp: ts() });
+      // A create answers task 7 as the hosted service does: it has no way to store a priority.
+      if (req.method === "POST" && req.url === "/api/tasks") {
+        return send(200, { success: true, message: "Success", data: { id: "7", type: "Hosted.Type", status: "pending", dedupe_key: "0".repeat(64), message: "Task created successfully" }, timestamp: ts() });
       }
       send(404, { success: false, error: "Endpoint not found", timestamp: ts() });
     });

@@ -45,12 +45,38 @@ describe("requeue, fail and stats on a TaskManager without operator endpoints (t
     assert.match(r.err, /Unauthorized/);
   });
 
+  test("health checks the key there: a wrong key exits 1 (it said healthy before), the right one says so", async () => {
+    const wrong = await tm(["health"], { env: { ...hosted.env, TASKMANAGER_API_KEY: "not-the-key-000000" } });
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.out, "");
+    assert.match(wrong.err, /Unauthorized/);
+    assert.match(wrong.err, /hint: check TASKMANAGER_API_KEY/);
+    const right = await tm(["health"], { env: hosted.env });
+    assert.equal(right.code, 0, right.err);
+    assert.match(right.out, /^healthy {2}database connected {2}key accepted {2}/);
+  });
+
+  test("create --priority warns that the priority was not stored (human: stderr; --json: a warning field)", async () => {
+    const r = await tm(["create", "Hosted.Type", '{"a":1}', "--priority", "5"], { env: hosted.env });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^created task 7/);
+    assert.equal(
+      r.err,
+      "tm create: warning: --priority 5 was not stored (the task has priority 0): this TaskManager cannot set a priority (the hosted service cannot; our server can)\n",
+    );
+    const j = await tmJson<{ id: number; warning?: string }>(["create", "Hosted.Type", '{"a":1}', "--priority", "5"], hosted.env);
+    assert.equal(j.id, 7);
+    assert.match(j.warning ?? "", /--priority 5 was not stored/);
+    const plain = await tm(["create", "Hosted.Type", '{"a":1}'], { env: hosted.env });
+    assert.equal(plain.err, "", "no --priority, no warning and no read-back");
+  });
+
   test("show works there and says the history is not available", async () => {
     const r = await tm(["show", "7"], { env: hosted.env });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /status:\s+failed\n/);
     assert.match(r.out, /error:\s+boom\n/);
-    assert.match(r.out, /history: not available \(this TaskManager keeps no task history\)\n$/);
+    assert.match(r.out, /history: not available \(this TaskManager has no endpoint to read it; the hosted service keeps one without an endpoint\)\n$/);
     const j = await tmJson<{ task: { id: number }; history: null }>(["show", "7"], hosted.env);
     assert.equal(j.task.id, 7);
     assert.equal(j.history, null);

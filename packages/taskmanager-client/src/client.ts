@@ -1,21 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { Pool, type Dispatcher } from "undici";
-import { canonicalize, dedupeKey, paramsJson, type Json } from "./canonical.js";
+import { CLAIM_ORDERS, canonicalize, dataOf, dedupeKey, paramsJson, type Json, type WireAnswer } from "@prismq/taskmanager-protocol";
 import {
   AbortedError,
-  AuthError,
   ClientConfigError,
   ConflictError,
   NetworkError,
   NotFoundError,
-  ProtocolError,
   RateLimitError,
   ServerError,
   TaskManagerError,
   TimeoutError,
-  ValidationError,
-} from "./errors.js";
+} from "@prismq/taskmanager-protocol";
 import { DEFAULT_RETRY, backoffMs, retryAfterMs, sleep, type RetryOptions } from "./retry.js";
 import type {
   CallOptions,
@@ -24,8 +21,10 @@ import type {
   CreatedTask,
   HistoryEntry,
   ListTasksFilter,
+  OperatorResult,
   RegisteredTaskType,
   SettleResult,
+  Stats,
   Task,
   TaskStatus,
   TaskSummary,
@@ -91,22 +90,8 @@ export function createWorkerId(name: string): string {
   return `${name}-${host}-${randomBytes(4).toString("hex")}`;
 }
 
-const STRATEGIES: Record<ClaimStrategy, { sort_by: string; sort_order: "ASC" | "DESC" }> = {
-  fifo: { sort_by: "created_at", sort_order: "ASC" },
-  lifo: { sort_by: "created_at", sort_order: "DESC" },
-  priority: { sort_by: "priority", sort_order: "DESC" },
-  "fewest-attempts": { sort_by: "attempts", sort_order: "ASC" },
-};
-
 /** How a call may be repeated: `safe` (idempotent), `claim` (only when nothing can have been claimed), `none`. */
 type RetryMode = "safe" | "claim" | "none";
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-  text: string;
-}
 
 /** A request path as a route: no query, ids and type names replaced, so a metric's labels stay few. */
 function routeOf(path: string): string {
@@ -114,7 +99,6 @@ function routeOf(path: string): string {
   return bare.replace(/\/\d+(?=\/|$)/g, "/:id").replace(/^\/task-types\/(?!register$)[^/]+$/, "/task-types/:name");
 }
 
-const NO_TASK_500 = "There is no active transaction";
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 
 type Raw = Record<string, unknown>;
@@ -136,6 +120,12 @@ function toSummary(r: Raw): TaskSummary {
   };
 }
 
+/** The largest page both servers answer. */
+const MAX_PAGE = 1000;
+
+/** A task's creation second as a sortable string (`YYYY-MM-DD HH:MM:SS`; missing sorts oldest). */
+const second = (t: TaskSummary): string => t.createdAt ?? "";
+
 function toTaskType(item: Raw): TaskType {
   return {
     id: num(item.id),
@@ -146,6 +136,11 @@ function toTaskType(item: Raw): TaskType {
     createdAt: str(item.created_at),
     updatedAt: str(item.updated_at),
   };
+}
+
+function toOperatorResult(d: unknown, id: number): OperatorResult {
+  const r = (d ?? {}) as Raw;
+  return { id: r.id === undefined ? id : num(r.id), status: String(r.status ?? ""), message: String(r.message ?? "") };
 }
 
 function parseJsonField(v: unknown): unknown {
@@ -218,6 +213,35 @@ export class TaskManagerClient {
   async health(options: CallOptions = {}): Promise<{ status: string; database: string; timestamp: number }> {
     const d = (await this.call("GET", "/health", undefined, "safe", options.signal)) as Raw;
     return { status: String(d.status), database: String(d.database), timestamp: num(d.timestamp) };
+  }
+
+  /**
+   * Checks that the server accepts this client's key (`GET /health` needs none): one
+   * authenticated read of a single task row. @throws {AuthError} when the key is wrong.
+   */
+  async verifyKey(options: CallOptions = {}): Promise<void> {
+    await this.call("GET", "/tasks?limit=1", undefined, "safe", options.signal);
+  }
+
+  // ---- operator calls (our server; the hosted service answers NotFoundError, resource `endpoint`)
+
+  /**
+   * `POST /tasks/{id}/requeue`: puts a task back to `pending` (one stuck with a dead worker, or a
+   * failed one worth another try), recording `reason` in its history. Not retried: it changes state.
+   */
+  async requeueTask(id: number, options: CallOptions & { reason?: string } = {}): Promise<OperatorResult> {
+    const body = options.reason === undefined ? {} : { reason: options.reason };
+    return toOperatorResult(await this.call("POST", `/tasks/${id}/requeue`, body, "none", options.signal), id);
+  }
+
+  /** `POST /tasks/{id}/fail`: fails a task for good with the operator's `error` text, whatever its attempts. Not retried. */
+  async forceFailTask(id: number, error: string, options: CallOptions = {}): Promise<OperatorResult> {
+    return toOperatorResult(await this.call("POST", `/tasks/${id}/fail`, { error }, "none", options.signal), id);
+  }
+
+  /** `GET /stats`: counts by type and status, workers holding tasks, recent failures, throughput, ideas. */
+  async getStats(options: CallOptions = {}): Promise<Stats> {
+    return (await this.call("GET", "/stats", undefined, "safe", options.signal)) as Stats;
   }
 
   /** Registers (or updates) a task type; caches its id for claims. */
@@ -303,24 +327,71 @@ export class TaskManagerClient {
   }
 
   /**
-   * Every task matching the filter, newest first, fetched a page at a time.
-   * Tasks created while iterating can shift pages (offset paging): an item
-   * may then be seen twice, never silently skipped from the older end.
+   * Every task matching the filter, newest first, each exactly once, fetched a page at a time.
+   *
+   * The hosted service orders `GET /tasks` only by `created_at` (one-second resolution, no
+   * tie-break) and pages by offset, so tasks created in the same second come in another order
+   * in each page, and plain offset paging repeats some and skips others. Here a page yields only
+   * the tasks of the seconds it holds completely (those newer than its last row's second); the
+   * next page starts one row before the first row of that last second, so it holds the whole
+   * second again, and that one re-read row must be newer (else rows before it left the listing,
+   * e.g. a status filter, and the window moves back). A page that holds a single second is asked
+   * again twice as large, up to 1000 rows. Ids are deduplicated, so tasks created meanwhile (at
+   * the newest end) shift pages without being repeated. Tasks that start to match the filter
+   * during the listing may or may not be seen; more than 1000 tasks of one second cannot be told
+   * apart by offset and are returned as the server pages them (a warning is logged).
    */
   async *listTasks(filter: ListTasksFilter = {}, options: CallOptions = {}): AsyncGenerator<TaskSummary> {
-    const pageSize = filter.pageSize ?? 100;
-    for (let offset = 0; ; offset += pageSize) {
-      const q = new URLSearchParams({ limit: String(pageSize), offset: String(offset) });
-      if (filter.status) q.set("status", filter.status);
-      if (filter.type) q.set("type", filter.type);
-      const d = (await this.call("GET", `/tasks?${q}`, undefined, "safe", options.signal)) as Raw;
-      const items = (d.items as Raw[]) ?? [];
-      for (const item of items) yield toSummary(item);
-      if (items.length < pageSize) return;
+    let limit = filter.pageSize ?? 100;
+    const seen = new Set<number>();
+    let offset = 0;
+    // When set, the row at `offset` was read before and must be newer than this second.
+    let newerThan: string | undefined;
+    for (;;) {
+      const items = await this.tasksPage(filter, offset, limit, options.signal);
+      if (newerThan !== undefined && !(items[0] && second(items[0]) > newerThan)) {
+        // Rows before the window left the listing: move back and read that part again.
+        offset = Math.max(0, offset - limit);
+        if (offset === 0) newerThan = undefined;
+        continue;
+      }
+      const fresh = (list: TaskSummary[]) => list.filter((t) => !seen.has(t.id) && seen.add(t.id));
+      if (items.length < limit) {
+        yield* fresh(items);
+        return;
+      }
+      const last = second(items[items.length - 1] as TaskSummary);
+      const cut = items.findIndex((t) => second(t) <= last);
+      // The second this window is for did not end inside it (or the page is one second only): ask for more rows.
+      if (newerThan === undefined ? cut === 0 : last >= newerThan) {
+        if (limit < MAX_PAGE) {
+          limit = Math.min(MAX_PAGE, limit * 2);
+          continue;
+        }
+        this.logger?.warn({ createdAt: last, offset }, "more tasks created in one second than one page holds: the listing may repeat or skip some of them");
+        yield* fresh(items);
+        offset += items.length;
+        newerThan = undefined;
+        continue;
+      }
+      yield* fresh(items.slice(0, cut));
+      offset += cut - 1;
+      newerThan = last;
     }
   }
 
-  /** A task's audit trail (our server only; the hosted service has no such endpoint). */
+  private async tasksPage(filter: ListTasksFilter, offset: number, limit: number, signal: AbortSignal | undefined): Promise<TaskSummary[]> {
+    const q = new URLSearchParams({ limit: String(limit), offset: String(offset) });
+    if (filter.status) q.set("status", filter.status);
+    if (filter.type) q.set("type", filter.type);
+    const d = (await this.call("GET", `/tasks?${q}`, undefined, "safe", signal)) as Raw;
+    return ((d.items as Raw[]) ?? []).map(toSummary);
+  }
+
+  /**
+   * A task's audit trail (our server only: the hosted service keeps one but has no endpoint to
+   * read it, and answers NotFoundError with resource `endpoint`).
+   */
   async getTaskHistory(id: number, options: CallOptions = {}): Promise<HistoryEntry[]> {
     const d = (await this.call("GET", `/tasks/${id}/history`, undefined, "safe", options.signal)) as Raw;
     return ((d.items as Raw[]) ?? []).map((h) => ({
@@ -352,17 +423,17 @@ export class TaskManagerClient {
    */
   async claimTask<P = Record<string, Json>>(options: ClaimOptions): Promise<ClaimedTask<P> | null> {
     const typeId = await this.taskTypeId(options.taskType, options);
-    const body: Raw = { worker_id: options.workerId ?? this.workerId, task_type_id: typeId, ...STRATEGIES[options.strategy ?? "fifo"] };
+    const body: Raw = { worker_id: options.workerId ?? this.workerId, task_type_id: typeId, ...CLAIM_ORDERS[options.strategy ?? "fifo"] };
     if (options.typePattern) body.type_pattern = options.typePattern;
     let d: Raw;
     try {
       d = (await this.call("POST", "/tasks/claim", body, "claim", options.signal)) as Raw;
     } catch (err) {
       if (err instanceof NotFoundError) {
-        if (/type/i.test(err.message)) this.typeIds.delete(options.taskType);
+        if (err.resource === "task_type") this.typeIds.delete(options.taskType);
         return null;
       }
-      if (err instanceof ServerError && typeof err.body === "object" && (err.body as Raw)?.error === NO_TASK_500) return null;
+      if (err instanceof ServerError && err.reason === "no_task") return null;
       if (err instanceof TimeoutError || (err instanceof NetworkError && err.sent)) {
         this.logger?.warn(
           { err, taskType: options.taskType, workerId: body.worker_id },
@@ -463,7 +534,7 @@ export class TaskManagerClient {
       let err: TaskManagerError;
       try {
         const answer = await this.send(method, path, payload, signal);
-        return this.interpret(answer);
+        return dataOf(answer);
       } catch (e) {
         if (!(e instanceof TaskManagerError)) throw e;
         err = e;
@@ -476,7 +547,7 @@ export class TaskManagerClient {
         mode === "safe"
           ? err.retryable
           : mode === "claim"
-            ? err instanceof RateLimitError || (err instanceof NetworkError && !err.sent) || (err instanceof ServerError && isRolledBack(err))
+            ? err instanceof RateLimitError || (err instanceof NetworkError && !err.sent) || (err instanceof ServerError && err.reason === "rolled_back")
             : false;
       if (!retryable || attempt + 1 >= this.retry.attempts) throw err;
       const wait =
@@ -491,7 +562,7 @@ export class TaskManagerClient {
     }
   }
 
-  private async send(method: string, path: string, payload: string | undefined, signal: AbortSignal | undefined): Promise<Answer> {
+  private async send(method: string, path: string, payload: string | undefined, signal: AbortSignal | undefined): Promise<WireAnswer> {
     if (signal?.aborted) throw new AbortedError(signal.reason);
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -520,7 +591,7 @@ export class TaskManagerClient {
           parsed = text;
         }
       }
-      return { status: res.statusCode, headers: res.headers, body: parsed, text };
+      return { status: res.statusCode, body: parsed, text, retryAfterMs: retryAfterMs(res.headers["retry-after"]) };
     } catch (err) {
       if (signal?.aborted) throw new AbortedError(signal.reason);
       if (timeout.aborted) throw new TimeoutError(`${method} ${path}: no answer within ${this.timeoutMs} ms`, err);
@@ -535,41 +606,4 @@ export class TaskManagerClient {
       this.onRequest?.({ method, route: routeOf(path), status, durationMs: performance.now() - started });
     }
   }
-
-  private interpret(a: Answer): unknown {
-    const body = a.body as Raw | string;
-    const obj = typeof body === "object" && body !== null ? (body as Raw) : undefined;
-    const error = obj ? String(obj.error ?? obj.message ?? "") : "";
-    if (a.status === 200) {
-      if (obj?.success === true && "data" in obj) return obj.data;
-      throw new ProtocolError("answer is not a TaskManager envelope", a.status, a.body);
-    }
-    if (a.status === 401) {
-      throw new AuthError(`Unauthorized: ${obj ? String(obj.message ?? obj.error ?? "") : "invalid or missing API key"}`, a.status, a.body);
-    }
-    if (a.status === 429) {
-      const fromBody = obj && obj.retry_after !== undefined ? Number(obj.retry_after) * 1000 : undefined;
-      const wait = retryAfterMs(a.headers["retry-after"]) ?? fromBody ?? 1000;
-      throw new RateLimitError(`Rate limited: retry after ${wait} ms`, wait, a.status, a.body);
-    }
-    if (a.status === 404) throw new NotFoundError(error || "Not found", a.status, a.body);
-    if (a.status === 403) {
-      if (/claimed by another worker/i.test(error)) throw new ConflictError(error, "other_worker", a.status, a.body);
-      throw new AuthError(error || "Forbidden", a.status, a.body);
-    }
-    if (a.status === 400 && /not in claimed state/i.test(error)) throw new ConflictError(error, "not_claimed", a.status, a.body);
-    if (a.status === 413) throw new ValidationError(`Payload too large: ${error}`, [String(obj?.message ?? error)], a.status, a.body);
-    if (a.status >= 400 && a.status < 500) {
-      const details = Array.isArray(obj?.details) ? (obj.details as unknown[]).map(String) : [];
-      throw new ValidationError(error || `HTTP ${a.status}`, details, a.status, a.body);
-    }
-    const message = a.text.length === 0 ? "empty answer" : error || a.text.slice(0, 200);
-    throw new ServerError(`Server error ${a.status}: ${message}`, a.status, a.body, a.status >= 500);
-  }
-}
-
-/** A 500 whose transaction was rolled back (deadlock, serialization failure): nothing happened. */
-function isRolledBack(err: ServerError): boolean {
-  const text = typeof err.body === "string" ? err.body : JSON.stringify(err.body ?? "");
-  return /Deadlock found|SQLSTATE\[40001\]|40P01/i.test(text);
 }

@@ -4,22 +4,11 @@ export { TaskWorker, SHUTDOWN_MESSAGE } from "./worker.js";
 export type { TaskContext, TaskHandler, TaskWorkerOptions, WorkerHooks } from "./worker.js";
 export { canonicalize, dedupeKey, paramsJson } from "./canonical.js";
 export type { Json } from "./canonical.js";
-export {
-  AbortedError,
-  AuthError,
-  ClientConfigError,
-  ConflictError,
-  NetworkError,
-  NonRetryableError,
-  NotFoundError,
-  ProtocolError,
-  RateLimitError,
-  ServerError,
-  TaskManagerError,
-  TimeoutError,
-  ValidationError,
-} from "./errors.js";
-export type { TaskManagerErrorCode } from "./errors.js";
+// The error classes and codes are the protocol module's, re-exported as the client always had them.
+export { AbortedError, AuthError, ClientConfigError, ConflictError, NetworkError, NotFoundError } from "@prismq/taskmanager-protocol";
+export { ProtocolError, RateLimitError, ServerError, TaskManagerError, TimeoutError, ValidationError } from "@prismq/taskmanager-protocol";
+export { NonRetryableError } from "./errors.js";
+export type { NotFoundResource, ServerErrorReason, TaskManagerErrorCode } from "@prismq/taskmanager-protocol";
 export { backoffMs, retryAfterMs, DEFAULT_RETRY } from "./retry.js";
 export type { RetryOptions } from "./retry.js";
 export type {
@@ -29,8 +18,10 @@ export type {
   CreatedTask,
   HistoryEntry,
   ListTasksFilter,
+  OperatorResult,
   RegisteredTaskType,
   SettleResult,
+  Stats,
   Task,
   TaskStatus,
   TaskSummary,

@@ -1,9 +1,6 @@
-import type { Json } from "./canonical.js";
+import type { ClaimStrategy, Json, SettleStatus, TaskStatus } from "@prismq/taskmanager-protocol";
 
-export type TaskStatus = "pending" | "claimed" | "completed" | "failed";
-
-/** Claim order. `fifo` oldest first (default), `lifo` newest first, `priority` highest first, `fewest-attempts`. */
-export type ClaimStrategy = "fifo" | "lifo" | "priority" | "fewest-attempts";
+export type { ClaimStrategy, TaskStatus };
 
 export interface TaskType {
   id: number;
@@ -62,7 +59,7 @@ export interface ListTasksFilter {
   status?: TaskStatus;
   /** Exact type name, or a LIKE pattern with `%`. */
   type?: string;
-  /** Page size, 1-1000. Default 100. */
+  /** Page size, 1-1000 rows. A page that holds tasks of one second only is asked again twice as large (up to 1000). @defaultValue 100 */
   pageSize?: number;
 }
 
@@ -78,9 +75,33 @@ export interface HistoryEntry {
 /** What a settle call (complete or fail) ended in. */
 export interface SettleResult {
   id: number;
-  status: "completed" | "failed" | "pending (retry)";
+  status: SettleStatus;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+}
+
+/** What the operator calls `requeueTask` and `forceFailTask` answer. */
+export interface OperatorResult {
+  id: number;
+  status: string;
+  /** The server's own text, e.g. `Task requeued`; empty when it sent none. */
+  message: string;
+}
+
+/** `data` of `GET /stats` (our server); fields beyond these are kept as they come. */
+export interface Stats {
+  tasks: { total: number; byTypeStatus: Array<{ type: string; status: string; count: number }> };
+  /** The workers holding the most claimed tasks (our server lists at most 50). */
+  workers: Array<{ worker_id: string; claimed: number; task_ids: number[] }>;
+  /** Every worker holding a claimed task, listed or not (absent from older servers). */
+  workersTotal?: number;
+  /** The newest final failures (our server lists at most 20). */
+  recentFailures: unknown[];
+  /** Every failed task, listed or not (absent from older servers). */
+  failuresTotal?: number;
+  throughput: unknown[];
+  ideas: null | { total: number; byPlatform: unknown; byCategory: unknown };
+  [more: string]: unknown;
 }

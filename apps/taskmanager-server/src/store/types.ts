@@ -1,5 +1,7 @@
-/** Task status as stored. `pending (retry)` exists only in the complete answer. */
-export type TaskStatus = "pending" | "claimed" | "completed" | "failed";
+import type { TaskStatus } from "@prismq/taskmanager-protocol";
+
+/** Task status as stored (the protocol's). `pending (retry)` exists only in the complete answer. */
+export type { TaskStatus };
 
 /** Columns a claim may order by, as the hosted `sort_by` allows. */
 export type SortBy = "created_at" | "priority" | "id" | "attempts";
