@@ -2,10 +2,10 @@
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { RedditApi, RedditError, clientOptions, connectReddit, redditBudget } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
-import { RedditProcessor } from "./processor.js";
+import { RedditProcessor, type PostTask } from "./processor.js";
 
 const SERVICE = "reddit-processor";
 const exit = (code: number): never => process.exit(code);
@@ -40,13 +40,9 @@ async function main(): Promise<void> {
     commentDepth: config.REDDIT_COMMENT_DEPTH,
     crossModule: config.CROSS_MODULE,
   });
-  const worker = new BatchWorker({
+  const worker = app.loop<PostTask>({
     name: Reddit.Post.name,
     batchSize: config.BATCH_SIZE,
-    outbox: runtime.outbox,
-    workerId,
-    logger,
-    metrics,
     claim: (signal) => Reddit.Post.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ requests: api.requests }),

@@ -16,7 +16,7 @@ export const shape = {
   YOUTUBE_DAILY_QUOTA: env.int(10_000, 1, 100_000_000).describe("Daily quota units shared by every YouTube process of the project (in Redis in hybrid mode)."),
   YOUTUBE_SOURCES: z.string().min(1).optional().describe("Sources file (JSON or YAML, see sources.example.yaml). Unset: only claimed discovery tasks are run."),
   DATA_DIR: z.string().min(1).default("./data").describe("Where direct mode keeps what it has seen (hybrid mode keeps it in Redis)."),
-  DISCOVERY_CONCURRENCY: env.int(1, 1, 16).describe("Discovery tasks (Channel, Search, MostPopular) claimed at once, per type."),
+  DISCOVERY_CONCURRENCY: env.int(1, 1, 16).describe("Discovery tasks (Channel, Search, MostPopular) run at once, per type."),
 };
 
 export type Config = ReturnType<typeof loadConfig>;

@@ -2,10 +2,10 @@
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
+import { WorkerApp, exitOnHelp, loadOrExit, runMain } from "@prismq/worker-kit";
 import { QUOTA_TIME_ZONE, YouTubeApi } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
-import { YouTubeProcessor } from "./processor.js";
+import { YouTubeProcessor, type VideoTask } from "./processor.js";
 
 const SERVICE = "youtube-processor";
 const exit = (code: number): never => process.exit(code);
@@ -36,13 +36,9 @@ async function main(): Promise<void> {
   });
 
   let quotaLogged = false;
-  const worker = new BatchWorker({
+  const worker = app.loop<VideoTask>({
     name: YouTube.Video.name,
     batchSize: config.BATCH_SIZE,
-    outbox: runtime.outbox,
-    workerId,
-    logger,
-    metrics,
     // A batch needs one unit: while the day's quota is spent, claim nothing, so no task burns an attempt.
     claim: async (signal) => {
       // A refused API key (logged once by the processor) will not work until it is fixed: claim nothing.

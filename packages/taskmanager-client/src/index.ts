@@ -1,7 +1,5 @@
 export { TaskManagerClient, createWorkerId } from "./client.js";
 export type { ClaimOptions, ClientLogger, RequestTiming, TaskManagerClientOptions, WorkerCallOptions } from "./client.js";
-export { TaskWorker, SHUTDOWN_MESSAGE } from "./worker.js";
-export type { TaskContext, TaskHandler, TaskWorkerOptions, WorkerHooks } from "./worker.js";
 export { canonicalize, dedupeKey, paramsJson } from "./canonical.js";
 export type { Json } from "./canonical.js";
 export {
@@ -20,8 +18,8 @@ export {
   ValidationError,
 } from "./errors.js";
 export type { TaskManagerErrorCode } from "./errors.js";
-export { backoffMs, retryAfterMs, DEFAULT_RETRY } from "./retry.js";
-export type { RetryOptions } from "./retry.js";
+export { backoffMs, retryAfterMs, sleep, DEFAULT_RETRY } from "./retry.js";
+export type { BackoffPolicy, RetryOptions } from "./retry.js";
 export type {
   CallOptions,
   ClaimStrategy,
