@@ -27,7 +27,7 @@ import { startRedditSandbox } from "@prismq/sandbox";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { startServer } from "@prismq/taskmanager-server";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, DirectOutbox, FileState, createLogger } from "@prismq/worker-kit";
+import { DirectOutbox, WorkerLoop, FileState, createLogger } from "@prismq/worker-kit";
 import { RedditDiscovery } from "../apps/reddit-discovery/src/discovery.js";
 import { RedditProcessor } from "../apps/reddit-processor/src/processor.js";
 
@@ -80,8 +80,9 @@ async function ours(latencyMs: number, subCount: number): Promise<Run> {
   const outbox = new DirectOutbox({ client: r.client });
   const discovery = new RedditDiscovery({ api: r.api, outbox, state: new FileState(r.dir, "bench"), logger });
   const processor = new RedditProcessor({ api: r.api, ideas: r.ideas, outbox, logger, crossModule: false, now: () => r.sandbox.world.clock.now() });
-  const worker = new BatchWorker({
+  const worker = new WorkerLoop({
     name: "bench",
+    client: r.client,
     outbox,
     workerId: "bench",
     batchSize: 100,

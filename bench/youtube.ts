@@ -21,7 +21,7 @@ import { startYouTubeSandbox } from "@prismq/sandbox";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { startServer } from "@prismq/taskmanager-server";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, DirectOutbox, FileState, createLogger } from "@prismq/worker-kit";
+import { DirectOutbox, WorkerLoop, FileState, createLogger } from "@prismq/worker-kit";
 import { YouTubeApi, videoToIdea } from "@prismq/youtube-source";
 import { YouTubeDiscovery } from "../apps/youtube-discovery/src/discovery.js";
 import { YouTubeProcessor } from "../apps/youtube-processor/src/processor.js";
@@ -77,8 +77,9 @@ async function ours(latencyMs: number, channelCount: number): Promise<Run> {
   const outbox = new DirectOutbox({ client: r.client });
   const discovery = new YouTubeDiscovery({ api, outbox, state: new FileState(r.dir, "bench"), logger });
   const processor = new YouTubeProcessor({ api, ideas: r.ideas, outbox, logger, crossModule: false, now: () => r.sandbox.world.clock.now() });
-  const worker = new BatchWorker({
+  const worker = new WorkerLoop({
     name: "bench",
+    client: r.client,
     outbox,
     workerId: "bench",
     claim: (signal) => YouTube.Video.claim(r.client, { workerId: "bench", signal }),

@@ -2,10 +2,10 @@
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
-import { RedditProcessor } from "./processor.js";
+import { RedditProcessor, type PostTask } from "./processor.js";
 
 const SERVICE = "reddit-processor";
 // The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
@@ -43,13 +43,9 @@ async function main(): Promise<void> {
     commentDepth: config.REDDIT_COMMENT_DEPTH,
     crossModule: config.CROSS_MODULE,
   });
-  const worker = new BatchWorker({
+  const worker = app.loop<PostTask>({
     name: Reddit.Post.name,
     batchSize: config.BATCH_SIZE,
-    outbox: runtime.outbox,
-    workerId,
-    logger,
-    metrics,
     claim: (signal) => Reddit.Post.claim(client, { workerId, signal, strategy, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ requests: api.requests }),

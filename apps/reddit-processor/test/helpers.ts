@@ -8,7 +8,7 @@ import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } fro
 import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
 import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
-import { BatchWorker, DirectOutbox, WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
+import { DirectOutbox, WorkerLoop, WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditProcessor, type PostTask, type ProcessorDeps } from "../src/processor.js";
 
@@ -87,10 +87,11 @@ export class Rig {
     });
   }
 
-  /** A BatchWorker as the app builds it: claim with the typed helper, handle with the processor. */
-  worker(batchSize = 100): BatchWorker<PostTask> {
-    return new BatchWorker<PostTask>({
+  /** A WorkerLoop as the app builds it: claim with the typed helper, handle with the processor. */
+  worker(batchSize = 100): WorkerLoop<PostTask> {
+    return new WorkerLoop<PostTask>({
       name: Reddit.Post.name,
+      client: this.client,
       batchSize,
       outbox: this.outbox,
       workerId: this.workerId,

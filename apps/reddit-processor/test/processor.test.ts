@@ -35,7 +35,7 @@ function postsWithVideos(rig: Rig, n: number, from = 0): string[] {
   return picked;
 }
 
-describe("RedditProcessor with a BatchWorker, the TaskManager, the sandbox and the idea store", () => {
+describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and the idea store", () => {
   test("a batch of 100 Post tasks is one /api/info request plus one comments request per post with comments; each post is stored once and its task completed with idea id, score and category", async (t) => {
     const rig = await Rig.start(t);
     const ids = rig.sandbox.data.postIds().slice(0, 120);

@@ -35,11 +35,11 @@ async function main(): Promise<void> {
   );
   logger.info({ sources: sources.length }, sources.length ? "sources scheduled" : "no YOUTUBE_SOURCES: running claimed discovery tasks only");
 
-  // Discovery requests created by other apps and operators: one loop per type, paused while the quota is spent.
+  // Discovery requests created by other apps and operators: one loop per type, running DISCOVERY_CONCURRENCY at once, paused while the quota is spent.
   const workers = [
-    app.discoveryLoop(YouTube.Channel, (params, log, signal) => runSource(discovery, gate, { kind: "channel", params }, log, signal), () => gate.paused()),
-    app.discoveryLoop(YouTube.Search, (params, log, signal) => runSource(discovery, gate, { kind: "search", params }, log, signal), () => gate.paused()),
-    app.discoveryLoop(YouTube.MostPopular, (params, log, signal) => runSource(discovery, gate, { kind: "most_popular", params }, log, signal), () => gate.paused()),
+    app.discoveryLoop(YouTube.Channel, (params, log, signal) => runSource(discovery, gate, { kind: "channel", params }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
+    app.discoveryLoop(YouTube.Search, (params, log, signal) => runSource(discovery, gate, { kind: "search", params }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
+    app.discoveryLoop(YouTube.MostPopular, (params, log, signal) => runSource(discovery, gate, { kind: "most_popular", params }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
   ];
 
   await app.serve();

@@ -2,10 +2,10 @@
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { BatchWorker, WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { platform } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
-import { YouTubeProcessor } from "./processor.js";
+import { YouTubeProcessor, type VideoTask } from "./processor.js";
 
 const SERVICE = "youtube-processor";
 // The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
@@ -39,13 +39,9 @@ async function main(): Promise<void> {
   });
 
   let quotaLogged = false;
-  const worker = new BatchWorker({
+  const worker = app.loop<VideoTask>({
     name: YouTube.Video.name,
     batchSize: config.BATCH_SIZE,
-    outbox: runtime.outbox,
-    workerId,
-    logger,
-    metrics,
     // A batch needs one unit: while the day's quota is spent, claim nothing, so no task burns an attempt.
     claim: async (signal) => {
       // A refused API key (logged once by the processor) will not work until it is fixed: claim nothing.

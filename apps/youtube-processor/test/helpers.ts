@@ -8,7 +8,7 @@ import { startYouTubeSandbox, type YouTubeSandbox, type YouTubeSandboxOptions } 
 import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { YouTube, registerAll, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
 import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
-import { BatchWorker, DirectOutbox, createLogger, type Logger } from "@prismq/worker-kit";
+import { DirectOutbox, WorkerLoop, createLogger, type Logger } from "@prismq/worker-kit";
 import { YouTubeApi, type YouTubeApiOptions } from "@prismq/youtube-source";
 import { YouTubeProcessor, type ProcessorDeps, type VideoTask } from "../src/processor.js";
 
@@ -71,10 +71,11 @@ export class Rig {
     });
   }
 
-  /** A BatchWorker as the app builds it: claim with the typed helper, handle with the processor. */
-  worker(batchSize = 50): BatchWorker<VideoTask> {
-    return new BatchWorker<VideoTask>({
+  /** A WorkerLoop as the app builds it: claim with the typed helper, handle with the processor. */
+  worker(batchSize = 50): WorkerLoop<VideoTask> {
+    return new WorkerLoop<VideoTask>({
       name: YouTube.Video.name,
+      client: this.client,
       batchSize,
       outbox: this.outbox,
       workerId: this.workerId,

@@ -22,7 +22,7 @@ async function idea(rig: Rig, id: string): Promise<IdeaInspiration> {
   return found;
 }
 
-describe("YouTubeProcessor with a BatchWorker, the TaskManager, the sandbox and the idea store", () => {
+describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and the idea store", () => {
   test("120 Video tasks are handled in 3 batches with 3 videos.list calls, stored once each and completed with idea id, score and category", async (t) => {
     const rig = await Rig.start(t);
     const ids = rig.sandbox.data.videoIds().slice(0, 120);

@@ -1,7 +1,5 @@
 export { TaskManagerClient, createWorkerId } from "./client.js";
 export type { ClaimOptions, ClientLogger, RequestTiming, TaskManagerClientOptions, WorkerCallOptions } from "./client.js";
-export { TaskWorker, SHUTDOWN_MESSAGE } from "./worker.js";
-export type { TaskContext, TaskHandler, TaskWorkerOptions, WorkerHooks } from "./worker.js";
 export { canonicalize, dedupeKey, paramsJson } from "./canonical.js";
 export type { Json } from "./canonical.js";
 // The error classes and codes are the protocol module's, re-exported as the client always had them.
@@ -9,8 +7,8 @@ export { AbortedError, AuthError, ClientConfigError, ConflictError, NetworkError
 export { ProtocolError, RateLimitError, ServerError, TaskManagerError, TimeoutError, ValidationError } from "@prismq/taskmanager-protocol";
 export { NonRetryableError } from "./errors.js";
 export type { NotFoundResource, ServerErrorReason, TaskManagerErrorCode } from "@prismq/taskmanager-protocol";
-export { backoffMs, retryAfterMs, DEFAULT_RETRY } from "./retry.js";
-export type { RetryOptions } from "./retry.js";
+export { backoffMs, retryAfterMs, sleep, DEFAULT_RETRY } from "./retry.js";
+export type { BackoffPolicy, RetryOptions } from "./retry.js";
 export type {
   CallOptions,
   ClaimStrategy,

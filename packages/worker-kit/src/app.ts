@@ -2,7 +2,7 @@ import { TaskManagerClient, TaskManagerError, createWorkerId, type ClaimedTask }
 import { helpText, wantsHelp, type EnvShape } from "@prismq/env-help";
 import type { Logger } from "pino";
 import type { TaskTypeDef } from "@prismq/task-types";
-import { BatchWorker } from "./batch-worker.js";
+import { WorkerLoop, type WorkerLoopOptions } from "./worker-loop.js";
 import { ConfigError, StartupError } from "./errors.js";
 import { startHealthServer, type HealthServer, type ReadinessCheck } from "./health.js";
 import { createLogger } from "./logger.js";
@@ -42,6 +42,8 @@ export interface AppConfig {
   LOG_PRETTY?: boolean;
   /** Start-up wait for dependencies, seconds. Default 60. */
   STARTUP_TIMEOUT_SECONDS?: number;
+  /** The TaskManager's claim timeout, seconds: loops heartbeat every third of it. Default 300. */
+  TASKMANAGER_CLAIM_TIMEOUT_SECONDS?: number;
 }
 
 /**
@@ -200,21 +202,43 @@ export class WorkerApp {
   }
 
   /**
-   * A loop that claims discovery tasks of `def` one at a time (none while
-   * `paused()`), runs each, and settles it with the run's outcome through the
-   * outbox. Started; stop it with `stop()`.
+   * The app's {@link WorkerLoop}, wired as every app's: this app's client,
+   * worker id, outbox, logger and metrics; heartbeats every third of
+   * `TASKMANAGER_CLAIM_TIMEOUT_SECONDS`; work in hand is handed back when half
+   * of `SHUTDOWN_TIMEOUT_MS` has passed, leaving the rest of the stop to the
+   * outbox and pools. Not started.
    */
-  discoveryLoop<P extends object>(def: TaskTypeDef<P>, run: (params: P, logger: Logger, signal: AbortSignal) => Promise<RunOutcome>, paused: () => boolean | Promise<boolean> = () => false): BatchWorker<ClaimedTask<P>> {
+  loop<T extends ClaimedTask<unknown>>(options: Omit<WorkerLoopOptions<T>, "client" | "workerId" | "outbox" | "logger" | "metrics">): WorkerLoop<T> {
+    return new WorkerLoop<T>({
+      claimTimeoutMs: (this.config.TASKMANAGER_CLAIM_TIMEOUT_SECONDS ?? 300) * 1000,
+      shutdownDeadlineMs: Math.floor(this.config.SHUTDOWN_TIMEOUT_MS / 2),
+      ...options,
+      client: this.client,
+      workerId: this.workerId,
+      outbox: this.runtime.outbox,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+  }
+
+  /**
+   * A loop that claims discovery tasks of `def` (none while `paused()`), runs
+   * each (up to `concurrency` at once), and settles it with the run's outcome
+   * through the outbox. Started; stop it with `stop()`.
+   */
+  discoveryLoop<P extends object>(
+    def: TaskTypeDef<P>,
+    run: (params: P, logger: Logger, signal: AbortSignal) => Promise<RunOutcome>,
+    paused: () => boolean | Promise<boolean> = () => false,
+    concurrency = 1,
+  ): WorkerLoop<ClaimedTask<P>> {
     const { logger, client, workerId } = this;
-    return new BatchWorker({
+    return this.loop<ClaimedTask<P>>({
       name: def.name,
       batchSize: 1,
+      concurrency,
       // Each run logs its own report line.
       logBatches: false,
-      outbox: this.runtime.outbox,
-      workerId,
-      logger,
-      metrics: this.metrics,
       claim: async (signal) => ((await paused()) ? null : def.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid discovery task failed") })),
       handle: async ([task], signal) => {
         if (!task) return [];

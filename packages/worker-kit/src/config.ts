@@ -103,6 +103,11 @@ export const commonEnv = {
   HEALTH_HOST: z.string().min(1).default("127.0.0.1").describe("Interface of the health and metrics server (/healthz, /readyz, /metrics). 0.0.0.0 to be scraped from other machines."),
   HEALTH_PORT: env.port(0).describe("Port of the health and metrics server; 0 picks a free one (logged as health)."),
   SHUTDOWN_TIMEOUT_MS: env.int(15_000, 100, 600_000).describe("Deadline of a graceful stop, ms: in-flight work is finished or handed back within it."),
+  TASKMANAGER_CLAIM_TIMEOUT_SECONDS: env
+    .int(300, 3, 86_400 * 7)
+    .describe(
+      "The TaskManager's claim timeout, seconds (ours: its CLAIM_TIMEOUT_SECONDS; hosted: 300). Every task in hand reports progress every third of it: our server renews the claim; on both, a task found taken by another worker is aborted, not settled.",
+    ),
   STARTUP_TIMEOUT_SECONDS: env
     .int(60, 0, 86_400)
     .describe("How long start-up waits for the TaskManager, Redis and the idea store (with backoff) before it exits 1; 0 tries once."),

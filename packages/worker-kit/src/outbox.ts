@@ -5,9 +5,11 @@ import {
   ConflictError,
   NotFoundError,
   ValidationError,
+  backoffMs,
   canonicalize,
   dedupeKey,
   type CreatedTask,
+  type SettleResult,
   type TaskManagerClient,
 } from "@prismq/taskmanager-client";
 import type { WorkerMetrics } from "./metrics.js";
@@ -26,6 +28,14 @@ export interface SettledTask {
   attempts?: number;
 }
 
+/**
+ * How a settle ended: the server's answer (direct mode), `queued` (hybrid mode:
+ * delivered later), or `dropped` (the task was no longer this claim's: the
+ * settle had already been applied by an earlier delivery, or the claim was
+ * lost to another worker; logged at warn).
+ */
+export type SettleOutcome = SettleResult | "queued" | "dropped";
+
 /** How a create ended: sent now (direct) with the server's answer, or queued for delivery (hybrid). */
 export type CreateOutcome = { queued: false; task: CreatedTask } | { queued: true };
 
@@ -40,9 +50,9 @@ export interface Outbox {
   /** Creates a task of `type` with `params` (canonicalised, so repeats are one task). */
   create(type: string, params: object): Promise<CreateOutcome>;
   /** Completes a claimed task. `workerId` is the claimer's id (default the client's). */
-  complete(task: SettledTask, result: Record<string, unknown>, options?: { workerId?: string }): Promise<void>;
+  complete(task: SettledTask, result: Record<string, unknown>, options?: { workerId?: string }): Promise<SettleOutcome>;
   /** Fails a claimed task; `retryable: false` fails it for good on our server. */
-  fail(task: SettledTask, error: string, options?: { workerId?: string; retryable?: boolean }): Promise<void>;
+  fail(task: SettledTask, error: string, options?: { workerId?: string; retryable?: boolean }): Promise<SettleOutcome>;
   /** Messages not yet delivered (0 in direct mode). */
   depth(): Promise<number>;
   /** Resolves when nothing is left to deliver, polling every 100 ms; rejects after `timeoutMs` (default 60,000). */
@@ -57,7 +67,7 @@ export interface OutboxDeps {
 }
 
 /** Delivers one message. Shared by both modes so a message means the same either way. */
-async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTask | undefined> {
+async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTask | SettleResult | "dropped"> {
   const { client, metrics, logger } = deps;
   if (msg.kind === "create") {
     const task = await client.createTask(msg.type, msg.params);
@@ -66,12 +76,13 @@ async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTas
   }
   try {
     if (msg.kind === "complete") {
-      await client.completeTask(msg.taskId, msg.result, { workerId: msg.workerId });
+      const r = await client.completeTask(msg.taskId, msg.result, { workerId: msg.workerId });
       metrics?.tasksCompleted.inc({ type: msg.taskType });
-    } else {
-      await client.failTask(msg.taskId, msg.error, { workerId: msg.workerId, retryable: msg.retryable });
-      metrics?.tasksFailed.inc({ type: msg.taskType, retryable: String(msg.retryable) });
+      return r;
     }
+    const r = await client.failTask(msg.taskId, msg.error, { workerId: msg.workerId, retryable: msg.retryable });
+    metrics?.tasksFailed.inc({ type: msg.taskType, retryable: String(msg.retryable) });
+    return r;
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     // A settle that finds the task no longer ours: either an earlier delivery of this
@@ -83,8 +94,8 @@ async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTas
       { taskId: msg.taskId, kind: msg.kind, status: t?.status, claimedBy: t?.claimedBy },
       ours ? "settle already applied by an earlier delivery" : "settle dropped: the claim was lost to another worker",
     );
+    return "dropped";
   }
-  return undefined;
 }
 
 function permanent(err: unknown): boolean {
@@ -101,18 +112,18 @@ export class DirectOutbox implements Outbox {
     const task = await deliver(this.deps, { kind: "create", type, params: canonicalize(params) as Record<string, unknown> });
     return { queued: false, task: task as CreatedTask };
   }
-  async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}) {
-    await deliver(this.deps, { kind: "complete", taskId: task.id, taskType: task.type, workerId: options.workerId ?? this.deps.client.workerId, result });
+  async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}): Promise<SettleOutcome> {
+    return (await deliver(this.deps, { kind: "complete", taskId: task.id, taskType: task.type, workerId: options.workerId ?? this.deps.client.workerId, result })) as SettleOutcome;
   }
-  async fail(task: SettledTask, error: string, options: { workerId?: string; retryable?: boolean } = {}) {
-    await deliver(this.deps, {
+  async fail(task: SettledTask, error: string, options: { workerId?: string; retryable?: boolean } = {}): Promise<SettleOutcome> {
+    return (await deliver(this.deps, {
       kind: "fail",
       taskId: task.id,
       taskType: task.type,
       workerId: options.workerId ?? this.deps.client.workerId,
       error,
       retryable: options.retryable ?? true,
-    });
+    })) as SettleOutcome;
   }
   async depth() {
     return 0;
@@ -132,7 +143,7 @@ export interface QueuedOutboxOptions {
   concurrency?: number;
   /** Delivery attempts before a message is kept as failed. Default 100,000 (days of outage at the capped delay). */
   attempts?: number;
-  /** First retry delay, in ms; doubles per attempt. Default 500. */
+  /** Ceiling of the first retry delay, in ms; doubles per attempt (full jitter, the client's `backoffMs`). Default 500. */
   baseDelayMs?: number;
   /** Largest retry delay, in ms. Default 15,000. */
   maxDelayMs?: number;
@@ -181,7 +192,7 @@ export class QueuedOutbox implements Outbox {
         connection: options.connection,
         prefix: options.prefix,
         concurrency: options.concurrency ?? 8,
-        settings: { backoffStrategy: (attemptsMade: number) => Math.round(Math.random() * Math.min(max, base * 2 ** Math.min(attemptsMade, 30))) },
+        settings: { backoffStrategy: (attemptsMade: number) => backoffMs(attemptsMade, { baseDelayMs: base, maxDelayMs: max }) },
       });
       this.worker.on("error", (err) => outage.error(err, "outbox worker"));
       this.worker.on("failed", (job, err) => {
@@ -228,14 +239,16 @@ export class QueuedOutbox implements Outbox {
     await this.add(`create-${dedupeKey(type, canonical)}`, { kind: "create", type, params: canonical });
     return { queued: true };
   }
-  async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}) {
+  async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}): Promise<SettleOutcome> {
     const workerId = options.workerId ?? this.deps.client.workerId;
     await this.add(`complete-${task.id}-${task.attempts ?? 0}-${sha1(workerId)}`, { kind: "complete", taskId: task.id, taskType: task.type, workerId, result });
+    return "queued";
   }
-  async fail(task: SettledTask, error: string, options: { workerId?: string; retryable?: boolean } = {}) {
+  async fail(task: SettledTask, error: string, options: { workerId?: string; retryable?: boolean } = {}): Promise<SettleOutcome> {
     const workerId = options.workerId ?? this.deps.client.workerId;
     const retryable = options.retryable ?? true;
     await this.add(`fail-${task.id}-${task.attempts ?? 0}-${sha1(workerId)}`, { kind: "fail", taskId: task.id, taskType: task.type, workerId, error, retryable });
+    return "queued";
   }
   async depth(): Promise<number> {
     const c = await this.queue.getJobCounts("waiting", "delayed", "active", "prioritized", "waiting-children");

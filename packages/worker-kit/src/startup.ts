@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { StartupError } from "./errors.js";
+import { backoffMs } from "@prismq/taskmanager-client";
 
 export interface WaitOptions {
   /** When to give up: a time in ms since the epoch, shared by every dependency of one start. */
@@ -54,8 +55,7 @@ export async function waitForDependency<T>(name: string, probe: (signal: AbortSi
         options.logger?.warn({ dependency: name, reason: last }, `waiting for ${name}: ${last} (retrying with backoff for up to ${seconds} s)`);
       }
     }
-    const pause = Math.min(max, min * 2 ** Math.min(attempt, 20));
-    const wait = pause / 2 + Math.random() * (pause / 2);
+    const wait = backoffMs(attempt, { baseDelayMs: min, maxDelayMs: max, jitter: "equal" });
     if (Date.now() + wait > options.deadline) {
       throw new StartupError(name, `${name} still unreachable after ${((Date.now() - started) / 1000).toFixed(1)} s (STARTUP_TIMEOUT_SECONDS): ${last}`);
     }

@@ -42,6 +42,7 @@ describe("parseConfig with commonEnv", () => {
       HEALTH_PORT: 0,
       SHUTDOWN_TIMEOUT_MS: 15_000,
       STARTUP_TIMEOUT_SECONDS: 60,
+      TASKMANAGER_CLAIM_TIMEOUT_SECONDS: 300,
       OWN: 7,
     });
     assert.equal(config.REDIS_URL, undefined);

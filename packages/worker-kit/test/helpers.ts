@@ -42,8 +42,16 @@ export class TestServer {
   private running: RunningServer | undefined;
   port = 0;
 
+  /** `claimTimeoutSeconds`: the server's claim timeout (its default when unset). */
+  constructor(private readonly claimTimeoutSeconds?: number) {}
+
   async start(): Promise<this> {
-    this.running = await startServer({ storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") }, apiKeys: [KEY], port: this.port });
+    this.running = await startServer({
+      storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") },
+      apiKeys: [KEY],
+      port: this.port,
+      ...(this.claimTimeoutSeconds === undefined ? {} : { claimTimeoutSeconds: this.claimTimeoutSeconds }),
+    });
     this.port = this.running.port;
     return this;
   }

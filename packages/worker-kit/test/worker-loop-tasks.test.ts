@@ -1,6 +1,7 @@
-// TaskWorker against our own TaskManager server (SQLite in a temp dir): the
-// claim -> handle -> complete/fail loop, concurrency, idle backoff, retries,
-// heartbeats, graceful stop and a worker process killed mid-task.
+// WorkerLoop with a per-task handler (batches of 1, as the client's former
+// TaskWorker ran) against our own TaskManager server (SQLite in a temp dir):
+// the claim -> handle -> complete/fail loop, concurrency, idle backoff,
+// retries, heartbeats, graceful stop and a worker process killed mid-task.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,17 +12,8 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import {
-  ConflictError,
-  NonRetryableError,
-  SHUTDOWN_MESSAGE,
-  TaskManagerClient,
-  TaskWorker,
-  type ClaimedTask,
-  type Json,
-  type TaskWorkerOptions,
-  type WorkerCallOptions,
-} from "../src/index.js";
+import { ConflictError, NonRetryableError, TaskManagerClient, type ClaimedTask, type Json, type WorkerCallOptions } from "@prismq/taskmanager-client";
+import { SHUTDOWN_MESSAGE, WorkerLoop, type WorkerLoopOptions } from "../src/index.js";
 
 const KEY = "worker-test-key-0123456789abcdef";
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -37,6 +29,7 @@ const SCHEMA = {
 };
 
 type Params = Record<string, Json>;
+type Task = ClaimedTask<Params>;
 
 /** Polls `cond` every 10 ms; throws when it is still false after `ms`. */
 async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -75,7 +68,7 @@ class Fixture {
   server!: RunningServer;
   client!: TaskManagerClient;
   private dir = "";
-  private readonly workers: TaskWorker<Params>[] = [];
+  private readonly workers: WorkerLoop<Task>[] = [];
   private readonly clients: TaskManagerClient[] = [];
 
   async open(claimTimeoutSeconds?: number): Promise<void> {
@@ -94,9 +87,16 @@ class Fixture {
     return c;
   }
 
-  /** A worker with short idle waits and a short shutdown deadline unless told otherwise. */
-  worker(options: Omit<TaskWorkerOptions<Params>, "client"> & { client?: TaskManagerClient }): TaskWorker<Params> {
-    const w = new TaskWorker<Params>({
+  /**
+   * A loop as the former TaskWorker ran: one task per batch, each handed to
+   * `handler`, signals aborted at `stop()`; short idle waits and a short
+   * shutdown deadline unless told otherwise.
+   */
+  worker(options: Omit<WorkerLoopOptions<Task>, "client" | "name"> & { client?: TaskManagerClient }): WorkerLoop<Task> {
+    const w = new WorkerLoop<Task>({
+      name: "test",
+      batchSize: 1,
+      onStop: "abort",
       idleMinMs: 20,
       idleMaxMs: 100,
       shutdownDeadlineMs: 500,
@@ -144,7 +144,7 @@ class Fixture {
 
 const byNumber = (a: number, b: number) => a - b;
 
-describe("TaskWorker against the TaskManager server", () => {
+describe("WorkerLoop with a task handler against the TaskManager server", () => {
   const f = new Fixture();
   before(() => f.open());
   after(() => f.close());
@@ -469,7 +469,7 @@ describe("TaskWorker against the TaskManager server", () => {
   });
 });
 
-describe("TaskWorker against a server with a 1 s claim timeout", () => {
+describe("WorkerLoop with a task handler against a server with a 1 s claim timeout", () => {
   const f = new Fixture();
   before(() => f.open(1));
   after(() => f.close());

@@ -2,25 +2,25 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ClaimedTask, TaskManagerClient } from "@prismq/taskmanager-client";
 import {
-  BatchWorker,
+  WorkerLoop,
   DirectOutbox,
   QueuedOutbox,
   WorkerMetrics,
   bullmqConnection,
   createLogger,
   type BatchOutcome,
-  type BatchWorkerOptions,
+  type WorkerLoopOptions,
   type Outbox,
 } from "../src/index.js";
 import { REDIS_URL, TestServer, dropPrefix, silent, sleep, testPrefix, uid, waitFor } from "./helpers.js";
 
 type Job = ClaimedTask<{ n: number }>;
-type Handler = BatchWorkerOptions<Job>["handle"];
+type Handler = NonNullable<WorkerLoopOptions<Job>["handle"]>;
 
 const schema = { type: "object", required: ["n"], properties: { n: { type: "integer" } }, additionalProperties: false };
 const ok = (task: Job, result: Record<string, unknown> = { n: task.params.n }): BatchOutcome<Job> => ({ task, ok: true, result });
 
-describe("BatchWorker", () => {
+describe("WorkerLoop with a batch handler", () => {
   const server = new TestServer();
   let admin: TaskManagerClient;
   const clients: TaskManagerClient[] = [];
@@ -71,7 +71,7 @@ describe("BatchWorker", () => {
   const setup = (
     type: string,
     handle: Handler,
-    options: Partial<BatchWorkerOptions<Job>> & { maxClaims?: number; failClaim?: number } = {},
+    options: Partial<WorkerLoopOptions<Job>> & { maxClaims?: number; failClaim?: number } = {},
   ) => {
     const workerId = `claimer-${uid()}`;
     const claimer = client(workerId);
@@ -86,7 +86,7 @@ describe("BatchWorker", () => {
       if (t) claimed.push(t);
       return t;
     };
-    const worker = new BatchWorker<Job>({ name: "test", claim, handle, workerId, logger: silent, ...options, outbox });
+    const worker = new WorkerLoop<Job>({ name: "test", client: claimer, claim, handle, workerId, logger: silent, ...options, outbox });
     return { worker, workerId, outbox, claimed, claimCalls: () => claimCalls };
   };
 
@@ -347,8 +347,9 @@ describe("BatchWorker", () => {
       const workerId = `claimer-${uid()}`;
       const claimer = client(workerId);
       let inFlight = false;
-      const worker = new BatchWorker<Job>({
+      const worker = new WorkerLoop<Job>({
         name: "test",
+        client: claimer,
         workerId,
         logger: silent,
         outbox: new DirectOutbox({ client: claimer, logger: silent }),
@@ -367,8 +368,9 @@ describe("BatchWorker", () => {
 
     it("stop() aborts a claim that is still in flight after claimGraceMs", async () => {
       let aborted = false;
-      const worker = new BatchWorker<Job>({
+      const worker = new WorkerLoop<Job>({
         name: "test",
+        client: admin,
         workerId: "w",
         logger: silent,
         outbox: new DirectOutbox({ client: admin, logger: silent }),
@@ -473,16 +475,17 @@ describe("BatchWorker", () => {
   });
 
   it("refuses a batchSize that is not a whole number >= 1", () => {
-    const options: BatchWorkerOptions<Job> = {
+    const options: WorkerLoopOptions<Job> = {
       name: "bad",
+      client: admin,
       claim: async () => null,
       handle: async () => [],
       outbox: new DirectOutbox({ client: admin }),
       workerId: "w",
     };
     for (const batchSize of [0, 1.5, -1, Number.NaN]) {
-      assert.throws(() => new BatchWorker({ ...options, batchSize }), (err: unknown) => err instanceof RangeError && /batchSize/.test(err.message), String(batchSize));
+      assert.throws(() => new WorkerLoop({ ...options, batchSize }), (err: unknown) => err instanceof RangeError && /batchSize/.test(err.message), String(batchSize));
     }
-    assert.ok(new BatchWorker({ ...options, batchSize: 1 }));
+    assert.ok(new WorkerLoop({ ...options, batchSize: 1 }));
   });
 });
