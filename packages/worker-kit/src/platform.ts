@@ -28,7 +28,11 @@ export interface PlatformPorts {
 export interface SandboxRef {
   /** The package to import, e.g. `@prismq/sandbox`. */
   module: string;
-  /** Its export: `(options: { port?: number; latencyMs?: number; rpm?: number }) => Promise<{ url: string; close(): Promise<void> }>`. */
+  /**
+   * Its export: `(options: { port?: number; latencyMs?: number; errorRate?: number; rpm?: number; tickMs?: number; shared?: object }) => Promise<{ url: string; close(): Promise<void> }>`
+   * (`PlatformSandboxOptions` of `@prismq/sandbox`; `shared` is one object for every sandbox of one run).
+   * `@prismq/system` runs it in its sandbox process.
+   */
   factory: string;
   /** The variables that point the platform's apps at a sandbox listening at `url`. */
   env(url: string): Record<string, string>;
