@@ -82,6 +82,14 @@ export function definePlatform<C, A, I, R, D>(descriptor: PlatformDescriptor<C, 
   return Object.freeze({ ...descriptor });
 }
 
+/**
+ * The task types a platform's apps claim or create: its own, then those its
+ * edges spawn on other platforms. What each of its apps passes to `registerAll`.
+ */
+export function platformTaskTypes(descriptor: AnyPlatformDescriptor): readonly AnyTaskTypeDef[] {
+  return [...new Set([...descriptor.taskTypes, ...descriptor.edges.map((e) => e.to)])];
+}
+
 /** One edge of the cross-module graph as plain data: for logs, docs and checks. */
 export interface GraphEdge {
   from: Platform;
