@@ -1,5 +1,5 @@
 /**
- * The whole pipeline: `pnpm start --once` with the sandbox answering after
+ * The whole pipeline: `pnpm start --once` (the `@prismq/system` orchestrator) with the sandbox answering after
  * 50 ms, in hybrid mode when Redis answers (direct otherwise). Reports ideas
  * stored per second and each process's peak resident memory (VmHWM).
  *

@@ -14,14 +14,16 @@
  * left to do, prints a summary and exits 0. `--taskmanager URL` uses another
  * TaskManager instead of starting ours. `--help` prints the options.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, createWriteStream, existsSync, fchmodSync, openSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
+import { platform as reddit } from "@prismq/reddit-source";
+import { System, platformEnv, usesRealApi, type ManagedProcess } from "@prismq/system";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { redisReachable, safeRedisUrl } from "@prismq/worker-kit";
+import { platform as youtube } from "@prismq/youtube-source";
 import { parseStartArgs, usage, type StartOptions } from "./start/args.js";
 import { placesText, render, StatusReader, type Places } from "./start/status.js";
 
@@ -38,24 +40,16 @@ if (parsed.kind === "error") {
 const opts: StartOptions = parsed.options;
 const DATA = resolve(opts.dataDir);
 const ONCE = opts.once;
-const APPS = ["youtube-discovery", "youtube-processor", "reddit-discovery", "reddit-processor"] as const;
-type App = (typeof APPS)[number];
+/** The platforms the demo runs: each one's apps, task types and offline API come from its descriptor. */
+const PLATFORMS = [youtube, reddit];
 /** Requests per minute the Reddit sandbox allows in the demo: enough that a demo run takes a minute, not an hour. */
 const SANDBOX_RPM = 6_000;
 
 const out = (s: string) => process.stdout.write(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-  lines: string[];
-  /** Set once it said it is up (its URL or health line); before that it holds no work. */
-  ready: boolean;
-}
-const children: Child[] = [];
-
+/** The running system, once `main` made it. */
+let system: System | undefined;
 /** Items the APIs' listing and search caps hid from discovery, by app, from the apps' cap warnings. */
 const hiddenByCaps = new Map<string, { runs: number; items: number }>();
 function noteCapWarning(app: string, line: string): void {
@@ -79,88 +73,36 @@ function capsLine(): string {
   return `API caps: ${parts.join("; ")}.`;
 }
 
-/**
-/**
- * Starts a process in a process group of its own (`detached`), keeping its output in
- * `<data>/logs/<name>.log` and the first lines in memory. Its own group: the terminal's
- * Ctrl-C reaches only this script, which then sends each child exactly one SIGTERM.
- * The logs directory is 0700 and each log 0600 (also when an earlier run left them wider): logs
- * hold task params, errors and worker ids.
- */
-function start(name: string, script: string, args: string[], env: Record<string, string | undefined>): Child {
-  const logs = join(DATA, "logs");
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
-  chmodSync(logs, 0o700);
-  const file = join(logs, `${name}.log`);
-  const fd = openSync(file, "a", 0o600);
-  fchmodSync(fd, 0o600);
-  const log = createWriteStream(file, { fd });
-  const proc = spawn(process.execPath, [join(root, script), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const child: Child = { name, proc, lines: [], ready: false, exited: new Promise((r) => proc.on("exit", (code) => r(code))) };
-  let partial = "";
-  const keep = (d: Buffer) => {
-    log.write(d);
-    const text = partial + d.toString();
-    const complete = text.split("\n");
-    partial = complete.pop() ?? "";
-    if (child.lines.length < 200) child.lines.push(...complete.filter(Boolean));
-    for (const line of complete) noteCapWarning(name, line);
-  };
-  proc.stdout?.on("data", keep);
-  proc.stderr?.on("data", keep);
-  children.push(child);
-  return child;
-}
-
-const alive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
-
-// Whatever way this script ends, no child outlives it (they are in groups of their own, so
-// nothing else would stop them).
-process.on("exit", () => {
-  for (const c of children) if (alive(c)) c.proc.kill("SIGKILL");
-});
-
 /** Closed at the stop when opened. */
 const resources: Array<{ close: () => Promise<void> }> = [];
 let stopping: Promise<void> | null = null;
 
 /**
  * The graceful stop: one SIGTERM to each app, which hands back or finishes its work
- * and exits; then, once every app is gone, the offline APIs and the TaskManager.
+ * and exits; then, once every app is gone, the offline APIs and the TaskManager
+ * (`@prismq/system` kills what outlives its grace period).
  * Exits with `code`, or 1 when a process did not exit 0 on its SIGTERM.
  */
 function stopAll(code: number): Promise<void> {
   if (stopping) return stopping;
   stopping = (async () => {
-    const apps = children.filter((c) => (APPS as readonly string[]).includes(c.name));
-    const rest = children.filter((c) => !apps.includes(c)).reverse();
     let clean = true;
     const whileStarting: string[] = [];
-    const stopGroup = async (group: Child[], ms: number) => {
-      const signalled = group.filter(alive);
-      for (const c of signalled) c.proc.kill("SIGTERM");
-      const done = await Promise.race([Promise.all(group.map((c) => c.exited)).then(() => true), sleep(ms).then(() => false)]);
-      if (!done) {
-        for (const c of group.filter(alive)) {
-          out(`${c.name} did not stop within ${ms / 1000} s: killing it.\n`);
-          c.proc.kill("SIGKILL");
-        }
+    const stopped = system ? await system.stop(30_000, 15_000) : [];
+    for (const r of stopped) {
+      if (r.killed) out(`${r.name} did not stop within ${system?.apps.has(r.name) ? 30 : 15} s: killed it.\n`);
+      if (r.code === 0 && !r.killed) continue;
+      if (r.code === null && r.signal === null) continue; // never started
+      // Stopped while starting: ended by the SIGTERM before its handlers were in place, holding no work.
+      if (r.whileStarting) {
+        whileStarting.push(r.name);
+        continue;
       }
-      await Promise.all(group.map((c) => c.exited));
-      for (const c of signalled) {
-        if (c.proc.exitCode === 0) continue;
-        // Stopped while starting: ended by the SIGTERM before its handlers were in place, holding no work.
-        if (!c.ready && c.proc.signalCode === "SIGTERM") {
-          whileStarting.push(c.name);
-          continue;
-        }
-        clean = false;
-        const how = c.proc.exitCode === null ? `ended by ${c.proc.signalCode}` : `exited with ${c.proc.exitCode}`;
-        out(`${c.name} ${how} on SIGTERM. Last lines:\n${c.lines.slice(-5).join("\n")}\n`);
-      }
-    };
-    await stopGroup(apps, 30_000);
-    await stopGroup(rest, 15_000);
+      clean = false;
+      const how = r.code === null ? `ended by ${r.signal}` : `exited with ${r.code}`;
+      const proc = system?.processes.find((p) => p.name === r.name);
+      out(`${r.name} ${how} on SIGTERM. Last lines:\n${proc?.tail(5) ?? ""}\n`);
+    }
     for (const r of resources) await r.close().catch(() => undefined);
     if (code === 0 && clean) out(`Stopped: every process ${whileStarting.length ? `ended cleanly (${whileStarting.join(", ")} while starting)` : "exited 0"}. Data and logs stay in ${DATA}.\n`);
     process.exit(code === 0 && !clean ? 1 : code);
@@ -187,31 +129,10 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       return;
     }
     out(`\n${signal === "SIGINT" ? "Ctrl-C" : signal} again: forced, killing every process that is left.\n`);
-    for (const c of children) if (alive(c)) c.proc.kill("SIGKILL");
+    system?.kill();
     process.exit(130);
   });
 }
-
-async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, child?: Child, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) {
-      if (child) child.ready = true;
-      return v;
-    }
-    if (child && child.proc.exitCode !== null) throw new Error(`${child.name} exited (${child.proc.exitCode}) before ${what}:\n${child.lines.slice(-15).join("\n")}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-const lineMatch = (c: Child, re: RegExp) => () => {
-  for (const l of c.lines) {
-    const m = re.exec(l);
-    if (m) return m[1] as string;
-  }
-  return undefined;
-};
 
 /** A process's peak resident memory (VmHWM), in MB; "n/a" where /proc does not tell. */
 function peakRssMb(pid: number | undefined): string {
@@ -231,24 +152,20 @@ function demoKey(): string {
   return key;
 }
 
-function writeSources(): { youtube: string; reddit: string } {
+/** What the demo discovers: the sources file text per platform. */
+function sources(): Record<string, string> {
   const every = ONCE ? "1d" : "5m";
-  const youtube = join(DATA, "youtube-sources.yaml");
-  writeFileSync(
-    youtube,
-    `# Written by pnpm start: what the demo discovers.\nsources:\n` +
+  return {
+    youtube:
+      `# Written by pnpm start: what the demo discovers.\nsources:\n` +
       `  - kind: channel\n    channel: "@tech0"\n    max_videos: 100\n    every: ${every}\n` +
       `  - kind: channel\n    channel: "@cooking2"\n    max_videos: 100\n    every: ${every}\n` +
       `  - kind: most_popular\n    region: US\n    max_results: 50\n    every: ${ONCE ? "1d" : "30m"}\n`,
-  );
-  const reddit = join(DATA, "reddit-sources.yaml");
-  writeFileSync(
-    reddit,
-    `# Written by pnpm start: what the demo discovers.\nsources:\n` +
+    reddit:
+      `# Written by pnpm start: what the demo discovers.\nsources:\n` +
       `  - kind: subreddit\n    subreddit: technology\n    sort: new\n    limit: 100\n    every: ${every}\n` +
       `  - kind: subreddit\n    subreddit: Cooking\n    sort: new\n    limit: 100\n    every: ${every}\n`,
-  );
-  return { youtube, reddit };
+  };
 }
 
 /**
@@ -277,78 +194,56 @@ async function main(): Promise<void> {
   const prefix = redisPrefix();
   out(hybrid ? `Redis answers at ${safeRedisUrl(redisUrl)}: hybrid mode (BullMQ schedules, outbox, shared budgets; key prefix ${prefix}).\n` : `No Redis at ${safeRedisUrl(redisUrl)}: direct mode.\n`);
 
-  let tmUrl: string;
-  let key: string;
+  let taskManager: { url: string; apiKey: string } | undefined;
   if (opts.taskManager) {
-    tmUrl = opts.taskManager;
-    key = process.env.TASKMANAGER_API_KEY as string;
+    taskManager = { url: opts.taskManager, apiKey: process.env.TASKMANAGER_API_KEY as string };
     // One call that needs the key: a clear line now rather than four apps failing later.
-    const probe = new TaskManagerClient({ baseUrl: tmUrl, apiKey: key, retry: false, timeoutMs: 10_000 });
+    const probe = new TaskManagerClient({ baseUrl: taskManager.url, apiKey: taskManager.apiKey, retry: false, timeoutMs: 10_000 });
     try {
-      await probe.getTaskType("PrismQ.IdeaInspiration.YouTube.Video");
+      await probe.getTaskType(youtube.taskTypes[0]?.name ?? "");
     } catch (err) {
-      throw new Error(`the TaskManager at ${tmUrl} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`the TaskManager at ${taskManager.url} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     } finally {
       await probe.close();
     }
-    out(`TaskManager: ${tmUrl} (given with --taskmanager; none is started here).\n`);
-  } else {
-    key = demoKey();
-    const tm = start("taskmanager-server", "apps/taskmanager-server/dist/index.js", [], {
-      PORT: String(opts.port),
-      API_KEYS: key,
-      SQLITE_PATH: join(DATA, "taskmanager.sqlite"),
-      IDEA_DATABASE_URL: `sqlite:${join(DATA, "ideas.sqlite")}`,
-      LOG_LEVEL: "warn",
-    });
-    tmUrl = await waitFor("the TaskManager", lineMatch(tm, /TaskManager API: (\S+)/), tm);
+    out(`TaskManager: ${taskManager.url} (given with --taskmanager; none is started here).\n`);
   }
 
-  const realYouTube = !!process.env.YOUTUBE_API_KEY && !process.env.YOUTUBE_API_ROOT_URL;
-  const realReddit = !!process.env.REDDIT_CLIENT_ID && !process.env.REDDIT_API_URL;
-  let ytRoot = process.env.YOUTUBE_API_ROOT_URL;
-  let redditUrl = process.env.REDDIT_API_URL;
-  if (!realYouTube || !realReddit) {
-    const sandbox = start("sandbox", "packages/sandbox/dist/cli.js", ["--youtube-port", "0", "--reddit-port", "0", "--rpm", String(SANDBOX_RPM), "--latency", String(opts.latencyMs), ...(ONCE ? [] : ["--tick", "10000"])], {});
-    const root = await waitFor("the sandbox", lineMatch(sandbox, /YOUTUBE_API_ROOT_URL=(\S+)/), sandbox);
-    const reddit = await waitFor("the sandbox", lineMatch(sandbox, /REDDIT_API_URL=(\S+)/), sandbox);
-    if (!realYouTube) ytRoot = root;
-    if (!realReddit) redditUrl = reddit;
-  }
-  out(`YouTube: ${realYouTube ? "the real API (YOUTUBE_API_KEY is set)" : `the offline sandbox at ${ytRoot}`}. Reddit: ${realReddit ? "the real API (REDDIT_CLIENT_ID is set)" : `the offline sandbox at ${redditUrl}`}.\n`);
-
-  const sources = writeSources();
-  const common = {
-    TASKMANAGER_API_URL: tmUrl,
-    TASKMANAGER_API_KEY: key,
-    REDIS_URL: hybrid ? redisUrl : undefined,
-    QUEUE_PREFIX: prefix,
-    LOG_LEVEL: "info",
-    HEALTH_PORT: "0",
-    IDEA_DATABASE_URL: `sqlite:${join(DATA, "ideas.sqlite")}`,
-    YOUTUBE_API_KEY: realYouTube ? process.env.YOUTUBE_API_KEY : "sandbox-key",
-    YOUTUBE_API_ROOT_URL: realYouTube ? undefined : ytRoot,
-    REDDIT_CLIENT_ID: realReddit ? process.env.REDDIT_CLIENT_ID : "sandbox-client",
-    REDDIT_CLIENT_SECRET: realReddit ? process.env.REDDIT_CLIENT_SECRET : "sandbox-secret",
-    REDDIT_REFRESH_TOKEN: realReddit ? process.env.REDDIT_REFRESH_TOKEN : "sandbox-refresh",
-    REDDIT_USERNAME: realReddit ? process.env.REDDIT_USERNAME : undefined,
-    REDDIT_PASSWORD: realReddit ? process.env.REDDIT_PASSWORD : undefined,
-    REDDIT_USER_AGENT: process.env.REDDIT_USER_AGENT ?? "node:prismq-workers:0.1.0 (by /u/prismq)",
-    REDDIT_API_URL: realReddit ? undefined : redditUrl,
-    // The sandbox's limit is ours to set; against the real Reddit the apps keep their default (90/min).
-    REDDIT_REQUESTS_PER_MINUTE: realReddit ? process.env.REDDIT_REQUESTS_PER_MINUTE : String(SANDBOX_RPM - 100),
-  };
-  const health = new Map<App, string>();
-  for (const app of APPS) {
-    if (stopping) return;
-    const c = start(app, `apps/${app}/dist/index.js`, [], {
-      ...common,
-      DATA_DIR: join(DATA, app),
-      YOUTUBE_SOURCES: app === "youtube-discovery" ? sources.youtube : undefined,
-      REDDIT_SOURCES: app === "reddit-discovery" ? sources.reddit : undefined,
-    });
-    health.set(app, await waitFor(`${app} to run`, lineMatch(c, /"health":"([^"]+)"/), c));
-  }
+  // A platform runs against its real API when its credentials are set (and no API URL); otherwise against its sandbox.
+  const real = PLATFORMS.filter((p) => usesRealApi(p, process.env));
+  const sandboxed = PLATFORMS.filter((p) => !real.includes(p)).map((p) => p.name);
+  const sys = new System({
+    platforms: PLATFORMS,
+    root,
+    dataDir: DATA,
+    logDir: join(DATA, "logs"),
+    // The first lines of a run are what a failure message shows; the log files hold everything.
+    keepChars: 64_000,
+    onLine: noteCapWarning,
+    taskManager,
+    apiKey: taskManager ? undefined : demoKey(),
+    port: opts.port,
+    serverEnv: { IDEA_DATABASE_URL: `sqlite:${join(DATA, "ideas.sqlite")}`, LOG_LEVEL: "warn" },
+    sandbox: { platforms: sandboxed, rpm: SANDBOX_RPM, latencyMs: opts.latencyMs, tickMs: ONCE ? 0 : 10_000 },
+    sources: sources(),
+    redisUrl: hybrid ? redisUrl : undefined,
+    queuePrefix: prefix,
+    env: {
+      ...Object.assign({}, ...real.map((p) => platformEnv(p, process.env))),
+      REDDIT_USER_AGENT: process.env.REDDIT_USER_AGENT ?? "node:prismq-workers:0.1.0 (by /u/prismq)",
+      // The sandbox's limit is ours to set; against the real Reddit the apps keep their default (90/min).
+      ...(sandboxed.includes("reddit") ? { REDDIT_REQUESTS_PER_MINUTE: String(SANDBOX_RPM - 100) } : {}),
+    },
+  });
+  system = sys;
+  await sys.start();
+  if (stopping) return;
+  out(
+    `${PLATFORMS.map((p) => `${p.name}: ${real.includes(p) ? "the real API (its credentials are set)" : `the offline sandbox at ${sys.sandboxUrls.get(p.name)}`}`).join(". ")}.\n`,
+  );
+  const tmUrl = sys.taskManagerUrl;
+  const key = sys.apiKey;
+  const health = sys.health;
   if (stopping) return;
   const client = new TaskManagerClient({ baseUrl: tmUrl, apiKey: key });
   const ideas: IdeaStore = await openIdeaStore({ url: `sqlite:${join(DATA, "ideas.sqlite")}` });
@@ -357,9 +252,9 @@ async function main(): Promise<void> {
   const status = new StatusReader({ baseUrl: tmUrl, apiKey: key, client, apps: health, ideas: () => ideas.countBy("platform") });
   out(`\n${placesText(places)}\n\n`);
 
-  for (const c of children) void c.exited.then((code) => {
+  for (const c of sys.processes) void c.exited.then(({ code }) => {
     if (!stopping) {
-      out(`\n${c.name} exited with ${code}; stopping everything. Last lines:\n${c.lines.slice(-10).join("\n")}\n`);
+      out(`\n${c.name} exited with ${code}; stopping everything. Last lines:\n${c.tail(10)}\n`);
       void stopAll(1);
     }
   });
@@ -407,7 +302,7 @@ async function main(): Promise<void> {
       // The quiet checks at the end are not work: leave them out of the rate.
       const seconds = (Date.now() - started) / 1000 - quietChecks;
       out(`\n${view}\n\nIdeas stored: ${stored} in ${seconds.toFixed(1)} s (${(stored / seconds).toFixed(1)} ideas/s)\n`);
-      out(`Peak RSS: ${children.map((c) => `${c.name} ${peakRssMb(c.proc.pid)} MB`).join(", ")}\n`);
+      out(`Peak RSS: ${sys.processes.map((c: ManagedProcess) => `${c.name} ${peakRssMb(c.pid)} MB`).join(", ")}\n`);
       out(`${capsLine()}\n`);
       out(`\nDone: every task is settled. Summary above; logs in ${join(DATA, "logs")}.\n`);
       await stopAll(0);

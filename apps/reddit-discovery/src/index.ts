@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Composition root of reddit-discovery: the only place that reads the environment and exits.
 import { Reddit, registerAll } from "@prismq/task-types";
-import { WorkerApp, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { WorkerApp, exitOnHelp, loadOrExit, platformTaskTypes, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditDiscovery } from "./discovery.js";
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const { logger, metrics, client, runtime } = app;
 
   await app.ready();
-  await registerAll(client);
+  await registerAll(client, platformTaskTypes(platform));
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
   const budget = runtime.budget(platform.budget(config));
   const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));

@@ -2,7 +2,7 @@
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { Reddit, registerAll } from "@prismq/task-types";
-import { WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { WorkerApp, claimOrder, exitOnHelp, loadOrExit, platformTaskTypes, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { RedditProcessor, type PostTask } from "./processor.js";
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const { logger, metrics, client, runtime, workerId } = app;
 
   await app.ready();
-  await registerAll(client);
+  await registerAll(client, platformTaskTypes(platform));
   // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
   const strategy = await claimOrder(client, logger);
   const ideas: IdeaStore = await app.dependency(

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Composition root of youtube-discovery: the only place that reads the environment and exits.
 import { YouTube, registerAll } from "@prismq/task-types";
-import { WorkerApp, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { WorkerApp, exitOnHelp, loadOrExit, platformTaskTypes, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { platform } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeDiscovery } from "./discovery.js";
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const { logger, metrics, client, runtime } = app;
 
   await app.ready();
-  logger.info(await registerAll(client), "task types registered");
+  logger.info(await registerAll(client, platformTaskTypes(platform)), "task types registered");
   const budget = runtime.budget(platform.budget(config));
   const api = await platform.createApi(config, { budget, metrics, logger });
   const discovery = new YouTubeDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics });

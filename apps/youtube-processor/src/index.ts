@@ -2,7 +2,7 @@
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { IdeaStoreError, openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { YouTube, registerAll } from "@prismq/task-types";
-import { WorkerApp, claimOrder, exitOnHelp, loadOrExit, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { WorkerApp, claimOrder, exitOnHelp, loadOrExit, platformTaskTypes, runMain, type ProcessIo } from "@prismq/worker-kit";
 import { platform } from "@prismq/youtube-source";
 import { SUMMARY, loadConfig, shape } from "./config.js";
 import { YouTubeProcessor, type VideoTask } from "./processor.js";
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const { logger, metrics, client, runtime, workerId } = app;
 
   await app.ready();
-  await registerAll(client);
+  await registerAll(client, platformTaskTypes(platform));
   // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
   const strategy = await claimOrder(client, logger);
   const ideas: IdeaStore = await app.dependency(

@@ -23,7 +23,7 @@ export const platform = definePlatform({
   edges: [toYouTubeVideos],
   sandbox: {
     module: "@prismq/sandbox",
-    factory: "startRedditSandbox",
+    factory: "redditPlatformSandbox",
     env: (url) => ({ REDDIT_API_URL: url, REDDIT_CLIENT_ID: "sandbox-client", REDDIT_CLIENT_SECRET: "sandbox-secret", REDDIT_REFRESH_TOKEN: "sandbox-refresh" }),
   },
 });

@@ -26,3 +26,5 @@ export type {
   StagedGlitch,
   SubredditState,
 } from "./reddit.js";
+export { redditPlatformSandbox, youtubePlatformSandbox } from "./plugin.js";
+export type { PlatformSandbox, PlatformSandboxOptions } from "./plugin.js";

@@ -28,7 +28,11 @@ export interface PlatformPorts {
 export interface SandboxRef {
   /** The package to import, e.g. `@prismq/sandbox`. */
   module: string;
-  /** Its export: `(options: { port?: number; latencyMs?: number; rpm?: number }) => Promise<{ url: string; close(): Promise<void> }>`. */
+  /**
+   * Its export: `(options: { port?: number; latencyMs?: number; errorRate?: number; rpm?: number; tickMs?: number; shared?: object }) => Promise<{ url: string; close(): Promise<void> }>`
+   * (`PlatformSandboxOptions` of `@prismq/sandbox`; `shared` is one object for every sandbox of one run).
+   * `@prismq/system` runs it in its sandbox process.
+   */
   factory: string;
   /** The variables that point the platform's apps at a sandbox listening at `url`. */
   env(url: string): Record<string, string>;
@@ -76,6 +80,14 @@ export function definePlatform<C, A, I, R, D>(descriptor: PlatformDescriptor<C, 
   for (const def of descriptor.taskTypes) if (def.platform !== name) throw new TypeError(`platform ${name}: task type ${def.name} belongs to ${def.platform}`);
   for (const edge of descriptor.edges) if (edge.from !== name) throw new TypeError(`platform ${name}: an edge to ${edge.to.name} leaves ${edge.from}`);
   return Object.freeze({ ...descriptor });
+}
+
+/**
+ * The task types a platform's apps claim or create: its own, then those its
+ * edges spawn on other platforms. What each of its apps passes to `registerAll`.
+ */
+export function platformTaskTypes(descriptor: AnyPlatformDescriptor): readonly AnyTaskTypeDef[] {
+  return [...new Set([...descriptor.taskTypes, ...descriptor.edges.map((e) => e.to)])];
 }
 
 /** One edge of the cross-module graph as plain data: for logs, docs and checks. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
 import { MAX_HOPS, YouTube, defineEdge, defineTaskType, type HopParams } from "@prismq/task-types";
-import { LocalBudget, definePlatform, platformSet, type PlatformPorts } from "../src/index.js";
+import { LocalBudget, definePlatform, platformSet, platformTaskTypes, type PlatformPorts } from "../src/index.js";
 
 interface LeafParams extends HopParams {
   leaf_id: string;
@@ -85,6 +85,19 @@ describe("platformSet", () => {
     assert.equal((await api.budget.trySpend(3)).ok, true);
     assert.equal((await api.budget.trySpend(1)).ok, false);
     assert.deepEqual(leaves.toIdea({ id: "a" }, ["x", "y"], 5), { sourceId: "a", related: 2, at: 5 });
+  });
+});
+
+describe("platformTaskTypes", () => {
+  it("answers the platform's own types, then the types its edges spawn elsewhere, each once", () => {
+    assert.deepEqual(
+      platformTaskTypes(leaves).map((d) => d.name),
+      [Leaf.name, Grove.name, YouTube.Video.name],
+    );
+    assert.deepEqual(
+      platformTaskTypes(tube).map((d) => d.name),
+      [...Object.values(YouTube).map((d) => d.name), Leaf.name],
+    );
   });
 });
 

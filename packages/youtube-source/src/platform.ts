@@ -15,5 +15,5 @@ export const platform = definePlatform({
   createApi: async (c: YouTubeEnv, ports) => new YouTubeApi({ apiKey: c.YOUTUBE_API_KEY, rootUrl: c.YOUTUBE_API_ROOT_URL, ...ports }),
   toIdea: videoToIdea,
   edges: [toRedditSearch],
-  sandbox: { module: "@prismq/sandbox", factory: "startYouTubeSandbox", env: (url) => ({ YOUTUBE_API_ROOT_URL: `${url}/`, YOUTUBE_API_KEY: "sandbox-key" }) },
+  sandbox: { module: "@prismq/sandbox", factory: "youtubePlatformSandbox", env: (url) => ({ YOUTUBE_API_ROOT_URL: `${url}/`, YOUTUBE_API_KEY: "sandbox-key" }) },
 });

@@ -4,7 +4,7 @@ import { System } from "./system.js";
 
 describe("fault: the APIs answer 20% of calls with a 503 and every answer takes 200 ms", () => {
   it("completes everything, stores every expected idea once, and counts the retries in the metrics", { timeout: 240_000 }, async () => {
-    const sys = await System.start({ mode: "hybrid", sandboxArgs: ["--latency", "200", "--error-rate", "0.2"] });
+    const sys = await System.start({ mode: "hybrid", sandbox: { latencyMs: 200, errorRate: 0.2 } });
     try {
       await sys.settled(200_000);
       const retries = { youtube: 0, reddit: 0 };

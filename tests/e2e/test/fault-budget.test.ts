@@ -7,7 +7,7 @@ const ADVANCE_MS = 3 * 86_400_000;
 
 describe("fault: the YouTube quota and the Reddit rate limit run out in the middle of a run (hybrid mode)", () => {
   it("discovery pauses without calling the API, resumes when the budget returns, and finds what was published meanwhile", { timeout: 300_000 }, async () => {
-    const sys = await System.start({ mode: "hybrid", sandboxArgs: ["--latency", "50"], every: "10s" });
+    const sys = await System.start({ mode: "hybrid", sandbox: { latencyMs: 50 }, every: "10s" });
     try {
       const discovery = sys.app("youtube-discovery");
       await sys.midRun();

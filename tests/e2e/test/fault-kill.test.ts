@@ -7,7 +7,7 @@ const CLAIM_TIMEOUT_SECONDS = 8;
 
 describe("fault: both processors are killed with SIGKILL in the middle of a batch", () => {
   it(`their claimed tasks come back after the claim timeout (${CLAIM_TIMEOUT_SECONDS} s) and are processed once, by another worker`, { timeout: 240_000 }, async () => {
-    const sys = await System.start({ mode: "hybrid", sandboxArgs: ["--latency", "300"], serverEnv: { CLAIM_TIMEOUT_SECONDS: String(CLAIM_TIMEOUT_SECONDS) } });
+    const sys = await System.start({ mode: "hybrid", sandbox: { latencyMs: 300 }, serverEnv: { CLAIM_TIMEOUT_SECONDS: String(CLAIM_TIMEOUT_SECONDS) } });
     try {
       const held = new Map<App, number[]>();
       const victims: Array<[App, string]> = [

@@ -34,7 +34,7 @@ describe("fault: Redis is restarted in the middle of a run (hybrid mode)", () =>
   it("BullMQ reconnects: the schedules fire again, the outboxes deliver, nothing is lost", { timeout: 300_000 }, async () => {
     const redis = new PrivateRedis(await freePort());
     await redis.start();
-    const sys = await System.start({ mode: "hybrid", redisUrl: redis.url, sandboxArgs: ["--latency", "100"], every: "10s" });
+    const sys = await System.start({ mode: "hybrid", redisUrl: redis.url, sandbox: { latencyMs: 100 }, every: "10s" });
     try {
       await sys.midRun();
       const ticks = async () => (await sys.metric("youtube-discovery", "prismq_schedule_runs_total")) + (await sys.metric("reddit-discovery", "prismq_schedule_runs_total"));

@@ -8,7 +8,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 for (const mode of ["hybrid", "direct"] as const) {
   describe(`fault: every app gets SIGTERM in the middle of a run, ${mode} mode`, () => {
     it(`each exits 0 within its ${SHUTDOWN_TIMEOUT_MS / 1000} s deadline and leaves no task claimed; started again, they finish the work`, { timeout: 240_000 }, async () => {
-      const sys = await System.start({ mode, sandboxArgs: ["--latency", "300"], appEnv: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) } });
+      const sys = await System.start({ mode, sandbox: { latencyMs: 300 }, appEnv: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) } });
       try {
         // Mid-batch: both processors hold claimed tasks.
         await sys.until(async () => {

@@ -9,7 +9,7 @@ for (const mode of ["hybrid", "direct"] as const) {
     const after = mode === "hybrid" ? "the outboxes deliver every create and completion afterwards" : "the apps back off and recover";
     it(`keeps every app running, ${after}, and loses nothing`, { timeout: 300_000 }, async () => {
       // Claims held across the outage in direct mode come back after 10 s; completions lost with the server are redone.
-      const sys = await System.start({ mode, sandboxArgs: ["--latency", "100"], serverEnv: { CLAIM_TIMEOUT_SECONDS: "10" } });
+      const sys = await System.start({ mode, sandbox: { latencyMs: 100 }, serverEnv: { CLAIM_TIMEOUT_SECONDS: "10" } });
       try {
         await sys.midRun();
         const stop = await sys.server.stop("SIGTERM");

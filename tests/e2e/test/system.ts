@@ -1,6 +1,7 @@
 /**
- * The whole system for the fault tests, each part its own process as deployed:
- * the TaskManager server (SQLite), the sandbox of both APIs, and the four apps.
+ * The whole system for the fault tests, each part its own process as deployed,
+ * started by `@prismq/system` from the platform descriptors: the TaskManager
+ * server (SQLite), the sandbox of both APIs, and the four apps.
  * A test can stop, kill and restart any part, change the sandbox's faults, and
  * at the end check what must hold after any fault: every expected idea stored
  * once, no task left open, no task failed for a reason a retry would fix, no
@@ -9,20 +10,25 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
+import { platform as reddit } from "@prismq/reddit-source";
 import { RedditData, World, YouTubeData } from "@prismq/sandbox";
+import { System as Orchestrator, type ManagedProcess, type SandboxOptions } from "@prismq/system";
 import { TaskManagerClient, type Task, type TaskSummary } from "@prismq/taskmanager-client";
 import { Reddit, YouTube } from "@prismq/task-types";
-import { readMetric } from "@prismq/worker-kit";
-import { startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
+import { readMetric, type AnyPlatformDescriptor } from "@prismq/worker-kit";
+import { until } from "@prismq/worker-kit/testing";
+import { platform as youtube } from "@prismq/youtube-source";
 
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The platforms of the system under test. */
+export const PLATFORMS: readonly AnyPlatformDescriptor[] = [youtube, reddit];
 export const APPS = ["youtube-discovery", "youtube-processor", "reddit-discovery", "reddit-processor"] as const;
 export type App = (typeof APPS)[number];
 
@@ -51,59 +57,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One process of the system: started, stopped, killed and started again as a test says. */
-export class Proc {
-  private run: AppProcess | undefined;
-  /** Output of the runs before the current one. */
-  private earlier = "";
-
-  /** `args`: the entry, relative to the repository root, then its arguments. */
-  constructor(
-    readonly name: string,
-    private readonly args: string[],
-    readonly env: Record<string, string | undefined>,
-  ) {}
-
-  start(): this {
-    assert.equal(this.running, false, `${this.name} is already running`);
-    this.earlier += this.current;
-    const [entry, ...args] = this.args;
-    this.run = startAppProcess(this.env, join(root, entry as string), { args, cwd: root });
-    return this;
-  }
-
-  get running(): boolean {
-    return this.run !== undefined && !this.run.ended;
-  }
-  /** Output of the current run only. */
-  get current(): string {
-    return this.run ? this.run.stdout() + this.run.stderr() : "";
-  }
-  /** Everything it wrote, over all its runs. */
-  get output(): string {
-    return this.earlier + this.current;
-  }
-
-  /** The first match of `re`'s group 1 in this run's output, waiting for it. */
-  async line(re: RegExp, ms = 30_000): Promise<string> {
-    const seen: { match: RegExpExecArray | null } = { match: null };
-    await until(() => (seen.match = re.exec(this.current)) !== null || !this.running, ms, `${this.name} to print ${re}`, 50).catch((err: Error) => {
-      throw new Error(`${err.message}:\n${this.current.slice(-3000)}`);
-    });
-    if (!seen.match) throw new Error(`${this.name} exited before printing ${re}:\n${this.current.slice(-3000)}`);
-    return seen.match[1] as string;
-  }
-
-  /** Sends `signal` and waits for the exit; answers the exit code and how long the stop took. Killed past `deadlineMs`, it throws. */
-  async stop(signal: NodeJS.Signals = "SIGTERM", deadlineMs = 30_000): Promise<{ code: number | null; ms: number }> {
-    if (!this.run) return { code: null, ms: 0 };
-    const started = Date.now();
-    const { code, killed } = await this.run.stop(signal, deadlineMs);
-    if (killed) throw new Error(`${this.name} did not exit within ${deadlineMs} ms of ${signal}:\n${this.current.slice(-3000)}`);
-    return { code, ms: Date.now() - started };
-  }
-}
-
 /** What `pnpm start` writes: a channel and a subreddit, scheduled every `every`. */
 export interface Scope {
   channel: { handle: string; index: number; max: number };
@@ -115,8 +68,8 @@ export interface SystemOptions {
   /** hybrid: BullMQ on `redisUrl`; direct: no Redis. */
   mode: "hybrid" | "direct";
   redisUrl?: string;
-  /** Extra sandbox CLI arguments, e.g. `--latency 200 --error-rate 0.2`. */
-  sandboxArgs?: string[];
+  /** Sandbox faults, e.g. `{ latencyMs: 200, errorRate: 0.2 }`. */
+  sandbox?: Pick<SandboxOptions, "latencyMs" | "errorRate">;
   /** Extra server variables, e.g. `CLAIM_TIMEOUT_SECONDS`. */
   serverEnv?: Record<string, string>;
   /** Extra variables for every app, and per app. */
@@ -140,23 +93,42 @@ export class System {
   readonly youtubeKey = `yt-${randomBytes(18).toString("hex")}`;
   readonly prefix = `fault-${randomBytes(4).toString("hex")}`;
   readonly scope: Scope;
-  server!: Proc;
-  sandbox!: Proc;
-  readonly apps = new Map<App, Proc>();
-  tmUrl = "";
-  youtubeRoot = "";
-  redditUrl = "";
+  readonly system: Orchestrator;
   client!: TaskManagerClient;
-  private readonly health = new Map<App, string>();
 
   private constructor(readonly options: SystemOptions) {
     this.scope = options.scope ?? SCOPE;
+    const every = options.every ?? "20s";
+    const { channel, subreddit } = this.scope;
+    this.system = new Orchestrator({
+      platforms: PLATFORMS,
+      root,
+      dataDir: this.dir,
+      apiKey: this.key,
+      queuePrefix: this.prefix,
+      serverEnv: options.serverEnv,
+      sandbox: { rpm: 100_000, ...options.sandbox },
+      sources: {
+        youtube: `sources:\n  - kind: channel\n    channel: "${channel.handle}"\n    max_videos: ${channel.max}\n    every: ${every}\n`,
+        reddit: `sources:\n  - kind: subreddit\n    subreddit: ${subreddit.name}\n    sort: new\n    limit: ${subreddit.limit}\n    every: ${every}\n`,
+      },
+      redisUrl: options.mode === "hybrid" ? (options.redisUrl ?? REDIS_URL) : undefined,
+      env: {
+        YOUTUBE_API_KEY: this.youtubeKey,
+        REDDIT_USER_AGENT: "node:prismq-workers-faults:0.1.0 (by /u/prismq)",
+        REDDIT_REQUESTS_PER_MINUTE: "90000",
+        ...options.appEnv,
+      },
+      perApp: options.perApp,
+      readyTimeoutMs: 30_000,
+    });
   }
 
   static async start(options: SystemOptions): Promise<System> {
     const sys = new System(options);
     try {
-      await sys.boot();
+      await sys.system.start();
+      sys.client = new TaskManagerClient({ baseUrl: sys.tmUrl, apiKey: sys.key, retry: { attempts: 10 } });
     } catch (err) {
       await sys.close();
       throw err;
@@ -164,81 +136,36 @@ export class System {
     return sys;
   }
 
-  private async boot(): Promise<void> {
-    const o = this.options;
-    const port = await freePort();
-    this.server = new Proc("taskmanager-server", ["apps/taskmanager-server/dist/index.js"], {
-      PORT: String(port),
-      API_KEYS: this.key,
-      SQLITE_PATH: join(this.dir, "taskmanager.sqlite"),
-      LOG_LEVEL: "info",
-      ...o.serverEnv,
-    });
-    await this.startServer();
-    this.client = new TaskManagerClient({ baseUrl: this.tmUrl, apiKey: this.key, retry: { attempts: 10 } });
-
-    this.sandbox = new Proc("sandbox", ["packages/sandbox/dist/cli.js", "--youtube-port", "0", "--reddit-port", "0", "--rpm", "100000", ...(o.sandboxArgs ?? [])], {});
-    this.sandbox.start();
-    this.youtubeRoot = await this.sandbox.line(/YOUTUBE_API_ROOT_URL=(\S+)/);
-    this.redditUrl = await this.sandbox.line(/REDDIT_API_URL=(\S+)/);
-
-    const every = o.every ?? "20s";
-    const { channel, subreddit } = this.scope;
-    const youtubeSources = join(this.dir, "youtube-sources.yaml");
-    writeFileSync(youtubeSources, `sources:\n  - kind: channel\n    channel: "${channel.handle}"\n    max_videos: ${channel.max}\n    every: ${every}\n`);
-    const redditSources = join(this.dir, "reddit-sources.yaml");
-    writeFileSync(redditSources, `sources:\n  - kind: subreddit\n    subreddit: ${subreddit.name}\n    sort: new\n    limit: ${subreddit.limit}\n    every: ${every}\n`);
-
-    const common: Record<string, string | undefined> = {
-      TASKMANAGER_API_URL: this.tmUrl,
-      TASKMANAGER_API_KEY: this.key,
-      REDIS_URL: o.mode === "hybrid" ? (o.redisUrl ?? REDIS_URL) : undefined,
-      QUEUE_PREFIX: this.prefix,
-      LOG_LEVEL: "info",
-      HEALTH_PORT: "0",
-      IDEA_DATABASE_URL: `sqlite:${join(this.dir, "ideas.sqlite")}`,
-      YOUTUBE_API_KEY: this.youtubeKey,
-      YOUTUBE_API_ROOT_URL: this.youtubeRoot,
-      REDDIT_CLIENT_ID: "sandbox-client",
-      REDDIT_CLIENT_SECRET: "sandbox-secret",
-      REDDIT_REFRESH_TOKEN: "sandbox-refresh",
-      REDDIT_USER_AGENT: "node:prismq-workers-faults:0.1.0 (by /u/prismq)",
-      REDDIT_API_URL: this.redditUrl,
-      REDDIT_REQUESTS_PER_MINUTE: "90000",
-      ...o.appEnv,
-    };
-    for (const app of APPS) {
-      const env = {
-        ...common,
-        DATA_DIR: join(this.dir, app),
-        YOUTUBE_SOURCES: app === "youtube-discovery" ? youtubeSources : undefined,
-        REDDIT_SOURCES: app === "reddit-discovery" ? redditSources : undefined,
-        ...o.perApp?.[app],
-      };
-      this.apps.set(app, new Proc(app, [`apps/${app}/dist/index.js`], env));
-    }
-    for (const app of APPS) await this.startApp(app);
+  get server(): ManagedProcess {
+    return this.system.server as ManagedProcess;
+  }
+  get sandbox(): ManagedProcess {
+    return this.system.sandbox as ManagedProcess;
+  }
+  get apps(): ReadonlyMap<App, ManagedProcess> {
+    return this.system.apps as ReadonlyMap<App, ManagedProcess>;
+  }
+  get tmUrl(): string {
+    return this.system.taskManagerUrl;
   }
 
   /** Starts the server (again) on its port and the same database file. */
-  async startServer(): Promise<void> {
-    this.server.start();
-    this.tmUrl = await this.server.line(/TaskManager API: (\S+)/);
+  startServer(): Promise<void> {
+    return this.system.startServer();
   }
 
-  app(name: App): Proc {
-    return this.apps.get(name) as Proc;
+  app(name: App): ManagedProcess {
+    return this.system.app(name);
   }
 
   /** Starts an app (again) and waits until it serves its health endpoint. */
-  async startApp(name: App): Promise<void> {
-    const p = this.app(name).start();
-    this.health.set(name, await p.line(/"health":"([^"]+)"/));
+  startApp(name: App): Promise<void> {
+    return this.system.startApp(name);
   }
 
   /** An app's /metrics text; "" when it does not answer. */
   async metrics(name: App): Promise<string> {
-    const url = this.health.get(name);
+    const url = this.system.health.get(name);
     if (!url || !this.app(name).running) return "";
     return fetch(`${url}/metrics`).then((r) => r.text(), () => "");
   }
@@ -254,17 +181,11 @@ export class System {
   }
 
   /** Sandbox controls: the same `/_sandbox/...` endpoints an operator would call. */
-  async youtubeSandbox(path: string, body: object): Promise<unknown> {
-    return this.sandboxCall(new URL(`_sandbox/${path}`, this.youtubeRoot).href, body);
+  youtubeSandbox(path: string, body: object): Promise<unknown> {
+    return this.system.sandboxControl("youtube", path, body);
   }
-  async redditSandbox(path: string, body: object): Promise<unknown> {
-    return this.sandboxCall(`${this.redditUrl}/_sandbox/${path}`, body);
-  }
-  private async sandboxCall(url: string, body: object): Promise<unknown> {
-    const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const json: unknown = await r.json();
-    assert.equal(r.status, 200, `${url}: ${JSON.stringify(json)}`);
-    return json;
+  redditSandbox(path: string, body: object): Promise<unknown> {
+    return this.system.sandboxControl("reddit", path, body);
   }
 
   /**
@@ -312,8 +233,7 @@ export class System {
 
   /** The last lines of every process, for a failure message. */
   tails(): string {
-    return [this.server, this.sandbox, ...this.apps.values()]
-      .filter(Boolean)
+    return this.system.processes
       .map((p) => `--- ${p.name} (${p.running ? "running" : "stopped"}):\n${p.current.split("\n").slice(-8).join("\n")}`)
       .join("\n");
   }
@@ -376,16 +296,14 @@ export class System {
 
   /** No process printed a key or secret, over all its runs. */
   assertNoSecrets(): void {
-    for (const p of [this.server, this.sandbox, ...this.apps.values()]) {
-      if (!p) continue;
+    for (const p of this.system.processes) {
       for (const secret of [this.key, this.youtubeKey]) assert.ok(!p.output.includes(secret), `${p.name} logged a secret`);
     }
   }
 
   /** Stops everything (apps first, SIGKILL after 20 s) and removes the data. */
   async close(): Promise<void> {
-    const procs = [...this.apps.values(), this.sandbox, this.server].filter(Boolean);
-    await Promise.all(procs.map((p) => p.stop("SIGTERM", 20_000).catch(() => undefined)));
+    await this.system.stop(20_000, 20_000);
     await this.client?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
