@@ -118,7 +118,7 @@ export class RedditProcessor {
       const row = stored[i];
       if (!row) continue;
       const spawned = this.deps.crossModule === false ? [] : crossModuleTasks(this.deps.edges ?? platform.edges, "reddit", task, { keywords: idea.keywords ?? [], texts });
-      for (const t of spawned) await outbox.create(t.type, t.params);
+      for (const t of spawned) await outbox.create(t.type, t.params, { priority: t.priority });
       outcomes.push({ task, ok: true, result: { idea_id: row.id, created: row.created, score: idea.score ?? null, category: idea.category ?? null, youtube_videos: spawned.length } });
     }
     return outcomes;

@@ -138,7 +138,7 @@ export class YouTubeProcessor {
       const row = stored[i];
       if (!idea || !row) continue;
       const spawned = this.deps.crossModule === false ? [] : crossModuleTasks(this.deps.edges ?? platform.edges, "youtube", task, { keywords: idea.keywords ?? [], texts: [] });
-      for (const t of spawned) await outbox.create(t.type, t.params);
+      for (const t of spawned) await outbox.create(t.type, t.params, { priority: t.priority });
       const redditQueryText = spawned.map((t) => (t.params as { query?: string }).query).find((q) => q !== undefined) ?? null;
       outcomes.push({
         task,
