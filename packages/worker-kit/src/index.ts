@@ -36,3 +36,5 @@ export type { EnvRow, EnvShape } from "@prismq/env-help";
 export type { AppConfig, ProcessIo, RunOutcome, RunReport } from "./app.js";
 export { DiscoverySink } from "./sink.js";
 export type { DiscoverySinkDeps, SpawnOrigin } from "./sink.js";
+export { storeItems } from "./pipeline.js";
+export type { PipelineDeps, PipelineItem } from "./pipeline.js";
