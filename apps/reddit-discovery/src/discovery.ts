@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { Reddit, nextHop, type RedditSearchParams, type RedditSubredditParams } from "@prismq/task-types";
-import type { AppState, Logger, Outbox, RunReport, WorkerMetrics } from "@prismq/worker-kit";
+import { Reddit, type RedditPostParams, type RedditSearchParams, type RedditSubredditParams } from "@prismq/task-types";
+import { DiscoverySink, type AppState, type Logger, type Outbox, type RunReport, type SpawnOrigin, type WorkerMetrics } from "@prismq/worker-kit";
 import { RedditError, type Page, type RedditApi, type RedditPost } from "@prismq/reddit-source";
 
 export interface DiscoveryDeps {
@@ -84,28 +84,30 @@ interface WalkResult {
  */
 export class RedditDiscovery {
   private authFailure: RedditError | undefined;
-
-  constructor(private readonly deps: DiscoveryDeps) {}
+  private readonly sink: DiscoverySink<RedditPostParams>;
+  constructor(private readonly deps: DiscoveryDeps) {
+    this.sink = new DiscoverySink({ outbox: deps.outbox, state: deps.state, task: Reddit.Post, params: (post_id, hops) => ({ post_id, hops }), seenSet: ALL_POSTS });
+  }
 
   /** The authentication failure that stopped discovery, if any. */
   get stoppedBy(): RedditError | undefined {
     return this.authFailure;
   }
 
-  async subreddit(params: RedditSubredditParams, signal?: AbortSignal): Promise<RedditRunReport> {
+  async subreddit(params: RedditSubredditParams, signal?: AbortSignal, priority?: number): Promise<RedditRunReport> {
     const key = `r:${params.subreddit.toLowerCase()}:${params.sort}`;
     return this.guard(() =>
       this.walk(
         (after, limit) => this.deps.api.listing(params.subreddit, params.sort, { t: params.time_filter, limit, after }, signal),
         params.limit,
         params.sort === "new",
-        params.hops,
+        { hops: params.hops, priority },
         key,
       ),
     );
   }
 
-  async search(params: RedditSearchParams, signal?: AbortSignal): Promise<RedditRunReport> {
+  async search(params: RedditSearchParams, signal?: AbortSignal, priority?: number): Promise<RedditRunReport> {
     // A search's seen-set is named by a hash: queries may be long and hold any character.
     const key = createHash("sha256")
       .update(JSON.stringify([params.query, params.subreddit?.toLowerCase() ?? null, params.time_filter ?? null]))
@@ -116,7 +118,7 @@ export class RedditDiscovery {
         (after, limit) => this.deps.api.search({ query: params.query, subreddit: params.subreddit, sort: params.sort, t: params.time_filter, limit, after }, signal),
         params.limit,
         params.sort === "new",
-        params.hops,
+        { hops: params.hops, priority },
         params.sort === "new" ? `search:${key}` : undefined,
       ),
     );
@@ -140,13 +142,13 @@ export class RedditDiscovery {
     page: (after: string | undefined, limit: number) => Promise<Page<RedditPost>>,
     limitParam: number | undefined,
     newestFirst: boolean,
-    hops: number | undefined,
+    origin: SpawnOrigin,
     seenSet: string | undefined,
   ): Promise<RedditRunReport> {
     const limit = limitParam ?? this.deps.defaultLimit ?? 100;
     const report: RedditRunReport = { listed: 0, sent: 0, pages: 0, stoppedAtKnown: false };
     if (!newestFirst || !seenSet) {
-      const r = await this.walkFrom(page, undefined, limit, undefined, hops, undefined);
+      const r = await this.walkFrom(page, undefined, limit, undefined, origin, undefined);
       this.add(report, r);
       return report;
     }
@@ -158,7 +160,7 @@ export class RedditDiscovery {
     // 1. An unfinished backlog first.
     const backlog = parse<Backlog>(await state.getCursor(backlogKey));
     if (backlog) {
-      const r = await this.walkFrom(page, backlog.after, budget, seenSet, hops, backlog.until);
+      const r = await this.walkFrom(page, backlog.after, budget, seenSet, origin, backlog.until);
       this.add(report, r);
       budget -= r.fresh.length + r.invalid.length;
       if (r.hitLimit && r.last) {
@@ -173,7 +175,7 @@ export class RedditDiscovery {
 
     // 2. The newest posts, down to the known ones.
     const known = parse<Mark>(await state.getCursor(newestKey));
-    const r = await this.walkFrom(page, undefined, budget, seenSet, hops, known);
+    const r = await this.walkFrom(page, undefined, budget, seenSet, origin, known);
     this.add(report, r);
     if (r.newest && (!known || r.newest.created >= known.created)) await state.setCursor(newestKey, JSON.stringify(r.newest));
     // A source's first run (nothing known yet) takes the newest `limit` posts and keeps no backlog of older history.
@@ -219,7 +221,7 @@ export class RedditDiscovery {
     start: string | undefined,
     limit: number,
     seenSet: string | undefined,
-    hops: number | undefined,
+    origin: SpawnOrigin,
     known: Mark | null | undefined,
   ): Promise<WalkResult> {
     const overlap = this.deps.overlapSeconds ?? 3_600;
@@ -274,7 +276,7 @@ export class RedditDiscovery {
       const badFresh = invalidIds.filter((id) => fresh.has(id) && !r.invalid.includes(id));
       r.invalid.push(...badFresh);
       r.fresh.push(...batch);
-      r.sent += await this.send([...batch.map((b) => b.id), ...badFresh], hops);
+      r.sent += await this.sink.send([...batch.map((b) => b.id), ...badFresh], origin);
       if (seenSet) await this.deps.state.markSeen(seenSet, [...batch.map((b) => b.id), ...badFresh]);
       if (stop) break;
       if (seenSet && r.sawKnown && (stopBelow === undefined || pagesPastKnown >= MAX_OVERLAP_PAGES)) break;
@@ -290,17 +292,6 @@ export class RedditDiscovery {
       after = p.after;
     }
     return r;
-  }
-
-  /** Creates a Post task for each post not sent before; returns how many. The hop count is the source's (same platform). */
-  private async send(ids: readonly string[], hops: number | undefined): Promise<number> {
-    const fresh = await this.deps.state.unseen(ALL_POSTS, ids);
-    const hop = nextHop({ hops }, "same-platform") ?? 0;
-    for (const postId of fresh) {
-      await this.deps.outbox.create(Reddit.Post.name, Reddit.Post.params({ post_id: postId, hops: hop }));
-      await this.deps.state.markSeen(ALL_POSTS, [postId]);
-    }
-    return fresh.length;
   }
 }
 

@@ -41,8 +41,8 @@ async function main(): Promise<void> {
 
   // Discovery requests created by other apps (the YouTube processor's searches) and operators.
   const workers = [
-    app.discoveryLoop(Reddit.Subreddit, (params, log, signal) => runSource(discovery, { kind: "subreddit", params }, log, signal)),
-    app.discoveryLoop(Reddit.Search, (params, log, signal) => runSource(discovery, { kind: "search", params }, log, signal)),
+    app.discoveryLoop(Reddit.Subreddit, (params, log, signal, priority) => runSource(discovery, { kind: "subreddit", params, priority }, log, signal)),
+    app.discoveryLoop(Reddit.Search, (params, log, signal, priority) => runSource(discovery, { kind: "search", params, priority }, log, signal)),
   ];
 
   await app.serve();

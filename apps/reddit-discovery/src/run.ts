@@ -3,7 +3,8 @@ import type { Logger, RunOutcome } from "@prismq/worker-kit";
 import { RedditError } from "@prismq/reddit-source";
 import type { RedditDiscovery } from "./discovery.js";
 
-export type SourceParams = { kind: "subreddit"; params: RedditSubredditParams } | { kind: "search"; params: RedditSearchParams };
+/** A source to run, with the priority its items are created at (none: the server's 0). */
+export type SourceParams = ({ kind: "subreddit"; params: RedditSubredditParams } | { kind: "search"; params: RedditSearchParams }) & { priority?: number };
 
 /**
  * Runs one source (scheduled or claimed) and turns errors into an outcome: a
@@ -12,7 +13,7 @@ export type SourceParams = { kind: "subreddit"; params: RedditSubredditParams } 
  */
 export async function runSource(discovery: RedditDiscovery, source: SourceParams, logger: Logger, signal?: AbortSignal): Promise<RunOutcome> {
   try {
-    const report = source.kind === "subreddit" ? await discovery.subreddit(source.params, signal) : await discovery.search(source.params, signal);
+    const report = source.kind === "subreddit" ? await discovery.subreddit(source.params, signal, source.priority) : await discovery.search(source.params, signal, source.priority);
     logger.info(report, "discovery run done");
     return { ok: true, report };
   } catch (err) {

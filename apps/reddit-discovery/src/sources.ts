@@ -3,7 +3,7 @@ import { Reddit, type RedditSearchParams, type RedditSubredditParams } from "@pr
 import { parseSourceList, readDocument, sourceSlug, sourceWhen, type ScheduleSpec } from "@prismq/worker-kit";
 
 /** One configured source: what to discover and when. */
-export type Source = { id: string; schedule: ScheduleSpec } & (
+export type Source = { id: string; schedule: ScheduleSpec; /** Priority of the tasks the source creates (none: the server's 0). */ priority?: number } & (
   | { kind: "subreddit"; params: RedditSubredditParams }
   | { kind: "search"; params: RedditSearchParams }
 );

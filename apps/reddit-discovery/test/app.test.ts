@@ -116,6 +116,7 @@ describe("reddit-discovery as a process", () => {
           "    sort: new",
           "    limit: 1000",
           "    every: 1h",
+          "    priority: 5",
           "  - kind: subreddit",
           `    subreddit: ${topSub}`,
           "    sort: top",
@@ -148,6 +149,9 @@ describe("reddit-discovery as a process", () => {
         const ids = await rig.postIds();
         assert.equal(ids.length, expected.size, "one task per post");
         assert.deepEqual(new Set(ids), expected);
+        // The source's priority is on the tasks it created; the sources without one created at 0.
+        const newPosts = new Set(rig.sandbox.data.postIds(newSub));
+        for (const task of await rig.postTasks()) assert.equal(task.priority, newPosts.has(task.params.post_id) ? 5 : 0, task.params.post_id);
         assert.ok((rig.sandbox.stats().requests.byClient[client.clientId] ?? 0) > 0, "the app used its own OAuth app");
         assert.ok(app.lines.some((l) => String(l.msg).startsWith(`${mode} mode`)), "says its mode at start");
         // What it sent is remembered where the mode keeps state: Redis in hybrid mode, a file in DATA_DIR in direct mode.

@@ -193,6 +193,18 @@ describe("RedditDiscovery against the sandbox, the TaskManager and a file state"
     assert.equal(dup.deduplicated, true);
   });
 
+  test("creates the Post tasks at the priority of the source that found them (runSource), and at 0 without one", async (t) => {
+    const rig = await Rig.start(t);
+    const sub = rig.subredditWith(301, 999);
+    const ok = await runSource(rig.discovery, { kind: "subreddit", params: { subreddit: sub, sort: "new", limit: 3 }, priority: 40 }, silent);
+    assert.ok(ok.ok);
+    const word = rig.titleWords(rig.sandbox.data.postIds(sub)[5] as string).join(" ");
+    const plain = await rig.discoveryOf(rig.api, new FileState(rig.dir, `prio-${uid()}`)).search({ query: word, subreddit: sub, sort: "new", limit: 1 });
+    assert.equal(plain.sent, 1);
+    const tasks = await rig.postTasks();
+    assert.deepEqual(tasks.map((x) => x.priority).sort((a, b) => a - b), [0, 40, 40, 40]);
+  });
+
   test("a shared requests budget of 3 a second makes two concurrent runs wait for its next window, before any 429, and both complete", async (t) => {
     // Server: 6 requests a second. Our budget: 3 a second, shared by two clients of the app.
     const rig = await Rig.start(t, { sandbox: { rateLimit: { requests: 6, windowMs: 1000 } } });

@@ -1,7 +1,7 @@
 import type { ClaimedTask } from "@prismq/taskmanager-client";
-import { ideaInputSchema, type IdeaInput, type IdeaStore } from "@prismq/idea-store";
-import { crossModuleTasks, type AnyCrossModuleEdge, type RedditPostParams } from "@prismq/task-types";
-import type { BatchOutcome, Logger, Outbox } from "@prismq/worker-kit";
+import type { IdeaInput, IdeaStore } from "@prismq/idea-store";
+import type { AnyCrossModuleEdge, RedditPostParams } from "@prismq/task-types";
+import { storeItems, type BatchOutcome, type Logger, type Outbox, type PipelineItem } from "@prismq/worker-kit";
 import { RedditError, isRemoved, platform, postTexts, postToIdea, type RedditApi, type RedditComment, type RedditPost } from "@prismq/reddit-source";
 
 export type PostTask = ClaimedTask<RedditPostParams>;
@@ -71,7 +71,7 @@ export class RedditProcessor {
     }
 
     const outcomes: Array<BatchOutcome<PostTask>> = [];
-    const found: Array<{ task: PostTask; idea: IdeaInput; texts: string[] }> = [];
+    const items: Array<PipelineItem<PostTask>> = [];
     for (const task of batch) {
       const id = task.params.post_id;
       const post = posts.get(id);
@@ -95,32 +95,16 @@ export class RedditProcessor {
         continue;
       }
       const comments = commentsOf.get(id) ?? [];
-      let idea: IdeaInput;
-      try {
-        idea = postToIdea(post, comments, now);
+      const map = (): IdeaInput => {
+        const idea = postToIdea(post, comments, now);
         // Reddit refused the comments for good (a 403 or 404): the idea stands without them, and says so.
-        if (commentError) idea = { ...idea, metadata: { ...idea.metadata, commentsError: `${commentError instanceof RedditError ? commentError.code : commentError.name}: ${commentError.message}`.slice(0, 500) } };
-      } catch (err) {
-        outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} could not be mapped to an idea: ${err instanceof Error ? err.message : String(err)}` });
-        continue;
-      }
-      const check = ideaInputSchema.safeParse(idea);
-      if (!check.success) {
-        const why = check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-        outcomes.push({ task, ok: false, retryable: false, error: `Reddit post ${id} gives an idea the store refuses: ${why}` });
-        continue;
-      }
-      found.push({ task, idea, texts: postTexts(post, comments) });
+        if (!commentError) return idea;
+        return { ...idea, metadata: { ...idea.metadata, commentsError: `${commentError instanceof RedditError ? commentError.code : commentError.name}: ${commentError.message}`.slice(0, 500) } };
+      };
+      items.push({ task, label: `Reddit post ${id}`, map, texts: () => postTexts(post, comments) });
     }
-    const stored = found.length ? await ideas.upsertMany(found.map((f) => f.idea)) : [];
-
-    for (const [i, { task, idea, texts }] of found.entries()) {
-      const row = stored[i];
-      if (!row) continue;
-      const spawned = this.deps.crossModule === false ? [] : crossModuleTasks(this.deps.edges ?? platform.edges, "reddit", task, { keywords: idea.keywords ?? [], texts });
-      for (const t of spawned) await outbox.create(t.type, t.params);
-      outcomes.push({ task, ok: true, result: { idea_id: row.id, created: row.created, score: idea.score ?? null, category: idea.category ?? null, youtube_videos: spawned.length } });
-    }
+    const edges = this.deps.crossModule === false ? false : (this.deps.edges ?? platform.edges);
+    outcomes.push(...(await storeItems({ ideas, outbox, platform: "reddit", edges }, items, (spawned) => ({ youtube_videos: spawned.length }))));
     return outcomes;
   }
 }

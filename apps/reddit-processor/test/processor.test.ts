@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { IdeaInspiration } from "@prismq/idea-store";
-import { MAX_HOPS, Reddit, YouTube, type YouTubeVideoParams } from "@prismq/task-types";
+import { HOP_PRIORITY_STEP, MAX_HOPS, Reddit, YouTube, type YouTubeVideoParams } from "@prismq/task-types";
 import type { BatchOutcome } from "@prismq/worker-kit";
 import type { PostTask } from "../src/processor.js";
 import { Rig } from "./helpers.js";
@@ -213,6 +213,16 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
     // Processing again creates no new Video task.
     await rig.processor.handle(rig.fakeClaims(ids));
     assert.equal((await rig.tasks(YouTube.Video.name)).length, union.size, "no duplicates");
+  });
+
+  test("each YouTube Video task is created one priority step below its Post task's priority", async (t) => {
+    const rig = await Rig.start(t);
+    const [id] = postsWithVideos(rig, 1, 300) as [string];
+    await Reddit.Post.create(rig.client, { post_id: id }, { priority: 12 });
+    assert.equal(await rig.worker().drain(), 1);
+    const videos = await rig.tasks(YouTube.Video.name);
+    assert.ok(videos.length > 0, "the post links videos");
+    for (const v of videos) assert.equal((await rig.task(v.id)).priority, 12 - HOP_PRIORITY_STEP);
   });
 
   test("a Post task at the hop limit creates no Video task; one hop below creates them at the limit", async (t) => {

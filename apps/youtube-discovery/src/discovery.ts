@@ -1,5 +1,5 @@
-import { YouTube, nextHop, type YouTubeChannelParams, type YouTubeMostPopularParams, type YouTubeSearchParams } from "@prismq/task-types";
-import type { AppState, Logger, Outbox, RunReport, WorkerMetrics } from "@prismq/worker-kit";
+import { YouTube, type YouTubeChannelParams, type YouTubeMostPopularParams, type YouTubeSearchParams, type YouTubeVideoParams } from "@prismq/task-types";
+import { DiscoverySink, type AppState, type SpawnOrigin, type Logger, type Outbox, type RunReport, type WorkerMetrics } from "@prismq/worker-kit";
 import { YouTubeError, parseChannelRef, type ResolvedChannel, type UploadItem, type YouTubeApi } from "@prismq/youtube-source";
 
 export interface DiscoveryDeps {
@@ -62,7 +62,10 @@ const DEFAULT_MAX_RESULTS = 50;
  */
 export class YouTubeDiscovery {
   private readonly channels = new Map<string, ResolvedChannel>();
-  constructor(private readonly deps: DiscoveryDeps) {}
+  private readonly sink: DiscoverySink<YouTubeVideoParams>;
+  constructor(private readonly deps: DiscoveryDeps) {
+    this.sink = new DiscoverySink({ outbox: deps.outbox, state: deps.state, task: YouTube.Video, params: (video_id, hops) => ({ video_id, hops }), seenSet: ALL_VIDEOS });
+  }
 
   /**
    * Walks a channel's uploads newest first down to its floor (the point below
@@ -73,7 +76,7 @@ export class YouTubeDiscovery {
    * channel takes its newest `max_videos` and sets the floor there. A channel
    * with no uploads (404 `playlistNotFound` for its uploads playlist) gives 0.
    */
-  async channel(params: YouTubeChannelParams, signal?: AbortSignal): Promise<YouTubeRunReport> {
+  async channel(params: YouTubeChannelParams, signal?: AbortSignal, priority?: number): Promise<YouTubeRunReport> {
     const { api, state } = this.deps;
     const ch = await this.resolve(params.channel_id, signal);
     const perChannel = `channel:${ch.channelId}`;
@@ -119,7 +122,7 @@ export class YouTubeDiscovery {
     // The gap is newest first; with a floor, its oldest part goes first (the backlog), else the newest part.
     const chosen = floor === undefined ? gap.slice(0, limit) : gap.slice(Math.max(0, gap.length - limit));
     report.listed = chosen.length;
-    report.sent = await this.send(chosen, params.hops);
+    report.sent = await this.send(chosen, { hops: params.hops, priority });
     await state.markSeen(perChannel, chosen.map((i) => i.videoId));
     const left = gap.length - chosen.length;
     if (left > 0) report.backlog = left;
@@ -144,7 +147,7 @@ export class YouTubeDiscovery {
    * the same way and asked again, and the run reports `capped` with the number
    * of results the cut-off query could not reach.
    */
-  async search(params: YouTubeSearchParams, signal?: AbortSignal): Promise<YouTubeRunReport> {
+  async search(params: YouTubeSearchParams, signal?: AbortSignal, priority?: number): Promise<YouTubeRunReport> {
     const { api, state, metrics } = this.deps;
     const key = Buffer.from(params.query).toString("base64url").slice(0, 150);
     const cursorKey = `search:${key}`;
@@ -179,7 +182,7 @@ export class YouTubeDiscovery {
         const items = page.items.slice(0, limit - report.listed);
         report.listed += items.length;
         inQuery += items.length;
-        report.sent += await this.send(items, params.hops);
+        report.sent += await this.send(items, { hops: params.hops, priority });
         for (const it of items) {
           if (it.publishedAt === "") continue;
           if (it.publishedAt > newest) newest = it.publishedAt;
@@ -219,7 +222,7 @@ export class YouTubeDiscovery {
   }
 
   /** The most popular videos of a region (and category), `max_results` of them. */
-  async mostPopular(params: YouTubeMostPopularParams, signal?: AbortSignal): Promise<RunReport> {
+  async mostPopular(params: YouTubeMostPopularParams, signal?: AbortSignal, priority?: number): Promise<RunReport> {
     const limit = params.max_results ?? DEFAULT_MAX_RESULTS;
     const report: RunReport = { listed: 0, sent: 0, pages: 0, stoppedAtKnown: false };
     let pageToken: string | undefined;
@@ -228,7 +231,7 @@ export class YouTubeDiscovery {
       report.pages++;
       const items = page.items.slice(0, limit - report.listed).flatMap((v) => (typeof v.id === "string" && v.id ? [{ videoId: v.id, publishedAt: typeof v.snippet?.publishedAt === "string" ? v.snippet.publishedAt : "" }] : []));
       report.listed += items.length;
-      report.sent += await this.send(items, params.hops);
+      report.sent += await this.send(items, { hops: params.hops, priority });
       pageToken = page.nextPageToken;
     } while (pageToken && report.listed < limit);
     return report;
@@ -248,15 +251,9 @@ export class YouTubeDiscovery {
     return ch;
   }
 
-  /** Creates a Video task for each video not sent before; returns how many. The hop count is the source's (a same-platform edge). */
-  private async send(items: readonly UploadItem[], hops: number | undefined): Promise<number> {
-    const fresh = await this.deps.state.unseen(ALL_VIDEOS, items.map((i) => i.videoId));
-    const hop = nextHop({ hops }, "same-platform") ?? 0;
-    for (const videoId of fresh) {
-      await this.deps.outbox.create(YouTube.Video.name, YouTube.Video.params({ video_id: videoId, hops: hop }));
-      // Recorded per video, right after its create went out: a crash loses no video, at worst repeats one (deduped).
-      await this.deps.state.markSeen(ALL_VIDEOS, [videoId]);
-    }
-    return fresh.length;
+  /** Creates a Video task for each video not sent before, at the source's hop count and priority; returns how many. */
+  private send(items: readonly UploadItem[], origin: SpawnOrigin): Promise<number> {
+    return this.sink.send(items.map((i) => i.videoId), origin);
   }
+
 }

@@ -37,9 +37,9 @@ async function main(): Promise<void> {
 
   // Discovery requests created by other apps and operators: one loop per type, running DISCOVERY_CONCURRENCY at once, paused while the quota is spent.
   const workers = [
-    app.discoveryLoop(YouTube.Channel, (params, log, signal) => runSource(discovery, gate, { kind: "channel", params }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
-    app.discoveryLoop(YouTube.Search, (params, log, signal) => runSource(discovery, gate, { kind: "search", params }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
-    app.discoveryLoop(YouTube.MostPopular, (params, log, signal) => runSource(discovery, gate, { kind: "most_popular", params }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
+    app.discoveryLoop(YouTube.Channel, (params, log, signal, priority) => runSource(discovery, gate, { kind: "channel", params, priority }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
+    app.discoveryLoop(YouTube.Search, (params, log, signal, priority) => runSource(discovery, gate, { kind: "search", params, priority }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
+    app.discoveryLoop(YouTube.MostPopular, (params, log, signal, priority) => runSource(discovery, gate, { kind: "most_popular", params, priority }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
   ];
 
   await app.serve();

@@ -53,10 +53,12 @@ export class QuotaGate {
   }
 }
 
-export type SourceParams =
+/** A source to run, with the priority its items are created at (none: the server's 0). */
+export type SourceParams = (
   | { kind: "channel"; params: YouTubeChannelParams }
   | { kind: "search"; params: YouTubeSearchParams }
-  | { kind: "most_popular"; params: YouTubeMostPopularParams };
+  | { kind: "most_popular"; params: YouTubeMostPopularParams }
+) & { priority?: number };
 
 
 /**
@@ -70,10 +72,10 @@ export async function runSource(discovery: YouTubeDiscovery, gate: QuotaGate, so
   try {
     const report =
       source.kind === "channel"
-        ? await discovery.channel(source.params, signal)
+        ? await discovery.channel(source.params, signal, source.priority)
         : source.kind === "search"
-          ? await discovery.search(source.params, signal)
-          : await discovery.mostPopular(source.params, signal);
+          ? await discovery.search(source.params, signal, source.priority)
+          : await discovery.mostPopular(source.params, signal, source.priority);
     logger.info(report, "discovery run done");
     return { ok: true, report };
   } catch (err) {

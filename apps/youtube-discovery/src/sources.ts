@@ -17,7 +17,7 @@ export function channelParam(text: string): string {
 }
 
 /** One configured source: what to discover and when. */
-export type Source = { id: string; schedule: ScheduleSpec } & (
+export type Source = { id: string; schedule: ScheduleSpec; /** Priority of the tasks the source creates (none: the server's 0). */ priority?: number } & (
   | { kind: "channel"; params: YouTubeChannelParams }
   | { kind: "search"; params: YouTubeSearchParams }
   | { kind: "most_popular"; params: YouTubeMostPopularParams }

@@ -112,6 +112,18 @@ describe("YouTubeDiscovery against the sandbox", () => {
     assert.equal(rig.sandbox.quota(key).byMethod["videos.list"], 2);
   });
 
+  it("creates the Video tasks at the source's priority", async () => {
+    const { discovery } = make();
+    const ch = rig.sandbox.data.channel(4);
+    const r = await discovery.channel({ channel_id: ch.handle, max_videos: 3 }, undefined, 25);
+    assert.equal(r.sent, 3);
+    for (const id of rig.sandbox.data.uploads(4).slice(0, 3)) {
+      const t = await YouTube.Video.create(rig.client, { video_id: id });
+      assert.equal(t.deduplicated, true);
+      assert.equal((await rig.client.getTask(t.id))?.priority, 25, id);
+    }
+  });
+
   it("carries the discovery task's hop count to the Video tasks it creates", async () => {
     const { discovery } = make();
     const ch = rig.sandbox.data.channel(3);

@@ -1,7 +1,7 @@
 import type { ClaimedTask } from "@prismq/taskmanager-client";
-import { ideaInputSchema, type IdeaInput, type IdeaStore } from "@prismq/idea-store";
-import { crossModuleTasks, type AnyCrossModuleEdge, type YouTubeVideoParams } from "@prismq/task-types";
-import type { BatchOutcome, Logger, Outbox } from "@prismq/worker-kit";
+import type { IdeaStore } from "@prismq/idea-store";
+import type { AnyCrossModuleEdge, YouTubeVideoParams } from "@prismq/task-types";
+import { storeItems, type BatchOutcome, type Logger, type Outbox, type PipelineItem } from "@prismq/worker-kit";
 import { QuotaExhaustedError, YouTubeError, platform, videoProblem, videoToIdea, type CommentThread, type Video, type YouTubeApi } from "@prismq/youtube-source";
 
 export type VideoTask = ClaimedTask<YouTubeVideoParams>;
@@ -93,10 +93,9 @@ export class YouTubeProcessor {
       }
     }
 
-    // Each idea is checked on its own first: one video the store refuses fails only its task, not the batch.
+    // Each item is checked on its own first: one video the platform or the store refuses fails only its task, not the batch.
     const outcomes: Array<BatchOutcome<VideoTask>> = [];
-    const found: VideoTask[] = [];
-    const inputs: IdeaInput[] = [];
+    const items: Array<PipelineItem<VideoTask>> = [];
     for (const task of batch) {
       const id = task.params.video_id;
       const video = videos.get(id) as Video | undefined;
@@ -115,37 +114,14 @@ export class YouTubeProcessor {
         outcomes.push({ task, ok: false, retryable: true, error: `YouTube video ${id}: comments unavailable for now (${commentError.reason ?? commentError.code})` });
         continue;
       }
-      let idea: IdeaInput;
-      try {
-        idea = videoToIdea(video, comments.get(id) ?? [], now);
-      } catch (err) {
-        outcomes.push({ task, ok: false, retryable: false, error: `YouTube video ${id} could not be mapped: ${err instanceof Error ? err.message : String(err)}` });
-        continue;
-      }
-      const check = ideaInputSchema.safeParse(idea);
-      if (!check.success) {
-        const why = check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-        outcomes.push({ task, ok: false, retryable: false, error: `YouTube video ${task.params.video_id} gives an idea the store refuses: ${why}` });
-        continue;
-      }
-      found.push(task);
-      inputs.push(idea);
+      items.push({ task, label: `YouTube video ${id}`, map: () => videoToIdea(video, comments.get(id) ?? [], now) });
     }
-    const stored = inputs.length ? await ideas.upsertMany(inputs) : [];
-
-    for (const [i, task] of found.entries()) {
-      const idea = inputs[i];
-      const row = stored[i];
-      if (!idea || !row) continue;
-      const spawned = this.deps.crossModule === false ? [] : crossModuleTasks(this.deps.edges ?? platform.edges, "youtube", task, { keywords: idea.keywords ?? [], texts: [] });
-      for (const t of spawned) await outbox.create(t.type, t.params);
-      const redditQueryText = spawned.map((t) => (t.params as { query?: string }).query).find((q) => q !== undefined) ?? null;
-      outcomes.push({
-        task,
-        ok: true,
-        result: { idea_id: row.id, created: row.created, score: idea.score ?? null, category: idea.category ?? null, reddit_search: redditQueryText },
-      });
-    }
+    const edges = this.deps.crossModule === false ? false : (this.deps.edges ?? platform.edges);
+    outcomes.push(
+      ...(await storeItems({ ideas, outbox, platform: "youtube", edges }, items, (spawned) => ({
+        reddit_search: spawned.map((t) => (t.params as { query?: string }).query).find((q) => q !== undefined) ?? null,
+      }))),
+    );
     return outcomes;
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { IdeaInspiration } from "@prismq/idea-store";
-import { MAX_HOPS, Reddit, YouTube, registerAll } from "@prismq/task-types";
+import { HOP_PRIORITY_STEP, MAX_HOPS, Reddit, YouTube, registerAll } from "@prismq/task-types";
 import { LocalBudget, type BatchOutcome } from "@prismq/worker-kit";
 import { redditQuery } from "@prismq/youtube-source";
 import type { VideoTask } from "../src/processor.js";
@@ -174,6 +174,16 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
     const again = await rig.processor.handle(rig.fakeClaims(ids));
     assert.ok(again.every((o) => resultOf(o).reddit_search !== null));
     assert.equal((await rig.tasks(Reddit.Search.name)).length, queries.size, "no duplicates");
+  });
+
+  test("the Reddit search task is created one priority step below its Video task's priority", async (t) => {
+    const rig = await Rig.start(t);
+    const [id] = rig.sandbox.data.videoIds().slice(650, 651) as [string];
+    await YouTube.Video.create(rig.client, { video_id: id }, { priority: 35 });
+    assert.equal(await rig.worker().drain(), 1);
+    const reddit = await rig.tasks(Reddit.Search.name);
+    assert.equal(reddit.length, 1);
+    assert.equal((await rig.task(reddit[0]?.id as number)).priority, 35 - HOP_PRIORITY_STEP);
   });
 
   test("a Video task at the hop limit creates no Reddit task; one hop below creates one at the limit", async (t) => {

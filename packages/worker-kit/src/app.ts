@@ -224,11 +224,11 @@ export class WorkerApp {
   /**
    * A loop that claims discovery tasks of `def` (none while `paused()`), runs
    * each (up to `concurrency` at once), and settles it with the run's outcome
-   * through the outbox. Started; stop it with `stop()`.
+   * through the outbox. `run` gets the task's priority, for the tasks it creates. Started; stop it with `stop()`.
    */
   discoveryLoop<P extends object>(
     def: TaskTypeDef<P>,
-    run: (params: P, logger: Logger, signal: AbortSignal) => Promise<RunOutcome>,
+    run: (params: P, logger: Logger, signal: AbortSignal, priority: number) => Promise<RunOutcome>,
     paused: () => boolean | Promise<boolean> = () => false,
     concurrency = 1,
   ): WorkerLoop<ClaimedTask<P>> {
@@ -242,7 +242,7 @@ export class WorkerApp {
       claim: async (signal) => ((await paused()) ? null : def.claim(client, { workerId, signal, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid discovery task failed") })),
       handle: async ([task], signal) => {
         if (!task) return [];
-        const outcome = await run(task.params, logger.child({ taskId: task.id, taskType: task.type }), signal);
+        const outcome = await run(task.params, logger.child({ taskId: task.id, taskType: task.type }), signal, task.priority);
         return [outcome.ok ? { task, ok: true, result: { ...outcome.report } } : { task, ok: false, error: outcome.error, retryable: outcome.retryable }];
       },
     }).start();

@@ -13,7 +13,7 @@ export type { HealthServer, HealthServerOptions, ReadinessCheck } from "./health
 export { LocalBudget, RedisBudget, windowAt } from "./budget.js";
 export type { Budget, BudgetOptions, BudgetState, BudgetWindow, SpendResult } from "./budget.js";
 export { DirectOutbox, QueuedOutbox } from "./outbox.js";
-export type { CreateOutcome, Outbox, SettleOutcome, OutboxDeps, OutboxMessage, QueuedOutboxOptions, SettledTask } from "./outbox.js";
+export type { CreateOptions, CreateOutcome, Outbox, SettleOutcome, OutboxDeps, OutboxMessage, QueuedOutboxOptions, SettledTask } from "./outbox.js";
 export { Schedules, checkSchedule } from "./schedules.js";
 export type { ScheduleHandler, ScheduleSpec, ScheduleTick, SchedulesOptions } from "./schedules.js";
 export { RedisOutage, bullmqConnection, connectRedis, redisOptions, redisPing, redisReachable, safeRedisUrl } from "./redis.js";
@@ -34,3 +34,7 @@ export type { AnyPlatformDescriptor, GraphEdge, PlatformDescriptor, PlatformPort
 export { ENV_TABLE_END, ENV_TABLE_START, envRows, envTable, helpText, readmeEnvTable, withEnvTable } from "@prismq/env-help";
 export type { EnvRow, EnvShape } from "@prismq/env-help";
 export type { AppConfig, ProcessIo, RunOutcome, RunReport } from "./app.js";
+export { DiscoverySink } from "./sink.js";
+export type { DiscoverySinkDeps, SpawnOrigin } from "./sink.js";
+export { storeItems } from "./pipeline.js";
+export type { PipelineDeps, PipelineItem } from "./pipeline.js";

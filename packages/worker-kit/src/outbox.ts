@@ -17,7 +17,7 @@ import { RedisOutage } from "./redis.js";
 
 /** What the outbox carries to the TaskManager. */
 export type OutboxMessage =
-  | { kind: "create"; type: string; params: Record<string, unknown> }
+  | { kind: "create"; type: string; params: Record<string, unknown>; priority?: number }
   | { kind: "complete"; taskId: number; workerId: string; taskType: string; result: Record<string, unknown> }
   | { kind: "fail"; taskId: number; workerId: string; taskType: string; error: string; retryable: boolean };
 
@@ -36,6 +36,15 @@ export interface SettledTask {
  */
 export type SettleOutcome = SettleResult | "queued" | "dropped";
 
+/** Options of {@link Outbox.create}. */
+export interface CreateOptions {
+  /**
+   * Task priority: higher is claimed first by the `priority` claim strategy (our
+   * server; the hosted service does not store it). Default: none sent (the server's 0).
+   */
+  priority?: number;
+}
+
 /** How a create ended: sent now (direct) with the server's answer, or queued for delivery (hybrid). */
 export type CreateOutcome = { queued: false; task: CreatedTask } | { queued: true };
 
@@ -47,8 +56,8 @@ export type CreateOutcome = { queued: false; task: CreatedTask } | { queued: tru
  */
 export interface Outbox {
   readonly mode: "direct" | "queued";
-  /** Creates a task of `type` with `params` (canonicalised, so repeats are one task). */
-  create(type: string, params: object): Promise<CreateOutcome>;
+  /** Creates a task of `type` with `params` (canonicalised, so repeats are one task) at `options.priority`. */
+  create(type: string, params: object, options?: CreateOptions): Promise<CreateOutcome>;
   /** Completes a claimed task. `workerId` is the claimer's id (default the client's). */
   complete(task: SettledTask, result: Record<string, unknown>, options?: { workerId?: string }): Promise<SettleOutcome>;
   /** Fails a claimed task; `retryable: false` fails it for good on our server. */
@@ -70,7 +79,7 @@ export interface OutboxDeps {
 async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTask | SettleResult | "dropped"> {
   const { client, metrics, logger } = deps;
   if (msg.kind === "create") {
-    const task = await client.createTask(msg.type, msg.params);
+    const task = await client.createTask(msg.type, msg.params, msg.priority === undefined ? {} : { priority: msg.priority });
     (task.deduplicated ? metrics?.tasksDeduplicated : metrics?.tasksCreated)?.inc({ type: msg.type });
     return task;
   }
@@ -98,6 +107,16 @@ async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTas
   }
 }
 
+/** A create message: params canonicalised once, the priority only when one is given. */
+function createMessage(type: string, params: object, options: CreateOptions): Extract<OutboxMessage, { kind: "create" }> {
+  const msg: Extract<OutboxMessage, { kind: "create" }> = { kind: "create", type, params: canonicalize(params) as Record<string, unknown> };
+  if (options.priority !== undefined) {
+    if (!Number.isInteger(options.priority)) throw new RangeError(`priority must be an integer, got ${String(options.priority)}`);
+    msg.priority = options.priority;
+  }
+  return msg;
+}
+
 function permanent(err: unknown): boolean {
   // Schema failures and unknown types or tasks will fail the same way on every retry.
   return err instanceof ValidationError || err instanceof NotFoundError;
@@ -108,8 +127,8 @@ export class DirectOutbox implements Outbox {
   readonly mode = "direct" as const;
   constructor(private readonly deps: OutboxDeps) {}
 
-  async create(type: string, params: object): Promise<CreateOutcome> {
-    const task = await deliver(this.deps, { kind: "create", type, params: canonicalize(params) as Record<string, unknown> });
+  async create(type: string, params: object, options: CreateOptions = {}): Promise<CreateOutcome> {
+    const task = await deliver(this.deps, createMessage(type, params, options));
     return { queued: false, task: task as CreatedTask };
   }
   async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}): Promise<SettleOutcome> {
@@ -234,9 +253,9 @@ export class QueuedOutbox implements Outbox {
     });
   }
 
-  async create(type: string, params: object): Promise<CreateOutcome> {
-    const canonical = canonicalize(params) as Record<string, unknown>;
-    await this.add(`create-${dedupeKey(type, canonical)}`, { kind: "create", type, params: canonical });
+  async create(type: string, params: object, options: CreateOptions = {}): Promise<CreateOutcome> {
+    const msg = createMessage(type, params, options);
+    await this.add(`create-${dedupeKey(type, msg.params)}`, msg);
     return { queued: true };
   }
   async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}): Promise<SettleOutcome> {

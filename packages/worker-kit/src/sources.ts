@@ -75,9 +75,10 @@ export function throwIfProblems(what: string, problems: string[]): void {
   if (problems.length) throw new SourcesError(`${what}: ${problems.length} problem(s):\n  - ${problems.join("\n  - ")}`, problems);
 }
 
-/** The schedule fields every source entry may carry, for an app's entry schemas. */
+/** The fields every source entry may carry (id, schedule, priority), for an app's entry schemas. */
 export const sourceWhen = {
   id: z.string().regex(/^[A-Za-z0-9_.:@-]{1,100}$/, "must be 1-100 of letters, digits and _.:@-").optional(),
+  priority: z.number().int("must be an integer").optional(),
   every: z.union([z.string(), z.number()]).optional(),
   cron: z.string().optional(),
   time_zone: z.string().optional(),
@@ -100,18 +101,19 @@ function given(raw: unknown, path: PropertyKey[]): string {
  * `entry`, then turned into a source by `build` (which may throw an error with
  * `details`, such as a task type's params error), then scheduled. Ids must be
  * unique. One {@link SourcesError} names every problem, so a bad file starts
- * nothing.
+ * nothing. An entry's `priority` (an integer, higher claimed first where the
+ * server supports it) is kept on its source; without one the source has none.
  */
-export function parseSourceList<E extends WhenFields, S extends { id: string }>(
+export function parseSourceList<E extends WhenFields & { priority?: number }, S extends { id: string }>(
   what: string,
   doc: unknown,
   entry: z.ZodType<E>,
   build: (e: E) => S,
-): Array<S & { schedule: ScheduleSpec }> {
+): Array<S & { schedule: ScheduleSpec; priority?: number }> {
   const top = z.strictObject({ sources: z.array(z.unknown()) }).safeParse(doc);
   if (!top.success) throwIfProblems(what, ["sources: the file must be an object with a `sources` list"]);
   const problems: string[] = [];
-  const out: Array<S & { schedule: ScheduleSpec }> = [];
+  const out: Array<S & { schedule: ScheduleSpec; priority?: number }> = [];
   const ids = new Set<string>();
   (top.data?.sources ?? []).forEach((raw, i) => {
     const where = `sources[${i}]`;
@@ -124,7 +126,8 @@ export function parseSourceList<E extends WhenFields, S extends { id: string }>(
       const source = build(r.data);
       if (ids.has(source.id)) problems.push(`${where}: id "${source.id}" is used twice`);
       ids.add(source.id);
-      out.push({ ...source, schedule: scheduleOf(source.id, r.data, where, problems) });
+      const schedule = scheduleOf(source.id, r.data, where, problems);
+      out.push(r.data.priority === undefined ? { ...source, schedule } : { ...source, schedule, priority: r.data.priority });
     } catch (err) {
       for (const d of (err as { details?: string[] }).details ?? [err instanceof Error ? err.message : String(err)]) problems.push(`${where}: ${d}`);
     }

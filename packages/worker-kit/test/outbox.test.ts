@@ -54,6 +54,19 @@ describe("Outbox", () => {
       assert.match(text, new RegExp(`prismq_tasks_deduplicated_total\\{type="${type}",service="svc"\\} 1`));
     });
 
+    it("creates at the priority asked for, and at the server's 0 without one", async () => {
+      const type = await newType();
+      const outbox = new DirectOutbox({ client: admin });
+      const high = await outbox.create(type, { n: 1 }, { priority: 7 });
+      const low = await outbox.create(type, { n: 2 }, { priority: -10 });
+      const none = await outbox.create(type, { n: 3 });
+      assert.ok(!high.queued && !low.queued && !none.queued);
+      assert.equal((await admin.getTask(high.task.id))?.priority, 7);
+      assert.equal((await admin.getTask(low.task.id))?.priority, -10);
+      assert.equal((await admin.getTask(none.task.id))?.priority, 0);
+      await assert.rejects(outbox.create(type, { n: 4 }, { priority: 1.5 }), RangeError);
+    });
+
     it("throws the client's error when the TaskManager refuses, and creates nothing", async () => {
       const type = await newType();
       const outbox = new DirectOutbox({ client: admin });
@@ -100,6 +113,19 @@ describe("Outbox", () => {
       assert.match(text, new RegExp(`prismq_tasks_created_total\\{type="${type}",service="svc"\\} 40`));
       assert.doesNotMatch(text, new RegExp(`prismq_tasks_deduplicated_total\\{type="${type}"`));
       assert.match(text, /prismq_outbox_deliveries_total\{kind="create",outcome="delivered",service="svc"\} 40/);
+      await outbox.close();
+      await client.close();
+    });
+
+    it("carries a create's priority through Redis to the stored task", async () => {
+      const type = await newType();
+      const client = server.client("outbox-p");
+      const outbox = queued(client);
+      await outbox.create(type, { n: 1 }, { priority: 25 });
+      await outbox.create(type, { n: 2 });
+      await outbox.drained(10_000);
+      const byN = new Map((await Promise.all((await tasksOf(type)).map((t) => admin.getTask<{ n: number }>(t.id)))).map((t) => [t?.params.n, t?.priority]));
+      assert.deepEqual([...byN].sort(), [[1, 25], [2, 0]]);
       await outbox.close();
       await client.close();
     });
