@@ -18,25 +18,18 @@
  *
  *   pnpm bench:reddit        (BENCH_POSTS=3000 BENCH_LATENCY_MS=50 BENCH_SPEED_SUBREDDITS=2 by default)
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { openIdeaStore } from "@prismq/idea-store";
 import { RedditApi, createRedditClient, postToIdea } from "@prismq/reddit-source";
 import { startRedditSandbox } from "@prismq/sandbox";
-import { TaskManagerClient } from "@prismq/taskmanager-client";
-import { startServer } from "@prismq/taskmanager-server";
-import { Reddit, registerAll } from "@prismq/task-types";
-import { DirectOutbox, WorkerLoop, FileState, createLogger } from "@prismq/worker-kit";
+import { Reddit } from "@prismq/task-types";
+import { DirectOutbox, FileState } from "@prismq/worker-kit";
 import { RedditDiscovery } from "../apps/reddit-discovery/src/discovery.js";
 import { RedditProcessor } from "../apps/reddit-processor/src/processor.js";
+import { benchWorker, logger, openRig } from "./rig.js";
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 3_000);
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const SPEED_SUBS = Number(process.env.BENCH_SPEED_SUBREDDITS ?? 2);
-const KEY = "bench-key-0123456789abcdef";
 const UA = "node:prismq-bench:0.1.0 (by /u/prismq)";
-const logger = createLogger({ service: "bench", level: "silent" });
 
 interface Run {
   name: string;
@@ -46,30 +39,13 @@ interface Run {
 }
 
 async function rig(latencyMs: number) {
-  const dir = mkdtempSync(join(tmpdir(), "bench-rd-"));
-  const server = await startServer({ storage: { kind: "sqlite", path: join(dir, "tm.sqlite") }, apiKeys: [KEY] });
-  const sandbox = await startRedditSandbox({ world: { seed: "bench", subreddits: 12, posts: POSTS }, rateLimit: { requests: 1_000_000 }, faults: { latencyMs } });
-  const client = new TaskManagerClient({ baseUrl: server.url, apiKey: KEY, workerId: "bench" });
-  await registerAll(client);
-  const ideas = await openIdeaStore({ dataDir: join(dir, "ideas") });
-  const reddit = await createRedditClient({ userAgent: UA, clientId: "sandbox-client", clientSecret: "sandbox-secret", baseUrl: sandbox.url });
+  const base = await openRig("bench-rd-", () =>
+    startRedditSandbox({ world: { seed: "bench", subreddits: 12, posts: POSTS }, rateLimit: { requests: 1_000_000 }, faults: { latencyMs } }),
+  );
+  const reddit = await createRedditClient({ userAgent: UA, clientId: "sandbox-client", clientSecret: "sandbox-secret", baseUrl: base.sandbox.url });
   const api = new RedditApi({ client: reddit });
-  const before = sandbox.stats().requests.total;
-  return {
-    dir,
-    sandbox,
-    client,
-    ideas,
-    api,
-    requests: () => sandbox.stats().requests.total - before,
-    async close() {
-      await ideas.close();
-      await client.close();
-      await sandbox.close();
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const before = base.sandbox.stats().requests.total;
+  return { ...base, api, requests: () => base.sandbox.stats().requests.total - before };
 }
 
 type Rig = Awaited<ReturnType<typeof rig>>;
@@ -80,11 +56,8 @@ async function ours(latencyMs: number, subCount: number): Promise<Run> {
   const outbox = new DirectOutbox({ client: r.client });
   const discovery = new RedditDiscovery({ api: r.api, outbox, state: new FileState(r.dir, "bench"), logger });
   const processor = new RedditProcessor({ api: r.api, ideas: r.ideas, outbox, logger, crossModule: false, now: () => r.sandbox.world.clock.now() });
-  const worker = new WorkerLoop({
-    name: "bench",
-    client: r.client,
+  const worker = benchWorker(r, {
     outbox,
-    workerId: "bench",
     batchSize: 100,
     claim: (signal) => Reddit.Post.claim(r.client, { workerId: "bench", signal }),
     handle: (batch, signal) => processor.handle(batch, signal),

@@ -13,18 +13,13 @@
  *
  *   pnpm bench:youtube        (BENCH_VIDEOS=12000 BENCH_LATENCY_MS=50 BENCH_SPEED_CHANNELS=6 by default)
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { openIdeaStore } from "@prismq/idea-store";
 import { startYouTubeSandbox } from "@prismq/sandbox";
-import { TaskManagerClient } from "@prismq/taskmanager-client";
-import { startServer } from "@prismq/taskmanager-server";
-import { YouTube, registerAll } from "@prismq/task-types";
-import { DirectOutbox, WorkerLoop, FileState, createLogger } from "@prismq/worker-kit";
+import { YouTube } from "@prismq/task-types";
+import { DirectOutbox, FileState } from "@prismq/worker-kit";
 import { YouTubeApi, videoToIdea } from "@prismq/youtube-source";
 import { YouTubeDiscovery } from "../apps/youtube-discovery/src/discovery.js";
 import { YouTubeProcessor } from "../apps/youtube-processor/src/processor.js";
+import { benchWorker, logger, openRig } from "./rig.js";
 
 const VIDEOS = Number(process.env.BENCH_VIDEOS ?? 12_000);
 /** Channels walked in the throughput part (the original approach is slow at 50 ms a call). */
@@ -32,8 +27,6 @@ const SPEED_CHANNELS = Number(process.env.BENCH_SPEED_CHANNELS ?? 6);
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50);
 /** The most a channel walk takes (the catalog's limit for `max_videos`). */
 const MAX_VIDEOS = 500;
-const KEY = "bench-key-0123456789abcdef";
-const logger = createLogger({ service: "bench", level: "silent" });
 
 interface Run {
   name: string;
@@ -43,26 +36,10 @@ interface Run {
   seconds: number;
 }
 
-async function rig(latencyMs: number) {
-  const dir = mkdtempSync(join(tmpdir(), "bench-yt-"));
-  const server = await startServer({ storage: { kind: "sqlite", path: join(dir, "tm.sqlite") }, apiKeys: [KEY] });
-  const sandbox = await startYouTubeSandbox({ world: { seed: "bench", channels: 24, videos: VIDEOS }, dailyQuota: 100_000_000, faults: { latencyMs } });
-  const client = new TaskManagerClient({ baseUrl: server.url, apiKey: KEY, workerId: "bench" });
-  await registerAll(client);
-  const ideas = await openIdeaStore({ dataDir: join(dir, "ideas") });
-  return {
-    dir,
-    sandbox,
-    client,
-    ideas,
-    async close() {
-      await ideas.close();
-      await client.close();
-      await sandbox.close();
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+function rig(latencyMs: number) {
+  return openRig("bench-yt-", () =>
+    startYouTubeSandbox({ world: { seed: "bench", channels: 24, videos: VIDEOS }, dailyQuota: 100_000_000, faults: { latencyMs } }),
+  );
 }
 
 type Rig = Awaited<ReturnType<typeof rig>>;
@@ -77,11 +54,8 @@ async function ours(latencyMs: number, channelCount: number): Promise<Run> {
   const outbox = new DirectOutbox({ client: r.client });
   const discovery = new YouTubeDiscovery({ api, outbox, state: new FileState(r.dir, "bench"), logger });
   const processor = new YouTubeProcessor({ api, ideas: r.ideas, outbox, logger, crossModule: false, now: () => r.sandbox.world.clock.now() });
-  const worker = new WorkerLoop({
-    name: "bench",
-    client: r.client,
+  const worker = benchWorker(r, {
     outbox,
-    workerId: "bench",
     claim: (signal) => YouTube.Video.claim(r.client, { workerId: "bench", signal }),
     handle: (batch, signal) => processor.handle(batch, signal),
   });

@@ -130,16 +130,21 @@ const SCRIPT = `
     return body.data;
   }
 
-  function refused() {
+  // Drops the key and hides the tables: a refused key and "Forget key" both end here.
+  function disconnect() {
     generation++;
     key = null;
     sessionStorage.removeItem(STORAGE_KEY);
     show($("main"), false);
     show($("forget"), false);
     show($("net-error"), false);
+    $("state").textContent = "Not connected";
+  }
+
+  function refused() {
+    disconnect();
     $("auth-error").textContent = "The server refused this API key (401 Unauthorized). Paste the key the server printed at start or one of its API_KEYS, then Connect.";
     show($("auth-error"), true);
-    $("state").textContent = "Not connected";
     $("key").focus();
   }
 
@@ -338,14 +343,8 @@ const SCRIPT = `
     connect(value);
   });
   $("forget").addEventListener("click", function () {
-    generation++;
-    key = null;
-    sessionStorage.removeItem(STORAGE_KEY);
-    show($("main"), false);
-    show($("forget"), false);
-    show($("net-error"), false);
+    disconnect();
     show($("key-form"), true);
-    $("state").textContent = "Not connected";
   });
   $("main").addEventListener("click", function (event) {
     var target = event.target instanceof Element ? event.target.closest("[data-task-id]") : null;

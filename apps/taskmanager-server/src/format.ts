@@ -39,19 +39,11 @@ export function taskSummaryBody(t: TaskSummaryRow) {
 
 export function taskBody(t: TaskRow) {
   return {
-    id: t.id,
-    type: t.type,
-    status: t.status,
+    ...taskSummaryBody(t),
     params: JSON.parse(t.params) as unknown,
     result: t.result === null ? null : (JSON.parse(t.result) as unknown),
     error_message: t.errorMessage,
-    priority: t.priority,
-    progress: t.progress,
-    attempts: t.attempts,
-    claimed_by: t.claimedBy,
     claimed_at: dbTime(t.claimedAt),
-    completed_at: dbTime(t.completedAt),
-    created_at: dbTime(t.createdAt),
     // Additive fields (the hosted service does not send them).
     progress_message: t.progressMessage,
     updated_at: dbTime(t.updatedAt),

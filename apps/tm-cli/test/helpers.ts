@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Readable } from "node:stream";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
+import { TestServer as BaseTestServer } from "@prismq/taskmanager-server/testing";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { run } from "../src/commands.js";
 
@@ -15,30 +12,13 @@ export const KEY = "tm-cli-test-key-5f3a9c1e7b";
 export const uid = (): string => randomBytes(5).toString("hex");
 
 /** A real TaskManager server on a temp SQLite file, with its own key. */
-export class TestServer {
-  readonly dir = mkdtempSync(join(tmpdir(), "tm-cli-"));
-  private running: RunningServer | undefined;
-  port = 0;
-
-  async start(): Promise<this> {
-    this.running = await startServer({ storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") }, apiKeys: [KEY], port: this.port });
-    this.port = this.running.port;
-    return this;
-  }
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/api`;
+export class TestServer extends BaseTestServer {
+  constructor() {
+    super({ apiKey: KEY, dirPrefix: "tm-cli-" });
   }
   /** The environment `tm` reads. */
   get env(): Record<string, string> {
     return { TASKMANAGER_API_URL: this.url, TASKMANAGER_API_KEY: KEY };
-  }
-  async stop(): Promise<void> {
-    await this.running?.close();
-    this.running = undefined;
-  }
-  async destroy(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
   /** A client of this server, for setting up and checking state behind `tm`'s back. */
   client(workerId = `test-${uid()}`): TaskManagerClient {

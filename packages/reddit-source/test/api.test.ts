@@ -4,6 +4,7 @@ import { Agent, type Dispatcher } from "undici";
 import { LocalBudget, WorkerMetrics, createLogger, type Budget, type Logger, type SpendResult } from "@prismq/worker-kit";
 // The sandbox devDepends on this package, so it is imported by path (tsx runs its source).
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "../../sandbox/src/index.js";
+import { thrown } from "../../sandbox/src/testing.js";
 import { RedditApi, RedditError, createRedditClient, isRemoved, type RedditApiOptions, type RedditPost, type Snoowrap } from "../src/index.js";
 
 const UA = "node:prismq-reddit-source-test:0.1.0 (by /u/prismq)";
@@ -45,16 +46,6 @@ async function setup(
 async function count(metrics: WorkerMetrics, labels: Record<string, string>): Promise<number> {
   const { values } = await metrics.apiCalls.get();
   return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k as keyof typeof v.labels]) === want)).reduce((n, v) => n + v.value, 0);
-}
-
-/** Runs `fn`, which must throw, and returns the error. */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (err) {
-    return err;
-  }
-  return assert.fail("expected the call to throw");
 }
 
 /** An undici Agent that counts the API requests it sends (token requests left out). */

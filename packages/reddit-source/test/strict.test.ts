@@ -5,6 +5,7 @@ import { test, type TestContext } from "node:test";
 import { WorkerMetrics } from "@prismq/worker-kit";
 // The sandbox devDepends on this package, so it is imported by path (tsx runs its source).
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "../../sandbox/src/index.js";
+import { thrown } from "../../sandbox/src/testing.js";
 import { RedditApi, RedditError, createRedditClient, isRemoved, mapPost, postToIdea, sendRawRequest, type RedditApiOptions } from "../src/index.js";
 
 /** The Reddit adapter against the strict sandbox (the default): each real-world behaviour of Reddit, one test each. */
@@ -19,15 +20,6 @@ async function setup(t: TestContext, sandbox: RedditSandboxOptions = {}, api: Pa
   const client = await createRedditClient({ userAgent: UA, ...CLIENT, baseUrl: sb.url });
   const metrics = new WorkerMetrics("reddit-strict-test", { defaultMetrics: false });
   return { sb, client, api: new RedditApi({ client, metrics, baseDelayMs: 10, ...api }) };
-}
-
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (err) {
-    return err;
-  }
-  return assert.fail("expected the call to throw");
 }
 
 /** The first world subreddit with at least `n` posts listed. */

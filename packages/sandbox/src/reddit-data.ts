@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ADJECTIVES, FORMATS, TOPICS, topicOf, videoId, visibleCount, type World } from "./world.js";
+import { ADJECTIVES, FORMATS, TOPICS, mix32, sfc32, topicOf, videoId, visibleCount, type World } from "./world.js";
 
 /**
  * The Reddit half of a generated world: subreddits, posts and comment trees as
@@ -339,37 +339,21 @@ function keyOf(seed: string, kind: string): Key {
   return [h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)];
 }
 
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /**
  * A seeded generator in [0, 1) for item (i, j) of one kind: sfc32 started from
  * a hash of a per-(seed, kind) key and the indexes. Much cheaper than one
  * sha256 per item, so a 100,000-post world indexes in a few tens of ms.
  */
 class ItemRandom {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  readonly next: () => number;
   constructor(key: Key, i: number, j = 0) {
-    this.a = mix(key[0] ^ mix(i + 0x9e3779b9));
-    this.b = mix(key[1] ^ mix(j + 0x85ebca6b));
-    this.c = mix(key[2] ^ mix((i ^ Math.imul(j, 0x27d4eb2f)) + 0xc2b2ae35));
-    this.d = key[3] ^ 0x165667b1;
+    this.next = sfc32(
+      mix32(key[0] ^ mix32(i + 0x9e3779b9)),
+      mix32(key[1] ^ mix32(j + 0x85ebca6b)),
+      mix32(key[2] ^ mix32((i ^ Math.imul(j, 0x27d4eb2f)) + 0xc2b2ae35)),
+      key[3] ^ 0x165667b1,
+    );
     for (let k = 0; k < 10; k++) this.next();
-  }
-  next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return (t >>> 0) / 4_294_967_296;
   }
 }
 

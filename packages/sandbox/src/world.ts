@@ -49,15 +49,16 @@ export function resolveWorld(options: WorldOptions = {}): ResolvedWorld {
 /** A seeded generator of numbers in [0, 1) (sfc32), keyed by any path of strings and numbers. */
 export function rng(seed: string, ...keys: Array<string | number>): () => number {
   const h = createHash("sha256").update([seed, ...keys].join("\u0000")).digest();
-  let a = h.readUInt32LE(0);
-  let b = h.readUInt32LE(4);
-  let c = h.readUInt32LE(8);
-  let d = h.readUInt32LE(12);
+  return sfc32(h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12));
+}
+
+/** The sfc32 generator of numbers in [0, 1) from four 32-bit words of state (taken modulo 2^32). */
+export function sfc32(a: number, b: number, c: number, d: number): () => number {
+  a |= 0;
+  b |= 0;
+  c |= 0;
+  d |= 0;
   return () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -66,6 +67,13 @@ export function rng(seed: string, ...keys: Array<string | number>): () => number
     c = (c + t) | 0;
     return (t >>> 0) / 4_294_967_296;
   };
+}
+
+/** A 32-bit integer hash (unsigned result), to key generators by item index without hashing strings. */
+export function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
 }
 
 export const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)] as T;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ADJECTIVES, FORMATS, TOPICS, channelId, idFor, itemTime, rng, topicOf, videoId, visibleCount, type Topic, World, type WorldOptions } from "./world.js";
+import { ADJECTIVES, FORMATS, TOPICS, channelId, idFor, itemTime, mix32, rng, sfc32, topicOf, videoId, visibleCount, type Topic, World, type WorldOptions } from "./world.js";
 
 /*
  * The YouTube half of the generated world. Every video, channel and comment is
@@ -289,27 +289,14 @@ function keyFor(seed: string, kind: string): Key {
   return { a: h.readUInt32LE(0), b: h.readUInt32LE(4), c: h.readUInt32LE(8), d: h.readUInt32LE(12) };
 }
 
-function mix32(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
 /** A fast seeded generator (sfc32) for item `i` (and sub-item `j`): no hashing per item, so 100,000 videos take milliseconds. */
 function fastRng(k: Key, i: number, j = 0): () => number {
-  let a = mix32(k.a ^ i) | 0;
-  let b = mix32(k.b ^ Math.imul(i, 0x9e3779b9) ^ mix32(j + 0x632be5ab)) | 0;
-  let c = mix32((k.c + i) ^ Math.imul(j + 1, 0x85ebca6b)) | 0;
-  let d = (k.d ^ mix32(i + Math.imul(j, 0x27d4eb2f))) | 0;
-  const next = (): number => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4_294_967_296;
-  };
+  const next = sfc32(
+    mix32(k.a ^ i),
+    mix32(k.b ^ Math.imul(i, 0x9e3779b9) ^ mix32(j + 0x632be5ab)),
+    mix32((k.c + i) ^ Math.imul(j + 1, 0x85ebca6b)),
+    k.d ^ mix32(i + Math.imul(j, 0x27d4eb2f)),
+  );
   for (let n = 0; n < 12; n++) next();
   return next;
 }

@@ -85,129 +85,67 @@ export interface RedditSearchParams extends HopParams {
   limit?: number;
 }
 
-const YouTubeVideo = defineTaskType<YouTubeVideoParams>({
-  name: `${NAME}.YouTube.Video`,
-  version: "1.0.0",
-  platform: "youtube",
-  role: "item",
-  claimedBy: "youtube-processor",
-  schema: {
-    type: "object",
-    required: ["video_id"],
-    properties: { video_id: { type: "string", pattern: "^[A-Za-z0-9_-]{11}$" }, hops: HOPS },
-    additionalProperties: false,
-  },
+/**
+ * Defines one built-in task type: every built-in type has version `1.0.0`, is
+ * claimed by `<platform>-processor` (items) or `<platform>-discovery`, and
+ * takes an object of the given properties plus `hops`, nothing else.
+ */
+function builtIn<P extends object>(
+  platform: Platform,
+  label: string,
+  what: string,
+  role: TaskRole,
+  required: readonly string[],
+  properties: Readonly<Record<string, ParamSchema>>,
+) {
+  return defineTaskType<P>({
+    name: `${NAME}.${label}.${what}`,
+    version: "1.0.0",
+    platform,
+    role,
+    claimedBy: `${platform}-${role === "item" ? "processor" : "discovery"}`,
+    schema: { type: "object", required, properties: { ...properties, hops: HOPS }, additionalProperties: false },
+  });
+}
+
+const YouTubeVideo = builtIn<YouTubeVideoParams>("youtube", "YouTube", "Video", "item", ["video_id"], {
+  video_id: { type: "string", pattern: "^[A-Za-z0-9_-]{11}$" },
 });
 
-const YouTubeChannel = defineTaskType<YouTubeChannelParams>({
-  name: `${NAME}.YouTube.Channel`,
-  version: "1.0.0",
-  platform: "youtube",
-  role: "discovery",
-  claimedBy: "youtube-discovery",
-  schema: {
-    type: "object",
-    required: ["channel_id"],
-    properties: {
-      channel_id: { type: "string", pattern: "^(UC[A-Za-z0-9_-]{22}|@[A-Za-z0-9._-]{3,30})$" },
-      max_videos: { type: "integer", minimum: 1, maximum: 500 },
-      hops: HOPS,
-    },
-    additionalProperties: false,
-  },
+const YouTubeChannel = builtIn<YouTubeChannelParams>("youtube", "YouTube", "Channel", "discovery", ["channel_id"], {
+  channel_id: { type: "string", pattern: "^(UC[A-Za-z0-9_-]{22}|@[A-Za-z0-9._-]{3,30})$" },
+  max_videos: { type: "integer", minimum: 1, maximum: 500 },
 });
 
-const YouTubeSearch = defineTaskType<YouTubeSearchParams>({
-  name: `${NAME}.YouTube.Search`,
-  version: "1.0.0",
-  platform: "youtube",
-  role: "discovery",
-  claimedBy: "youtube-discovery",
-  schema: {
-    type: "object",
-    required: ["query"],
-    properties: {
-      query: { type: "string", minLength: 1, maxLength: 200 },
-      max_results: { type: "integer", minimum: 1, maximum: 500 },
-      published_after: { type: "string", pattern: ISO_UTC },
-      hops: HOPS,
-    },
-    additionalProperties: false,
-  },
+const YouTubeSearch = builtIn<YouTubeSearchParams>("youtube", "YouTube", "Search", "discovery", ["query"], {
+  query: { type: "string", minLength: 1, maxLength: 200 },
+  max_results: { type: "integer", minimum: 1, maximum: 500 },
+  published_after: { type: "string", pattern: ISO_UTC },
 });
 
-const YouTubeMostPopular = defineTaskType<YouTubeMostPopularParams>({
-  name: `${NAME}.YouTube.MostPopular`,
-  version: "1.0.0",
-  platform: "youtube",
-  role: "discovery",
-  claimedBy: "youtube-discovery",
-  schema: {
-    type: "object",
-    required: ["region_code"],
-    properties: {
-      region_code: { type: "string", pattern: "^[A-Z]{2}$" },
-      category_id: { type: "string", pattern: "^[0-9]{1,4}$" },
-      max_results: { type: "integer", minimum: 1, maximum: 200 },
-      hops: HOPS,
-    },
-    additionalProperties: false,
-  },
+const YouTubeMostPopular = builtIn<YouTubeMostPopularParams>("youtube", "YouTube", "MostPopular", "discovery", ["region_code"], {
+  region_code: { type: "string", pattern: "^[A-Z]{2}$" },
+  category_id: { type: "string", pattern: "^[0-9]{1,4}$" },
+  max_results: { type: "integer", minimum: 1, maximum: 200 },
 });
 
-const RedditPost = defineTaskType<RedditPostParams>({
-  name: `${NAME}.Reddit.Post`,
-  version: "1.0.0",
-  platform: "reddit",
-  role: "item",
-  claimedBy: "reddit-processor",
-  schema: {
-    type: "object",
-    required: ["post_id"],
-    properties: { post_id: { type: "string", pattern: "^[a-z0-9]{1,12}$" }, hops: HOPS },
-    additionalProperties: false,
-  },
+const RedditPost = builtIn<RedditPostParams>("reddit", "Reddit", "Post", "item", ["post_id"], {
+  post_id: { type: "string", pattern: "^[a-z0-9]{1,12}$" },
 });
 
-const RedditSubreddit = defineTaskType<RedditSubredditParams>({
-  name: `${NAME}.Reddit.Subreddit`,
-  version: "1.0.0",
-  platform: "reddit",
-  role: "discovery",
-  claimedBy: "reddit-discovery",
-  schema: {
-    type: "object",
-    required: ["subreddit", "sort"],
-    properties: {
-      subreddit: { type: "string", pattern: SUBREDDIT },
-      sort: { type: "string", enum: ["hot", "new", "top", "rising"] },
-      time_filter: { type: "string", enum: REDDIT_TIME_FILTERS },
-      limit: { type: "integer", minimum: 1, maximum: 1000 },
-      hops: HOPS,
-    },
-    additionalProperties: false,
-  },
+const RedditSubreddit = builtIn<RedditSubredditParams>("reddit", "Reddit", "Subreddit", "discovery", ["subreddit", "sort"], {
+  subreddit: { type: "string", pattern: SUBREDDIT },
+  sort: { type: "string", enum: ["hot", "new", "top", "rising"] },
+  time_filter: { type: "string", enum: REDDIT_TIME_FILTERS },
+  limit: { type: "integer", minimum: 1, maximum: 1000 },
 });
 
-const RedditSearch = defineTaskType<RedditSearchParams>({
-  name: `${NAME}.Reddit.Search`,
-  version: "1.0.0",
-  platform: "reddit",
-  role: "discovery",
-  claimedBy: "reddit-discovery",
-  schema: {
-    type: "object",
-    required: ["query"],
-    properties: {
-      query: { type: "string", minLength: 1, maxLength: 512 },
-      subreddit: { type: "string", pattern: SUBREDDIT },
-      sort: { type: "string", enum: ["relevance", "hot", "top", "new", "comments"] },
-      time_filter: { type: "string", enum: REDDIT_TIME_FILTERS },
-      limit: { type: "integer", minimum: 1, maximum: 1000 },
-      hops: HOPS,
-    },
-    additionalProperties: false,
-  },
+const RedditSearch = builtIn<RedditSearchParams>("reddit", "Reddit", "Search", "discovery", ["query"], {
+  query: { type: "string", minLength: 1, maxLength: 512 },
+  subreddit: { type: "string", pattern: SUBREDDIT },
+  sort: { type: "string", enum: ["relevance", "hot", "top", "new", "comments"] },
+  time_filter: { type: "string", enum: REDDIT_TIME_FILTERS },
+  limit: { type: "integer", minimum: 1, maximum: 1000 },
 });
 
 /** The YouTube task types. */

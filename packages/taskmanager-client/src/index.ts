@@ -9,19 +9,5 @@ export { NonRetryableError } from "./errors.js";
 export type { NotFoundResource, ServerErrorReason, TaskManagerErrorCode } from "@prismq/taskmanager-protocol";
 export { backoffMs, retryAfterMs, sleep, DEFAULT_RETRY } from "./retry.js";
 export type { BackoffPolicy, RetryOptions } from "./retry.js";
-export type {
-  CallOptions,
-  ClaimStrategy,
-  ClaimedTask,
-  CreatedTask,
-  HistoryEntry,
-  ListTasksFilter,
-  OperatorResult,
-  RegisteredTaskType,
-  SettleResult,
-  Stats,
-  Task,
-  TaskStatus,
-  TaskSummary,
-  TaskType,
-} from "./types.js";
+// Every type of the client's data model (tasks, task types, options, results).
+export type * from "./types.js";

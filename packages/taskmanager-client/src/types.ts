@@ -1,4 +1,4 @@
-import type { ClaimStrategy, Json, SettleStatus, TaskStatus } from "@prismq/taskmanager-protocol";
+import type { ClaimStrategy, Json, SettleStatus, TaskStatus, TaskSummaryOf } from "@prismq/taskmanager-protocol";
 
 export type { ClaimStrategy, TaskStatus };
 
@@ -13,17 +13,8 @@ export interface TaskType {
   updatedAt: string | null;
 }
 
-export interface TaskSummary {
-  id: number;
-  type: string;
-  status: TaskStatus;
-  priority: number;
-  progress: number;
-  attempts: number;
-  claimedBy: string | null;
-  createdAt: string | null;
-  completedAt: string | null;
-}
+/** A task as listed: the protocol's summary fields, times as the server's UTC text (`YYYY-MM-DD HH:MM:SS`). */
+export type TaskSummary = TaskSummaryOf<string | null>;
 
 export interface Task<P = Record<string, Json>> extends TaskSummary {
   params: P;

@@ -2,7 +2,7 @@ export { canonicalize, paramsJson } from "./canonical.js";
 export type { Json } from "./canonical.js";
 export { dedupeKey, dedupeKeyOfJson } from "./dedupe.js";
 export { CLAIM_ORDERS, TASK_STATUSES } from "./status.js";
-export type { ClaimStrategy, SettleStatus, TaskStatus } from "./status.js";
+export type { ClaimStrategy, SettleStatus, TaskStatus, TaskSummaryOf } from "./status.js";
 export { WIRE_ERRORS, dataOf, errorEnvelope, errorFromAnswer, successEnvelope, unixNow } from "./envelope.js";
 export type { ErrorEnvelope, SuccessEnvelope, WireAnswer } from "./envelope.js";
 export {

@@ -4,6 +4,23 @@ export type TaskStatus = "pending" | "claimed" | "completed" | "failed";
 /** Every {@link TaskStatus}, in the order a task usually goes through them. */
 export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze(["pending", "claimed", "completed", "failed"]);
 
+/**
+ * A task's summary, the same fields on both sides: the server's stored row writes
+ * times as epoch milliseconds (`Time` = `number`), the client's as the server's
+ * UTC text (`string | null`).
+ */
+export interface TaskSummaryOf<Time> {
+  id: number;
+  type: string;
+  status: TaskStatus;
+  priority: number;
+  progress: number;
+  attempts: number;
+  claimedBy: string | null;
+  createdAt: Time;
+  completedAt: Time | null;
+}
+
 /** What a complete call answers in `data.status`: a failed attempt with attempts left goes back to pending. */
 export type SettleStatus = "completed" | "failed" | "pending (retry)";
 

@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
+import { TestServer as BaseTestServer } from "@prismq/taskmanager-server/testing";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { until } from "../src/testing.js";
 
@@ -37,34 +34,10 @@ export async function dropPrefix(prefix: string): Promise<void> {
 export const waitFor = (check: () => boolean | Promise<boolean>, ms = 10_000, what = "condition"): Promise<void> => until(check, ms, what, 25);
 
 /** A real TaskManager server on a temp SQLite file, restartable on the same port and file. */
-export class TestServer {
-  readonly dir = mkdtempSync(join(tmpdir(), "wk-"));
-  private running: RunningServer | undefined;
-  port = 0;
-
+export class TestServer extends BaseTestServer {
   /** `claimTimeoutSeconds`: the server's claim timeout (its default when unset). */
-  constructor(private readonly claimTimeoutSeconds?: number) {}
-
-  async start(): Promise<this> {
-    this.running = await startServer({
-      storage: { kind: "sqlite", path: join(this.dir, "tm.sqlite") },
-      apiKeys: [KEY],
-      port: this.port,
-      ...(this.claimTimeoutSeconds === undefined ? {} : { claimTimeoutSeconds: this.claimTimeoutSeconds }),
-    });
-    this.port = this.running.port;
-    return this;
-  }
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/api`;
-  }
-  async stop(): Promise<void> {
-    await this.running?.close();
-    this.running = undefined;
-  }
-  async destroy(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+  constructor(claimTimeoutSeconds?: number) {
+    super({ apiKey: KEY, dirPrefix: "wk-", ...(claimTimeoutSeconds === undefined ? {} : { claimTimeoutSeconds }) });
   }
   client(workerId = `wk-${uid()}`, timeoutMs = 2_000): TaskManagerClient {
     return new TaskManagerClient({ baseUrl: this.url, apiKey: KEY, workerId, timeoutMs, retry: false });

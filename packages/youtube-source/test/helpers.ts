@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import type { TestContext } from "node:test";
 import { pino, type Logger } from "pino";
 import { startYouTubeSandbox, type YouTubeSandbox, type YouTubeSandboxOptions } from "@prismq/sandbox";
-import type { Video } from "../src/index.js";
+import { YouTubeApi, type Video, type YouTubeApiOptions } from "../src/index.js";
 
 export const DAY = 86_400_000;
 
@@ -11,6 +11,11 @@ export async function sandbox(t: TestContext, options: YouTubeSandboxOptions = {
   const sb = await startYouTubeSandbox(options);
   t.after(() => sb.close());
   return sb;
+}
+
+/** The adapter on the sandbox with `key`: one attempt, 1 ms backoff, unless `options` say otherwise. */
+export function api(sb: YouTubeSandbox, key: string, options: Partial<YouTubeApiOptions> = {}): YouTubeApi {
+  return new YouTubeApi({ apiKey: key, rootUrl: sb.rootUrl, attempts: 1, baseDelayMs: 1, ...options });
 }
 
 /** A pino logger that keeps its lines in memory and calls `onLine` for each (synchronously, as it is written). */

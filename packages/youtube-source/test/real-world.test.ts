@@ -1,24 +1,11 @@
 // The real API's limits and failure modes, staged on the strict sandbox, and what the adapter makes of them.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { thrown } from "@prismq/sandbox/testing";
 import { ideaInputSchema } from "@prismq/idea-store";
-import type { YouTubeSandbox } from "@prismq/sandbox";
 import { WorkerMetrics } from "@prismq/worker-kit";
-import { MAX_CONTENT, MAX_DESCRIPTION, YouTubeApi, YouTubeError, parseChannelRef, videoProblem, videoToIdea, type YouTubeApiOptions } from "../src/index.js";
-import { counterValue, sandbox } from "./helpers.js";
-
-function api(sb: YouTubeSandbox, key: string, options: Partial<YouTubeApiOptions> = {}): YouTubeApi {
-  return new YouTubeApi({ apiKey: key, rootUrl: sb.rootUrl, attempts: 1, baseDelayMs: 1, ...options });
-}
-
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (err) {
-    return err;
-  }
-  return assert.fail("expected the call to throw");
-}
+import { MAX_CONTENT, MAX_DESCRIPTION, YouTubeError, parseChannelRef, videoProblem, videoToIdea } from "../src/index.js";
+import { api, counterValue, sandbox } from "./helpers.js";
 
 /** A calm world but for what a test stages. */
 const CALM_BUT_STAGED = { strict: { garbageRate: 0 } } as const;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { thrown } from "@prismq/sandbox/testing";
 import { YOUTUBE_QUOTA_COSTS, type YouTubeSandbox } from "@prismq/sandbox";
 import { LocalBudget, WorkerMetrics } from "@prismq/worker-kit";
 import {
@@ -17,27 +18,12 @@ import {
   videoScore,
   videoToIdea,
   type CommentThread,
-  type YouTubeApiOptions,
   type YouTubeMethod,
 } from "../src/index.js";
-import { DAY, counterValue, fakeVideo, memoryLogger, sandbox } from "./helpers.js";
+import { api, counterValue, DAY, fakeVideo, memoryLogger, sandbox } from "./helpers.js";
 
 const NOW = Date.UTC(2026, 0, 20, 12);
 const daysAgo = (d: number) => new Date(NOW - d * DAY).toISOString();
-
-function api(sb: YouTubeSandbox, key: string, options: Partial<YouTubeApiOptions> = {}): YouTubeApi {
-  return new YouTubeApi({ apiKey: key, rootUrl: sb.rootUrl, attempts: 1, baseDelayMs: 1, ...options });
-}
-
-/** Runs `fn`, which must throw, and returns the error. */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (err) {
-    return err;
-  }
-  return assert.fail("expected the call to throw");
-}
 
 /** The channel with the most uploads now (so its playlist has several pages). */
 function biggestChannel(sb: YouTubeSandbox): number {

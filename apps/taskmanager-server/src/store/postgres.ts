@@ -1,53 +1,11 @@
 import { migratePostgres } from "@prismq/sql-migrations";
 import pg from "pg";
-import {
-  CLAIMABLE,
-  DEFAULT_REQUEUE_MESSAGE,
-  HISTORY_COLUMNS,
-  MIGRATIONS_TABLE,
-  OPERATOR,
-  REQUEUED,
-  STATS_BY_TYPE_STATUS,
-  STATS_FAILURES,
-  STATS_MINUTES,
-  STATS_WORKERS,
-  SUMMARY_COLUMNS,
-  SWEEP_LIMIT,
-  TASK_COLUMNS,
-  TIMED_OUT_SET,
-  TIMED_OUT_WHERE,
-  TYPE_COLUMNS,
-  claimOrder,
-  groupWorkers,
-  migrationsOf,
-} from "./sql.js";
-import type {
-  ClaimInput,
-  ClaimedTask,
-  CompleteInput,
-  CompleteOutcome,
-  CreateInput,
-  FailInput,
-  HistoryRow,
-  ListFilter,
-  OperatorOutcome,
-  ProgressInput,
-  ProgressOutcome,
-  Refusal,
-  RegisterInput,
-  RequeueInput,
-  StatsInput,
-  StatsRows,
-  Store,
-  TypeListInput,
-  TaskRow,
-  TaskStatus,
-  TaskSummaryRow,
-  TaskTypeRow,
-} from "./types.js";
+// The SQL both stores share, and the store contract they implement.
+import * as SQL from "./sql.js";
+import type * as Types from "./types.js";
 
-/** The schema's versions, oldest first (see {@link migrationsOf}); append only. */
-export const MIGRATIONS = migrationsOf({ id: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ref: "BIGINT", time: "BIGINT", bool: "BOOLEAN", true: "TRUE" });
+/** The schema's versions, oldest first (see {@link SQL.migrationsOf}); append only. */
+export const MIGRATIONS = SQL.migrationsOf({ id: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ref: "BIGINT", time: "BIGINT", bool: "BOOLEAN", true: "TRUE" });
 
 /** BIGINT (ids, millisecond times) as JS numbers: every value stays below 2^53. */
 const types = {
@@ -70,7 +28,7 @@ export interface PostgresStoreOptions {
  * use `FOR UPDATE SKIP LOCKED` in one statement; completes and progress are
  * conditional single-row UPDATEs, so no two workers can settle one task.
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements Types.Store {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
 
@@ -101,7 +59,7 @@ export class PostgresStore implements Store {
   }
 
   private async migrate(schema: string): Promise<void> {
-    await migratePostgres(this.pool, { table: MIGRATIONS_TABLE, migrations: MIGRATIONS, schema, lockName: "prismq-taskmanager" });
+    await migratePostgres(this.pool, { table: SQL.MIGRATIONS_TABLE, migrations: MIGRATIONS, schema, lockName: "prismq-taskmanager" });
   }
 
   private async one<T>(sql: string, args: unknown[]): Promise<T | undefined> {
@@ -113,7 +71,7 @@ export class PostgresStore implements Store {
     await this.pool.query("SELECT 1");
   }
 
-  async registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }> {
+  async registerTaskType(input: Types.RegisterInput): Promise<{ id: number; created: boolean }> {
     // xmax = 0 only for a freshly inserted row: tells insert from update in one statement.
     const row = await this.one<{ id: number; created: boolean }>(
       `INSERT INTO task_types (name, version, param_schema, is_active, created_at, updated_at)
@@ -126,18 +84,18 @@ export class PostgresStore implements Store {
     return row as { id: number; created: boolean };
   }
 
-  async getTaskType(name: string): Promise<TaskTypeRow | undefined> {
-    return this.one<TaskTypeRow>(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE name = $1`, [name]);
+  async getTaskType(name: string): Promise<Types.TaskTypeRow | undefined> {
+    return this.one<Types.TaskTypeRow>(`SELECT ${SQL.TYPE_COLUMNS} FROM task_types WHERE name = $1`, [name]);
   }
 
-  async getTaskTypeById(id: number): Promise<TaskTypeRow | undefined> {
-    return this.one<TaskTypeRow>(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE id = $1`, [id]);
+  async getTaskTypeById(id: number): Promise<Types.TaskTypeRow | undefined> {
+    return this.one<Types.TaskTypeRow>(`SELECT ${SQL.TYPE_COLUMNS} FROM task_types WHERE id = $1`, [id]);
   }
 
-  async listTaskTypes(input: TypeListInput): Promise<TaskTypeRow[]> {
+  async listTaskTypes(input: Types.TypeListInput): Promise<Types.TaskTypeRow[]> {
     // Byte order, as SQLite sorts, so that both stores page alike.
-    const { rows } = await this.pool.query<TaskTypeRow>(
-      `SELECT ${TYPE_COLUMNS} FROM task_types ${input.activeOnly ? "WHERE is_active" : ""} ORDER BY name COLLATE "C" LIMIT $1 OFFSET $2`,
+    const { rows } = await this.pool.query<Types.TaskTypeRow>(
+      `SELECT ${SQL.TYPE_COLUMNS} FROM task_types ${input.activeOnly ? "WHERE is_active" : ""} ORDER BY name COLLATE "C" LIMIT $1 OFFSET $2`,
       [input.limit, input.offset],
     );
     return rows;
@@ -148,7 +106,7 @@ export class PostgresStore implements Store {
     return rows;
   }
 
-  async createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }> {
+  async createTask(input: Types.CreateInput): Promise<{ id: number; status: Types.TaskStatus; deduplicated: boolean }> {
     const inserted = await this.one<{ id: number }>(
       `WITH ins AS (
          INSERT INTO tasks (type_id, status, params, priority, created_at, updated_at, dedupe_key)
@@ -161,7 +119,7 @@ export class PostgresStore implements Store {
     );
     if (inserted) return { id: inserted.id, status: "pending", deduplicated: false };
     // The conflicting insert has committed (ON CONFLICT waited for it), so this read sees it.
-    const existing = await this.one<{ id: number; status: TaskStatus }>(
+    const existing = await this.one<{ id: number; status: Types.TaskStatus }>(
       "SELECT id, status FROM tasks WHERE dedupe_key = $1",
       [input.dedupeKey],
     );
@@ -169,7 +127,7 @@ export class PostgresStore implements Store {
     return { ...existing, deduplicated: true };
   }
 
-  async listTasks(filter: ListFilter): Promise<TaskSummaryRow[]> {
+  async listTasks(filter: Types.ListFilter): Promise<Types.TaskSummaryRow[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.status) {
@@ -182,8 +140,8 @@ export class PostgresStore implements Store {
       where.push(`t.type_id = ANY($${args.length}::bigint[])`);
     }
     args.push(filter.limit, filter.offset);
-    const { rows } = await this.pool.query<TaskSummaryRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id
+    const { rows } = await this.pool.query<Types.TaskSummaryRow>(
+      `SELECT ${SQL.SUMMARY_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id
        ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
        ORDER BY t.id DESC LIMIT $${args.length - 1} OFFSET $${args.length}`,
       args,
@@ -191,28 +149,28 @@ export class PostgresStore implements Store {
     return rows;
   }
 
-  async getTask(id: number): Promise<TaskRow | undefined> {
-    return this.one<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id WHERE t.id = $1`,
+  async getTask(id: number): Promise<Types.TaskRow | undefined> {
+    return this.one<Types.TaskRow>(
+      `SELECT ${SQL.TASK_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id WHERE t.id = $1`,
       [id],
     );
   }
 
-  async claimTask(input: ClaimInput): Promise<ClaimedTask | undefined> {
+  async claimTask(input: Types.ClaimInput): Promise<Types.ClaimedTask | undefined> {
     // One statement: last claims that timed out fail for good (x, with history rows), then the claim.
     // The claim's own pick excludes those rows, since every part of the statement sees one snapshot.
-    return this.one<ClaimedTask>(
+    return this.one<Types.ClaimedTask>(
       `WITH e AS (
-         SELECT id FROM tasks WHERE ${TIMED_OUT_WHERE("$1", "$2", "$5")}
-         ORDER BY id LIMIT ${SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
+         SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("$1", "$2", "$5")}
+         ORDER BY id LIMIT ${SQL.SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
        ), x AS (
-         UPDATE tasks t SET ${TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
+         UPDATE tasks t SET ${SQL.TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
        ), xh AS (
          INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
          SELECT id, 'failed', NULL, error_message, $4 FROM x
        ), c AS (
-         SELECT id, status AS was FROM tasks WHERE type_id = $1 AND ${CLAIMABLE("$2", "$5")}
-         ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1 FOR UPDATE SKIP LOCKED
+         SELECT id, status AS was FROM tasks WHERE type_id = $1 AND ${SQL.CLAIMABLE("$2", "$5")}
+         ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT 1 FOR UPDATE SKIP LOCKED
        ), u AS (
          UPDATE tasks t SET status = 'claimed', claimed_by = $3, claimed_at = $4, attempts = t.attempts + 1, updated_at = $4,
            claim_timeouts = t.claim_timeouts + CASE WHEN t.status = 'claimed' THEN 1 ELSE 0 END
@@ -225,13 +183,13 @@ export class PostgresStore implements Store {
     );
   }
 
-  private async refusal(id: number): Promise<Refusal> {
-    const state = await this.one<{ status: TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id]);
+  private async refusal(id: number): Promise<Types.Refusal> {
+    const state = await this.one<{ status: Types.TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id]);
     if (!state) return "not_found";
     return state.status === "claimed" ? "other_worker" : "not_claimed";
   }
 
-  async progress(input: ProgressInput): Promise<ProgressOutcome> {
+  async progress(input: Types.ProgressInput): Promise<Types.ProgressOutcome> {
     const { rowCount } = await this.pool.query(
       `UPDATE tasks SET progress = $1, progress_message = coalesce($2, progress_message), claimed_at = $3, updated_at = $3
        WHERE id = $4 AND status = 'claimed' AND claimed_by = $5`,
@@ -240,9 +198,9 @@ export class PostgresStore implements Store {
     return rowCount === 1 ? { ok: true } : { ok: false, refusal: await this.refusal(input.id) };
   }
 
-  async complete(input: CompleteInput): Promise<CompleteOutcome> {
+  async complete(input: Types.CompleteInput): Promise<Types.CompleteOutcome> {
     const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
-    const row = await this.one<{ status: TaskStatus }>(
+    const row = await this.one<{ status: Types.TaskStatus }>(
       `WITH u AS (
          UPDATE tasks SET
            status = CASE WHEN $1 THEN 'completed' WHEN attempts < $2 THEN 'pending' ELSE 'failed' END,
@@ -262,12 +220,12 @@ export class PostgresStore implements Store {
     return { ok: true, status: row.status === "pending" ? "pending (retry)" : (row.status as "completed" | "failed") };
   }
 
-  private async operatorRefusal(id: number): Promise<OperatorOutcome> {
-    const state = await this.one<{ status: TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id]);
+  private async operatorRefusal(id: number): Promise<Types.OperatorOutcome> {
+    const state = await this.one<{ status: Types.TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id]);
     return state ? { ok: false, refusal: "wrong_status", status: state.status } : { ok: false, refusal: "not_found" };
   }
 
-  async requeue(input: RequeueInput): Promise<OperatorOutcome> {
+  async requeue(input: Types.RequeueInput): Promise<Types.OperatorOutcome> {
     // One statement, like complete: the conditional UPDATE locks the row, so a worker's concurrent complete and this cannot both apply.
     const row = await this.one<{ status: "pending" }>(
       `WITH u AS (
@@ -277,12 +235,12 @@ export class PostgresStore implements Store {
          INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
          SELECT id, $3, $4, $5, $1 FROM u
        ) SELECT status FROM u`,
-      [input.now, input.id, REQUEUED, OPERATOR, input.reason ?? DEFAULT_REQUEUE_MESSAGE],
+      [input.now, input.id, SQL.REQUEUED, SQL.OPERATOR, input.reason ?? SQL.DEFAULT_REQUEUE_MESSAGE],
     );
     return row ? { ok: true, status: row.status } : this.operatorRefusal(input.id);
   }
 
-  async fail(input: FailInput): Promise<OperatorOutcome> {
+  async fail(input: Types.FailInput): Promise<Types.OperatorOutcome> {
     const row = await this.one<{ status: "failed" }>(
       `WITH u AS (
          UPDATE tasks SET status = 'failed', error_message = $1, completed_at = $2, updated_at = $2
@@ -291,25 +249,25 @@ export class PostgresStore implements Store {
          INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
          SELECT id, 'failed', $4, $1, $2 FROM u
        ) SELECT status FROM u`,
-      [input.error, input.now, input.id, OPERATOR],
+      [input.error, input.now, input.id, SQL.OPERATOR],
     );
     return row ? { ok: true, status: row.status } : this.operatorRefusal(input.id);
   }
 
-  async stats(input: StatsInput): Promise<StatsRows> {
+  async stats(input: Types.StatsInput): Promise<Types.StatsRows> {
     // One REPEATABLE READ snapshot, so that the counts agree with each other.
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      const byTypeStatus = await client.query<StatsRows["byTypeStatus"][number]>(STATS_BY_TYPE_STATUS);
+      const byTypeStatus = await client.query<Types.StatsRows["byTypeStatus"][number]>(SQL.STATS_BY_TYPE_STATUS);
       const workers = await client.query<{ workerId: string; id: number; claimed: number; total: number }>(
-        STATS_WORKERS("$1", "$2", ' COLLATE "C"'),
+        SQL.STATS_WORKERS("$1", "$2", ' COLLATE "C"'),
         [input.workers, input.tasksPerWorker],
       );
-      const failures = await client.query<StatsRows["failures"][number]>(STATS_FAILURES("$1"), [input.failures]);
-      const minutes = await client.query<StatsRows["minutes"][number]>(STATS_MINUTES("$1"), [input.since]);
+      const failures = await client.query<Types.StatsRows["failures"][number]>(SQL.STATS_FAILURES("$1"), [input.failures]);
+      const minutes = await client.query<Types.StatsRows["minutes"][number]>(SQL.STATS_MINUTES("$1"), [input.since]);
       await client.query("COMMIT");
-      return { byTypeStatus: byTypeStatus.rows, ...groupWorkers(workers.rows), failures: failures.rows, minutes: minutes.rows };
+      return { byTypeStatus: byTypeStatus.rows, ...SQL.groupWorkers(workers.rows), failures: failures.rows, minutes: minutes.rows };
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;
@@ -318,11 +276,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  async history(taskId: number): Promise<HistoryRow[] | undefined> {
+  async history(taskId: number): Promise<Types.HistoryRow[] | undefined> {
     const exists = await this.one("SELECT 1 FROM tasks WHERE id = $1", [taskId]);
     if (!exists) return undefined;
-    const { rows } = await this.pool.query<HistoryRow>(
-      `SELECT ${HISTORY_COLUMNS} FROM task_history WHERE task_id = $1 ORDER BY id`,
+    const { rows } = await this.pool.query<Types.HistoryRow>(
+      `SELECT ${SQL.HISTORY_COLUMNS} FROM task_history WHERE task_id = $1 ORDER BY id`,
       [taskId],
     );
     return rows;

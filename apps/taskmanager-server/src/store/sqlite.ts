@@ -2,54 +2,12 @@ import { closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { migrateSqlite } from "@prismq/sql-migrations";
-import {
-  CLAIMABLE,
-  DEFAULT_REQUEUE_MESSAGE,
-  HISTORY_COLUMNS,
-  MIGRATIONS_TABLE,
-  OPERATOR,
-  REQUEUED,
-  STATS_BY_TYPE_STATUS,
-  STATS_FAILURES,
-  STATS_MINUTES,
-  STATS_WORKERS,
-  SUMMARY_COLUMNS,
-  SWEEP_LIMIT,
-  TASK_COLUMNS,
-  TIMED_OUT_SET,
-  TIMED_OUT_WHERE,
-  TYPE_COLUMNS,
-  claimOrder,
-  groupWorkers,
-  migrationsOf,
-} from "./sql.js";
-import type {
-  ClaimInput,
-  ClaimedTask,
-  CompleteInput,
-  CompleteOutcome,
-  CreateInput,
-  FailInput,
-  HistoryRow,
-  ListFilter,
-  OperatorOutcome,
-  ProgressInput,
-  ProgressOutcome,
-  Refusal,
-  RegisterInput,
-  RequeueInput,
-  StatsInput,
-  StatsRows,
-  Store,
-  TypeListInput,
-  TaskRow,
-  TaskStatus,
-  TaskSummaryRow,
-  TaskTypeRow,
-} from "./types.js";
+// The SQL both stores share, and the store contract they implement.
+import * as SQL from "./sql.js";
+import type * as Types from "./types.js";
 
-/** The schema's versions, oldest first (see {@link migrationsOf}); append only. */
-export const MIGRATIONS = migrationsOf({ id: "INTEGER PRIMARY KEY", ref: "INTEGER", time: "INTEGER", bool: "INTEGER", true: "1" });
+/** The schema's versions, oldest first (see {@link SQL.migrationsOf}); append only. */
+export const MIGRATIONS = SQL.migrationsOf({ id: "INTEGER PRIMARY KEY", ref: "INTEGER", time: "INTEGER", bool: "INTEGER", true: "1" });
 
 /**
  * Creates the database file (and the directories up to it) readable by its owner only: directories
@@ -69,8 +27,8 @@ function createPrivateFile(path: string): void {
   closeSync(fd);
 }
 
-type RawType = Omit<TaskTypeRow, "isActive"> & { isActive: number };
-const toType = (r: RawType | undefined): TaskTypeRow | undefined => (r ? { ...r, isActive: r.isActive === 1 } : undefined);
+type RawType = Omit<Types.TaskTypeRow, "isActive"> & { isActive: number };
+const toType = (r: RawType | undefined): Types.TaskTypeRow | undefined => (r ? { ...r, isActive: r.isActive === 1 } : undefined);
 
 /**
  * SQLite storage (better-sqlite3, WAL). Every write runs in an IMMEDIATE
@@ -78,7 +36,7 @@ const toType = (r: RawType | undefined): TaskTypeRow | undefined => (r ? { ...r,
  * processes share one file; inside one process the calls are synchronous
  * and therefore already serialised.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Types.Store {
   readonly kind = "sqlite" as const;
   private readonly db: Database.Database;
   private readonly stmts;
@@ -98,10 +56,10 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.stmts = {
       ping: db.prepare("SELECT 1"),
-      typeByName: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE name = ?`),
-      typeById: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE id = ?`),
-      typesAll: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types ORDER BY name LIMIT ? OFFSET ?`),
-      typesActive: db.prepare(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE is_active = 1 ORDER BY name LIMIT ? OFFSET ?`),
+      typeByName: db.prepare(`SELECT ${SQL.TYPE_COLUMNS} FROM task_types WHERE name = ?`),
+      typeById: db.prepare(`SELECT ${SQL.TYPE_COLUMNS} FROM task_types WHERE id = ?`),
+      typesAll: db.prepare(`SELECT ${SQL.TYPE_COLUMNS} FROM task_types ORDER BY name LIMIT ? OFFSET ?`),
+      typesActive: db.prepare(`SELECT ${SQL.TYPE_COLUMNS} FROM task_types WHERE is_active = 1 ORDER BY name LIMIT ? OFFSET ?`),
       typeNames: db.prepare(`SELECT id, name FROM task_types`),
       typeInsert: db.prepare(
         "INSERT INTO task_types (name, version, param_schema, is_active, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
@@ -112,7 +70,7 @@ export class SqliteStore implements Store {
          VALUES (?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
       ),
       taskByKey: db.prepare("SELECT id, status FROM tasks WHERE dedupe_key = ?"),
-      task: db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id WHERE t.id = ?`),
+      task: db.prepare(`SELECT ${SQL.TASK_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id WHERE t.id = ?`),
       taskState: db.prepare("SELECT status, claimed_by AS claimedBy FROM tasks WHERE id = ?"),
       claimUpdate: db.prepare(
         `UPDATE tasks SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?,
@@ -120,8 +78,8 @@ export class SqliteStore implements Store {
          WHERE id = ? RETURNING id, params, attempts, priority`,
       ),
       timedOut: db.prepare(
-        `UPDATE tasks SET ${TIMED_OUT_SET("@now")}
-         WHERE id IN (SELECT id FROM tasks WHERE ${TIMED_OUT_WHERE("@type", "@expiredBefore", "@maxAttempts")} LIMIT ${SWEEP_LIMIT})
+        `UPDATE tasks SET ${SQL.TIMED_OUT_SET("@now")}
+         WHERE id IN (SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("@type", "@expiredBefore", "@maxAttempts")} LIMIT ${SQL.SWEEP_LIMIT})
          RETURNING id, error_message AS errorMessage`,
       ),
       progress: db.prepare(
@@ -141,7 +99,7 @@ export class SqliteStore implements Store {
       history: db.prepare(
         "INSERT INTO task_history (task_id, status_change, worker_id, message, created_at) VALUES (?, ?, ?, ?, ?)",
       ),
-      historyOf: db.prepare(`SELECT ${HISTORY_COLUMNS} FROM task_history WHERE task_id = ? ORDER BY id`),
+      historyOf: db.prepare(`SELECT ${SQL.HISTORY_COLUMNS} FROM task_history WHERE task_id = ? ORDER BY id`),
       taskExists: db.prepare("SELECT 1 FROM tasks WHERE id = ?"),
       requeue: db.prepare(
         `UPDATE tasks SET status = 'pending', claimed_by = NULL, claimed_at = NULL, completed_at = NULL, updated_at = ?
@@ -151,10 +109,10 @@ export class SqliteStore implements Store {
         `UPDATE tasks SET status = 'failed', error_message = ?, completed_at = ?, updated_at = ?
          WHERE id = ? AND status IN ('pending', 'claimed') RETURNING status`,
       ),
-      statsByTypeStatus: db.prepare(STATS_BY_TYPE_STATUS),
-      statsWorkers: db.prepare(STATS_WORKERS("?", "?", "")),
-      statsFailures: db.prepare(STATS_FAILURES("?")),
-      statsMinutes: db.prepare(STATS_MINUTES("?")),
+      statsByTypeStatus: db.prepare(SQL.STATS_BY_TYPE_STATUS),
+      statsWorkers: db.prepare(SQL.STATS_WORKERS("?", "?", "")),
+      statsFailures: db.prepare(SQL.STATS_FAILURES("?")),
+      statsMinutes: db.prepare(SQL.STATS_MINUTES("?")),
     };
     this.tx = this.transactions();
     this.runBatch = this.db.transaction((body: () => void) => body());
@@ -164,7 +122,7 @@ export class SqliteStore implements Store {
   private transactions() {
     const { db, stmts } = this;
     return {
-      register: db.transaction((input: RegisterInput) => {
+      register: db.transaction((input: Types.RegisterInput) => {
         const existing = stmts.typeByName.get(input.name) as RawType | undefined;
         if (existing) {
           stmts.typeUpdate.run(input.version, input.paramSchema, input.now, existing.id);
@@ -173,17 +131,17 @@ export class SqliteStore implements Store {
         const info = stmts.typeInsert.run(input.name, input.version, input.paramSchema, input.now, input.now);
         return { id: Number(info.lastInsertRowid), created: true };
       }),
-      create: db.transaction((input: CreateInput) => {
+      create: db.transaction((input: Types.CreateInput) => {
         const info = stmts.taskInsert.run(input.typeId, input.params, input.priority, input.now, input.now, input.dedupeKey);
         if (info.changes === 1) {
           const id = Number(info.lastInsertRowid);
           stmts.history.run(id, "created", null, "Task created", input.now);
-          return { id, status: "pending" as TaskStatus, deduplicated: false };
+          return { id, status: "pending" as Types.TaskStatus, deduplicated: false };
         }
-        const row = stmts.taskByKey.get(input.dedupeKey) as { id: number; status: TaskStatus };
+        const row = stmts.taskByKey.get(input.dedupeKey) as { id: number; status: Types.TaskStatus };
         return { id: row.id, status: row.status, deduplicated: true };
       }),
-      claim: db.transaction((select: Database.Statement, input: ClaimInput) => {
+      claim: db.transaction((select: Database.Statement, input: Types.ClaimInput) => {
         // Last claims that timed out fail for good first, each with its history row.
         const swept = stmts.timedOut.all({
           now: input.now,
@@ -192,50 +150,50 @@ export class SqliteStore implements Store {
           maxAttempts: input.maxAttempts,
         }) as Array<{ id: number; errorMessage: string }>;
         for (const t of swept) stmts.history.run(t.id, "failed", null, t.errorMessage, input.now);
-        const found = select.get(input.typeId, input.expiredBefore, input.maxAttempts) as { id: number; status: TaskStatus } | undefined;
+        const found = select.get(input.typeId, input.expiredBefore, input.maxAttempts) as { id: number; status: Types.TaskStatus } | undefined;
         if (!found) return undefined;
-        const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as Omit<ClaimedTask, "tookOver">;
+        const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as Omit<Types.ClaimedTask, "tookOver">;
         stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
         return { ...row, tookOver: found.status === "claimed" };
       }),
-      complete: db.transaction((input: CompleteInput): CompleteOutcome => {
+      complete: db.transaction((input: Types.CompleteInput): Types.CompleteOutcome => {
         const s = input.success ? 1 : 0;
         const max = input.maxAttempts;
         const row = stmts.complete.get(
           s, max, input.result, input.error, s, max, s, max, s, max, input.now, input.now, input.id, input.workerId,
-        ) as { status: TaskStatus } | undefined;
+        ) as { status: Types.TaskStatus } | undefined;
         if (!row) return { ok: false, refusal: this.refusal(input.id) };
         const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
         const change = row.status === "pending" ? "pending (retry)" : row.status;
         stmts.history.run(input.id, change, input.workerId, message, input.now);
         return { ok: true, status: change as "completed" | "failed" | "pending (retry)" };
       }),
-      requeue: db.transaction((input: RequeueInput): OperatorOutcome => {
+      requeue: db.transaction((input: Types.RequeueInput): Types.OperatorOutcome => {
         const row = stmts.requeue.get(input.now, input.id) as { status: "pending" } | undefined;
         if (!row) return this.operatorRefusal(input.id);
-        stmts.history.run(input.id, REQUEUED, OPERATOR, input.reason ?? DEFAULT_REQUEUE_MESSAGE, input.now);
+        stmts.history.run(input.id, SQL.REQUEUED, SQL.OPERATOR, input.reason ?? SQL.DEFAULT_REQUEUE_MESSAGE, input.now);
         return { ok: true, status: row.status };
       }),
-      fail: db.transaction((input: FailInput): OperatorOutcome => {
+      fail: db.transaction((input: Types.FailInput): Types.OperatorOutcome => {
         const row = stmts.fail.get(input.error, input.now, input.now, input.id) as { status: "failed" } | undefined;
         if (!row) return this.operatorRefusal(input.id);
-        stmts.history.run(input.id, "failed", OPERATOR, input.error, input.now);
+        stmts.history.run(input.id, "failed", SQL.OPERATOR, input.error, input.now);
         return { ok: true, status: row.status };
       }),
       // Deferred: a read snapshot, so that every count comes from the same state even with other processes writing.
-      stats: db.transaction((input: StatsInput): StatsRows => ({
-        byTypeStatus: stmts.statsByTypeStatus.all() as StatsRows["byTypeStatus"],
-        ...groupWorkers(
+      stats: db.transaction((input: Types.StatsInput): Types.StatsRows => ({
+        byTypeStatus: stmts.statsByTypeStatus.all() as Types.StatsRows["byTypeStatus"],
+        ...SQL.groupWorkers(
           stmts.statsWorkers.all(input.workers, input.tasksPerWorker) as Array<{ workerId: string; id: number; claimed: number; total: number }>,
         ),
-        failures: stmts.statsFailures.all(input.failures) as StatsRows["failures"],
-        minutes: stmts.statsMinutes.all(input.since) as StatsRows["minutes"],
+        failures: stmts.statsFailures.all(input.failures) as Types.StatsRows["failures"],
+        minutes: stmts.statsMinutes.all(input.since) as Types.StatsRows["minutes"],
       })),
     };
   }
 
   private migrate(): void {
-    migrateSqlite(this.db, { table: MIGRATIONS_TABLE, migrations: MIGRATIONS });
+    migrateSqlite(this.db, { table: SQL.MIGRATIONS_TABLE, migrations: MIGRATIONS });
   }
 
   async ping(): Promise<void> {
@@ -281,32 +239,32 @@ export class SqliteStore implements Store {
     });
   };
 
-  async registerTaskType(input: RegisterInput): Promise<{ id: number; created: boolean }> {
+  async registerTaskType(input: Types.RegisterInput): Promise<{ id: number; created: boolean }> {
     return this.write(() => this.tx.register(input));
   }
 
-  async getTaskType(name: string): Promise<TaskTypeRow | undefined> {
+  async getTaskType(name: string): Promise<Types.TaskTypeRow | undefined> {
     return toType(this.stmts.typeByName.get(name) as RawType | undefined);
   }
 
-  async getTaskTypeById(id: number): Promise<TaskTypeRow | undefined> {
+  async getTaskTypeById(id: number): Promise<Types.TaskTypeRow | undefined> {
     return toType(this.stmts.typeById.get(id) as RawType | undefined);
   }
 
-  async listTaskTypes(input: TypeListInput): Promise<TaskTypeRow[]> {
+  async listTaskTypes(input: Types.TypeListInput): Promise<Types.TaskTypeRow[]> {
     const rows = (input.activeOnly ? this.stmts.typesActive : this.stmts.typesAll).all(input.limit, input.offset) as RawType[];
-    return rows.map((r) => toType(r) as TaskTypeRow);
+    return rows.map((r) => toType(r) as Types.TaskTypeRow);
   }
 
   async taskTypeNames(): Promise<Array<{ id: number; name: string }>> {
     return this.stmts.typeNames.all() as Array<{ id: number; name: string }>;
   }
 
-  async createTask(input: CreateInput): Promise<{ id: number; status: TaskStatus; deduplicated: boolean }> {
+  async createTask(input: Types.CreateInput): Promise<{ id: number; status: Types.TaskStatus; deduplicated: boolean }> {
     return this.write(() => this.tx.create(input));
   }
 
-  async listTasks(filter: ListFilter): Promise<TaskSummaryRow[]> {
+  async listTasks(filter: Types.ListFilter): Promise<Types.TaskSummaryRow[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.status) {
@@ -318,69 +276,69 @@ export class SqliteStore implements Store {
       where.push("t.type_id IN (SELECT value FROM json_each(?))");
       args.push(JSON.stringify(filter.typeIds));
     }
-    const sql = `SELECT ${SUMMARY_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id
+    const sql = `SELECT ${SQL.SUMMARY_COLUMNS} FROM tasks t JOIN task_types tt ON tt.id = t.type_id
       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY t.id DESC LIMIT ? OFFSET ?`;
-    return this.db.prepare(sql).all(...args, filter.limit, filter.offset) as TaskSummaryRow[];
+    return this.db.prepare(sql).all(...args, filter.limit, filter.offset) as Types.TaskSummaryRow[];
   }
 
-  async getTask(id: number): Promise<TaskRow | undefined> {
-    return this.stmts.task.get(id) as TaskRow | undefined;
+  async getTask(id: number): Promise<Types.TaskRow | undefined> {
+    return this.stmts.task.get(id) as Types.TaskRow | undefined;
   }
 
-  private claimSelect(input: ClaimInput): Database.Statement {
+  private claimSelect(input: Types.ClaimInput): Database.Statement {
     const key = `${input.sortBy}:${input.sortOrder}`;
     let stmt = this.claimStmts.get(key);
     if (!stmt) {
       stmt = this.db.prepare(
-        `SELECT id, status FROM tasks WHERE type_id = ? AND ${CLAIMABLE("?", "?")} ORDER BY ${claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
+        `SELECT id, status FROM tasks WHERE type_id = ? AND ${SQL.CLAIMABLE("?", "?")} ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
       );
       this.claimStmts.set(key, stmt);
     }
     return stmt;
   }
 
-  async claimTask(input: ClaimInput): Promise<ClaimedTask | undefined> {
+  async claimTask(input: Types.ClaimInput): Promise<Types.ClaimedTask | undefined> {
     const select = this.claimSelect(input);
     return this.write(() => this.tx.claim(select, input));
   }
 
-  private refusal(id: number): Refusal {
-    const state = this.stmts.taskState.get(id) as { status: TaskStatus } | undefined;
+  private refusal(id: number): Types.Refusal {
+    const state = this.stmts.taskState.get(id) as { status: Types.TaskStatus } | undefined;
     if (!state) return "not_found";
     return state.status === "claimed" ? "other_worker" : "not_claimed";
   }
 
-  private operatorRefusal(id: number): OperatorOutcome {
-    const state = this.stmts.taskState.get(id) as { status: TaskStatus } | undefined;
+  private operatorRefusal(id: number): Types.OperatorOutcome {
+    const state = this.stmts.taskState.get(id) as { status: Types.TaskStatus } | undefined;
     return state ? { ok: false, refusal: "wrong_status", status: state.status } : { ok: false, refusal: "not_found" };
   }
 
-  async requeue(input: RequeueInput): Promise<OperatorOutcome> {
+  async requeue(input: Types.RequeueInput): Promise<Types.OperatorOutcome> {
     return this.write(() => this.tx.requeue(input));
   }
 
-  async fail(input: FailInput): Promise<OperatorOutcome> {
+  async fail(input: Types.FailInput): Promise<Types.OperatorOutcome> {
     return this.write(() => this.tx.fail(input));
   }
 
-  async stats(input: StatsInput): Promise<StatsRows> {
+  async stats(input: Types.StatsInput): Promise<Types.StatsRows> {
     return this.tx.stats(input);
   }
 
-  async progress(input: ProgressInput): Promise<ProgressOutcome> {
+  async progress(input: Types.ProgressInput): Promise<Types.ProgressOutcome> {
     return this.write(() => {
       const info = this.stmts.progress.run(input.progress, input.message, input.now, input.now, input.id, input.workerId);
       return info.changes === 1 ? { ok: true } : { ok: false, refusal: this.refusal(input.id) };
     });
   }
 
-  async complete(input: CompleteInput): Promise<CompleteOutcome> {
+  async complete(input: Types.CompleteInput): Promise<Types.CompleteOutcome> {
     return this.write(() => this.tx.complete(input));
   }
 
-  async history(taskId: number): Promise<HistoryRow[] | undefined> {
+  async history(taskId: number): Promise<Types.HistoryRow[] | undefined> {
     if (!this.stmts.taskExists.get(taskId)) return undefined;
-    return this.stmts.historyOf.all(taskId) as HistoryRow[];
+    return this.stmts.historyOf.all(taskId) as Types.HistoryRow[];
   }
 
   async close(): Promise<void> {

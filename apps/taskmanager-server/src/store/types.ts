@@ -1,4 +1,4 @@
-import type { TaskStatus } from "@prismq/taskmanager-protocol";
+import type { TaskStatus, TaskSummaryOf } from "@prismq/taskmanager-protocol";
 
 /** Task status as stored (the protocol's). `pending (retry)` exists only in the complete answer. */
 export type { TaskStatus };
@@ -18,17 +18,8 @@ export interface TaskTypeRow {
   updatedAt: number;
 }
 
-export interface TaskSummaryRow {
-  id: number;
-  type: string;
-  status: TaskStatus;
-  priority: number;
-  progress: number;
-  attempts: number;
-  claimedBy: string | null;
-  createdAt: number;
-  completedAt: number | null;
-}
+/** A task's summary as stored: the protocol's fields, times in epoch milliseconds. */
+export type TaskSummaryRow = TaskSummaryOf<number>;
 
 export interface TaskRow extends TaskSummaryRow {
   params: string;
