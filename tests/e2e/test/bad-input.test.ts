@@ -502,7 +502,9 @@ describe("bad input to the four apps, each run as its own process", () => {
             const row = c.row as ValidRow;
             await t.test(`a valid ${short(row.type)} task (${row.what}) created among the bad ones completes`, () => {
               assert.equal(task.status, "completed", seen);
-              assert.equal(task.attempts, 1, seen);
+              // Once; or, when the sandbox garbled an answer (its default 1% glitch rate), retried once per garbled answer at most.
+              assert.ok(task.attempts >= 1 && task.attempts <= 1 + glitches, `${task.attempts} attempts with ${glitches} glitched answers: ${seen}`);
+              assert.deepEqual(changes, ["created", ...Array.from({ length: task.attempts - 1 }, () => ["claimed", "pending (retry)"]).flat(), "claimed", "completed"], seen);
             });
           }
         }
