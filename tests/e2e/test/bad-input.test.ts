@@ -494,9 +494,10 @@ describe("bad input to the four apps, each run as its own process", () => {
             const row = c.row as MissingRow;
             await t.test(`a ${short(row.type)} task naming ${row.what} is failed once, with a message naming it, and not retried`, () => {
               assert.equal(task.status, "failed", seen);
-              assert.equal(task.attempts, 1, `claimed once, never retried: ${seen}`);
+              // Failed for good on the claim that found the thing missing; earlier claims only where the sandbox garbled an answer (its default 1% glitch rate).
+              assert.ok(task.attempts >= 1 && task.attempts <= 1 + glitches, `claimed once, never retried for the missing thing: ${task.attempts} attempts with ${glitches} glitched answers: ${seen}`);
               for (const re of row.expect) assert.match(task.errorMessage ?? "", re, seen);
-              assert.deepEqual(changes, ["created", "claimed", "failed"], seen);
+              assert.deepEqual(changes, ["created", ...Array.from({ length: task.attempts - 1 }, () => ["claimed", "pending (retry)"]).flat(), "claimed", "failed"], seen);
             });
           } else {
             const row = c.row as ValidRow;
