@@ -119,7 +119,7 @@ export const DEFAULT_REFUSED_BURST = 20;
 
 const OPEN_PATHS = new Set(["/api/health", "/api/openapi.json", "/api/docs", "/api/dashboard"]);
 
-const ok = (data: unknown) => successEnvelope(data);
+const ok = successEnvelope;
 
 /** The 401/413/429 answer shape of the hosted service (not the envelope). */
 const plainError = (error: string, message: string) => ({ error, message, timestamp: new Date().toISOString() });
@@ -266,8 +266,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.decorateRequest("apiKey", undefined);
   app.decorateRequest("bodyChars", 0);
 
+  const refusedPerSecond = options.refusedPerSecond ?? DEFAULT_REFUSED_PER_SECOND;
   const refusals = new RefusalBudget({
-    perSecond: options.refusedPerSecond ?? DEFAULT_REFUSED_PER_SECOND,
+    perSecond: refusedPerSecond,
     burst: Math.max(1, options.refusedBurst ?? DEFAULT_REFUSED_BURST),
     now,
   });
@@ -314,7 +315,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (!throttledKeys.has(key)) {
       throttledKeys.add(key);
       logger.warn(
-        { key: keyFingerprint(key), refusedPerSecond: options.refusedPerSecond ?? DEFAULT_REFUSED_PER_SECOND, remoteAddress: req.ip },
+        { key: keyFingerprint(key), refusedPerSecond, remoteAddress: req.ip },
         "key throttled: too many refused requests; its POSTs get 429 until its budget refills",
       );
     }
