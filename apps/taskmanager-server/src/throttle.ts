@@ -75,10 +75,10 @@ export class RefusalBudget {
     const bucket = this.refill(key);
     if (!bucket || bucket.tokens >= 1) return undefined;
     const { perSecond, burst } = this.options;
-    const t = this.now();
     return {
       retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)),
-      resetAt: Math.ceil((t + ((burst - bucket.tokens) / perSecond) * 1000) / 1000),
+      // `refill` has just set `at` to now.
+      resetAt: Math.ceil((bucket.at + ((burst - bucket.tokens) / perSecond) * 1000) / 1000),
     };
   }
 
