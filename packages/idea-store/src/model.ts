@@ -43,25 +43,25 @@ export type IdeaTimeField = "created" | "updated" | "source_created";
 
 /** Selects ideas for {@link IdeaStore.query} and {@link IdeaStore.count}; every field is optional and they combine with AND. */
 export interface IdeaFilter {
-  /** Only this `sourcePlatform`. */
+  /** Only this `sourcePlatform`. @defaultValue any platform */
   platform?: string;
-  /** Only this category; `null` selects ideas without a category. */
+  /** Only this category; `null` selects ideas without a category. @defaultValue any category */
   category?: string | null;
-  /** Score at least this (inclusive); unscored ideas never match a score bound. */
+  /** Score (0 to 100) at least this (inclusive); unscored ideas never match a score bound. @defaultValue no bound */
   minScore?: number;
-  /** Score at most this (inclusive). */
+  /** Score (0 to 100) at most this (inclusive). @defaultValue no bound */
   maxScore?: number;
-  /** Timestamp (see `timeField`) at or after this instant (inclusive). `Date` or ISO 8601 string. */
+  /** Timestamp (see `timeField`) at or after this instant (inclusive). `Date` or ISO 8601 string. @defaultValue no bound */
   since?: Date | string;
-  /** Timestamp (see `timeField`) strictly before this instant (exclusive). `Date` or ISO 8601 string. */
+  /** Timestamp (see `timeField`) strictly before this instant (exclusive). `Date` or ISO 8601 string. @defaultValue no bound */
   until?: Date | string;
-  /** Which timestamp `since`/`until` compare. Default `"created"`. */
+  /** Which timestamp `since`/`until` compare. @defaultValue `"created"` */
   timeField?: IdeaTimeField;
-  /** Maximum rows returned, 1 to 1000. Default 100. Ignored by `count`. */
+  /** Maximum rows returned, a count from 1 to 1000. Ignored by `count`. @defaultValue 100 */
   limit?: number;
-  /** Rows skipped first, for paging. Default 0. Ignored by `count`. */
+  /** Rows skipped first, a count, for paging. Ignored by `count`. @defaultValue 0 */
   offset?: number;
-  /** Sort key, descending. Default `"created"`. Ignored by `count`. */
+  /** Sort key, descending. Ignored by `count`. @defaultValue `"created"` */
   orderBy?: IdeaOrder;
 }
 
