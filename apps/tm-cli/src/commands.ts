@@ -30,12 +30,13 @@ export interface CliDeps {
   out: Output;
   /** Errors and usage messages. */
   err: Output;
-  /** Read when params are given as `-`. Default: none (then `-` is a usage error). */
+  /** Read when params are given as `-`. @defaultValue none (then `-` is a usage error) */
   stdin?: AsyncIterable<string | Uint8Array>;
   /**
    * A client to use for the typed calls instead of one built from the
    * connection settings; it must point at the same server, and it is not
    * closed here. The settings are still required (they are checked, and name the URL in output).
+   * @defaultValue a client built from the connection settings
    */
   client?: TaskManagerClient;
 }

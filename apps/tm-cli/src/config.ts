@@ -5,6 +5,7 @@ import { UsageError } from "./errors.js";
 export interface Connection {
   /** Base URL ending in `/api`. */
   baseUrl: string;
+  /** Sent as `X-API-Key` only, never printed. */
   apiKey: string;
   /** Whole-call timeout in ms. */
   timeoutMs: number;
@@ -15,11 +16,11 @@ export const DEFAULT_TIMEOUT_SECONDS = 30;
 
 /** The command-line flags that override the environment. */
 export interface ConnectionFlags {
-  /** `--url`: overrides `TASKMANAGER_API_URL`. */
+  /** `--url`: overrides `TASKMANAGER_API_URL`. @defaultValue `TASKMANAGER_API_URL` */
   url?: string;
-  /** `--key-file`: a file holding the key (trimmed); overrides `TASKMANAGER_API_KEY`. */
+  /** `--key-file`: a file holding the key (trimmed); overrides `TASKMANAGER_API_KEY`. @defaultValue `TASKMANAGER_API_KEY` */
   keyFile?: string;
-  /** `--timeout`: seconds per call. Default {@link DEFAULT_TIMEOUT_SECONDS}. */
+  /** `--timeout`: seconds per call, as typed. @defaultValue {@link DEFAULT_TIMEOUT_SECONDS} (30 s) */
   timeout?: string;
 }
 

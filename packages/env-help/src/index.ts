@@ -12,6 +12,7 @@ export type EnvShape = Readonly<Record<string, z.ZodType>>;
 
 /** One variable as `--help` and the README show it. */
 export interface EnvRow {
+  /** The variable's name, as the environment spells it. */
   name: string;
   /** The default written as a variable would hold it; `"(required)"` when there is none and the variable must be set, `""` when unset is fine. */
   default: string;
@@ -51,14 +52,21 @@ export function envRows(shape: EnvShape): EnvRow[] {
   });
 }
 
+/** What {@link helpText} prints around the variables. */
 export interface HelpOptions {
   /** The service's name, first on the first line. */
   service: string;
   /** One sentence: what the service does. */
   summary: string;
-  /** The usage line after `Usage: `. Default `node dist/index.js [--help]`. */
+  /**
+   * The usage line after `Usage: `.
+   * @defaultValue `"node dist/index.js [--help]"`
+   */
   usage?: string;
-  /** Extra lines printed after the variables (where to read more). */
+  /**
+   * Extra lines printed after the variables (where to read more).
+   * @defaultValue none (nothing after the variables)
+   */
   footer?: string;
 }
 

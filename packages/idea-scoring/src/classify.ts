@@ -8,9 +8,13 @@
 
 /** Text of an idea, by field. Title words weigh 3, tags 2, description 1, content 0.5. */
 export interface ClassifiableText {
+  /** Words weigh 3. */
   title: string;
+  /** Words weigh 2; `extractTerms` answers tags first. @defaultValue none */
   tags?: readonly string[];
+  /** Words weigh 1. @defaultValue none */
   description?: string;
+  /** Words weigh 0.5. @defaultValue none */
   content?: string;
 }
 
@@ -157,8 +161,8 @@ export function classify(text: ClassifiableText): Classification {
  * The idea's strongest terms: words weighted by field (title 3, tags 2,
  * description 1, content 0.5), stopwords and numbers left out, highest
  * first, ties in first-seen order. Tags come first as given (lower-cased).
- * @param limit - the most terms answered
- * @defaultValue limit: 12
+ * @param limit - the most terms answered, a count
+ * @defaultValue limit: 12 (terms)
  */
 export function extractTerms(text: ClassifiableText, limit = 12): string[] {
   const counts = weightedCounts(text);

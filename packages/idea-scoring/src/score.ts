@@ -1,6 +1,8 @@
 /** One signal of a score table: its weight, and the value at which it counts half. */
 export interface ScoreSignal {
+  /** The signal's share of the score, 0..1; a table's weights sum to 1 so the score tops out at 100. */
   weight: number;
+  /** The signal's value, in its own unit (views per day, a ratio...), at which it counts half. */
   half: number;
 }
 

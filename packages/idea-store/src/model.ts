@@ -43,25 +43,25 @@ export type IdeaTimeField = "created" | "updated" | "source_created";
 
 /** Selects ideas for {@link IdeaStore.query} and {@link IdeaStore.count}; every field is optional and they combine with AND. */
 export interface IdeaFilter {
-  /** Only this `sourcePlatform`. */
+  /** Only this `sourcePlatform`. @defaultValue any platform */
   platform?: string;
-  /** Only this category; `null` selects ideas without a category. */
+  /** Only this category; `null` selects ideas without a category. @defaultValue any category */
   category?: string | null;
-  /** Score at least this (inclusive); unscored ideas never match a score bound. */
+  /** Score (0 to 100) at least this (inclusive); unscored ideas never match a score bound. @defaultValue no bound */
   minScore?: number;
-  /** Score at most this (inclusive). */
+  /** Score (0 to 100) at most this (inclusive). @defaultValue no bound */
   maxScore?: number;
-  /** Timestamp (see `timeField`) at or after this instant (inclusive). `Date` or ISO 8601 string. */
+  /** Timestamp (see `timeField`) at or after this instant (inclusive). `Date` or ISO 8601 string. @defaultValue no bound */
   since?: Date | string;
-  /** Timestamp (see `timeField`) strictly before this instant (exclusive). `Date` or ISO 8601 string. */
+  /** Timestamp (see `timeField`) strictly before this instant (exclusive). `Date` or ISO 8601 string. @defaultValue no bound */
   until?: Date | string;
-  /** Which timestamp `since`/`until` compare. Default `"created"`. */
+  /** Which timestamp `since`/`until` compare. @defaultValue `"created"` */
   timeField?: IdeaTimeField;
-  /** Maximum rows returned, 1 to 1000. Default 100. Ignored by `count`. */
+  /** Maximum rows returned, a count from 1 to 1000. Ignored by `count`. @defaultValue 100 */
   limit?: number;
-  /** Rows skipped first, for paging. Default 0. Ignored by `count`. */
+  /** Rows skipped first, a count, for paging. Ignored by `count`. @defaultValue 0 */
   offset?: number;
-  /** Sort key, descending. Default `"created"`. Ignored by `count`. */
+  /** Sort key, descending. Ignored by `count`. @defaultValue `"created"` */
   orderBy?: IdeaOrder;
 }
 
@@ -100,15 +100,15 @@ export const ideaInputSchema = z.strictObject({
   title: text()
     .refine(notBlank, "must not be empty")
     .refine((s) => s.length <= 1000, "must be at most 1000 characters"),
-  /** Default `""`. */
+  /** Short description or excerpt. @defaultValue `""` */
   description: text().default(""),
-  /** Full text (transcript, post body…). Default `""`. */
+  /** Full text (transcript, post body…). @defaultValue `""` */
   content: text().default(""),
-  /** Default `[]`. */
+  /** Keywords, strongest first. @defaultValue `[]` */
   keywords: z.array(text(), typed("an array of strings")).default([]),
-  /** Default `"unknown"`. */
+  /** What the source item is: `text`, `video`, `audio` or `unknown`. @defaultValue `"unknown"` */
   sourceType: z.enum(SOURCE_TYPES, { error: `must be one of ${SOURCE_TYPES.join(", ")}` }).default("unknown"),
-  /** Free-form JSON object (not an array). Default `{}`. */
+  /** Free-form JSON object (not an array). @defaultValue `{}` */
   metadata: z
     .record(z.string(), z.json(), typed("a JSON object"))
     .refine((m) => !JSON.stringify(m).includes("\\u0000"), NUL_MESSAGE)
@@ -117,31 +117,31 @@ export const ideaInputSchema = z.strictObject({
   sourceId: text()
     .refine(notBlank, "must not be empty")
     .refine((s) => s.length <= 255, "must be at most 255 characters"),
-  /** An `http:` or `https:` URL, or `null`. Default `null`. */
+  /** An `http:` or `https:` URL, or `null`. @defaultValue `null` */
   sourceUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL or null" }).nullable().default(null),
   /** Lowercase platform name matching `^[a-z0-9_-]{1,64}$`, e.g. `"youtube"`, `"reddit"`. Required. */
   sourcePlatform: z
     .string(typed("a string"))
     .regex(PLATFORM, 'must match ^[a-z0-9_-]{1,64}$ (lowercase, e.g. "youtube")'),
-  /** Author or channel on the platform. Default `null`. */
+  /** Author or channel on the platform. @defaultValue `null` */
   sourceCreatedBy: text().nullable().default(null),
-  /** When the item was published: a `Date` or an ISO 8601 string with `Z` or an offset (or a plain `YYYY-MM-DD`, read as UTC). Default `null`. */
+  /** When the item was published: a `Date` or an ISO 8601 string with `Z` or an offset (or a plain `YYYY-MM-DD`, read as UTC). @defaultValue `null` */
   sourceCreatedAt: instant.nullable().default(null),
-  /** Quality score from 0 to 100 inclusive, or `null` when not scored. Default `null`. */
+  /** Quality score from 0 to 100 inclusive, or `null` when not scored. @defaultValue `null` */
   score: z
     .number(typed("a finite number"))
     .min(0, "must be between 0 and 100")
     .max(100, "must be between 0 and 100")
     .nullable()
     .default(null),
-  /** Main category, at most 255 characters, or `null`. Default `null`. */
+  /** Main category, at most 255 characters, or `null`. @defaultValue `null` */
   category: text()
     .refine((s) => s.length >= 1 && s.length <= 255, "must be 1 to 255 characters (use null for none)")
     .nullable()
     .default(null),
-  /** Relevance per subcategory (finite numbers). Default `{}`. */
+  /** Relevance per subcategory (finite numbers). @defaultValue `{}` */
   subcategoryRelevance: numberMap(),
-  /** Score per contextual category (finite numbers). Default `{}`. */
+  /** Score per contextual category (finite numbers). @defaultValue `{}` */
   contextualCategoryScores: numberMap(),
   // Store-managed: accepted so a fetched idea can be written back, then ignored.
   id: z.unknown().optional(),

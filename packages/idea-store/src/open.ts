@@ -14,13 +14,23 @@ export interface OpenIdeaStoreOptions {
    * - absent or empty: SQLite at `<dataDir>/ideas.sqlite`.
    *
    * Any other scheme throws `IDEA_ERR_CONFIG`.
+   * @defaultValue none (SQLite at `<dataDir>/ideas.sqlite`)
    */
   url?: string;
-  /** Directory of the default SQLite file `ideas.sqlite`, created when missing. Default `"./data"` (relative to the working directory). Unused when `url` is set. */
+  /**
+   * Directory of the default SQLite file `ideas.sqlite`, created when missing, relative to the working directory. Unused when `url` is set.
+   * @defaultValue `"./data"`
+   */
   dataDir?: string;
-  /** PostgreSQL schema holding the tables, created when missing and selected via `search_path`. Default `"public"`. Ignored for SQLite. */
+  /**
+   * PostgreSQL schema holding the tables, created when missing and selected via `search_path`. Ignored for SQLite.
+   * @defaultValue `"public"`
+   */
   schema?: string;
-  /** PostgreSQL pool size (connections). Default 10. Ignored for SQLite. */
+  /**
+   * PostgreSQL pool size, in connections. Ignored for SQLite.
+   * @defaultValue 10
+   */
   poolSize?: number;
 }
 

@@ -81,23 +81,26 @@ export interface RedditApiOptions {
    * retry would multiply attempts, with a 2, 4... s backoff the signal cannot stop).
    */
   client: Snoowrap;
-  /** Requests budget: each request spends 1 first; when it is spent the call waits for the budget's next window. */
+  /** Requests budget: each request spends 1 first; when it is spent the call waits for the budget's next window. @defaultValue none (no budget) */
   budget?: Budget;
+  /** Where calls, requests and request times are counted. @defaultValue none (nothing is counted) */
   metrics?: WorkerMetrics;
+  /** Where waits and retries are logged. @defaultValue none (nothing is logged) */
   logger?: Logger;
-  /** Attempts in total for 5xx and network errors (and, counted apart, for 429s). Default 4. */
+  /** Attempts in total, a count, for 5xx and network errors (and, counted apart, for 429s). @defaultValue 4 */
   attempts?: number;
-  /** First retry delay for 5xx and network errors, ms; doubles each attempt, full jitter. Default 500. */
+  /** First retry delay for 5xx and network errors, ms; doubles each attempt, full jitter. @defaultValue 500 */
   baseDelayMs?: number;
-  /** When Reddit's `X-Ratelimit-Remaining` (less the requests in flight) falls to this, wait for `X-Ratelimit-Reset` before the next request. Default 2. */
+  /** When Reddit's `X-Ratelimit-Remaining` (less the requests in flight) falls to this, wait for `X-Ratelimit-Reset` before the next request. A count of requests. @defaultValue 2 */
   minRemaining?: number;
   /**
    * Reddit's rate-limit window, ms (600,000: 1,000 requests per 10 minutes).
    * A 429 without a usable `X-Ratelimit-Reset` waits for the next
-   * clock-aligned window boundary. Default 600,000.
+   * clock-aligned window boundary.
+   * @defaultValue 600,000
    */
   rateLimitWindowMs?: number;
-  /** The least a 429 waits, ms, even when `X-Ratelimit-Reset` says 0. Default 1,000. */
+  /** The least a 429 waits, ms, even when `X-Ratelimit-Reset` says 0. @defaultValue 1,000 */
   minRateLimitWaitMs?: number;
 }
 

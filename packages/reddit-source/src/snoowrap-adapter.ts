@@ -28,35 +28,37 @@ export interface RedditClientLogger {
 export interface RedditClientOptions {
   /** Reddit requires a descriptive one, e.g. `node:prismq-reddit-source:0.1.0 (by /u/someone)`. */
   userAgent: string;
+  /** The OAuth app's id. */
   clientId: string;
-  /** `""` or absent for an installed app. */
+  /** `""` or absent for an installed app. @defaultValue `""` */
   clientSecret?: string;
-  /** Refresh-token flow (takes precedence). */
+  /** Refresh-token flow (takes precedence). @defaultValue none */
   refreshToken?: string;
-  /** Script-app password flow, with `password`. */
+  /** Script-app password flow, with `password`. @defaultValue none */
   username?: string;
+  /** The password of `username`. @defaultValue none */
   password?: string;
-  /** A ready access token (no renewal). Used when no refresh token and no username/password are given. */
+  /** A ready access token (no renewal). Used when no refresh token and no username/password are given. @defaultValue none */
   accessToken?: string;
-  /** Send requests for Reddit's hosts here instead, e.g. the sandbox URL (a path prefix is kept). Default: real Reddit. */
+  /** Send requests for Reddit's hosts here instead, e.g. the sandbox URL (a path prefix is kept). @defaultValue real Reddit */
   baseUrl?: string;
-  /** undici dispatcher (Agent, ProxyAgent, MockAgent...). Default: undici's global keep-alive agent. */
+  /** undici dispatcher (Agent, ProxyAgent, MockAgent...). @defaultValue undici's global keep-alive agent */
   dispatcher?: Dispatcher;
-  /** Per-request timeout, ms. Default 30,000. */
+  /** Per-request timeout, ms. @defaultValue 30,000 */
   timeoutMs?: number;
-  /** Minimum delay between API calls, ms (snoowrap's `requestDelay`). Default 0. */
+  /** Minimum delay between API calls, ms (snoowrap's `requestDelay`). @defaultValue 0 */
   requestDelay?: number;
-  /** Status codes retried for idempotent calls (snoowrap's `retryErrorCodes`, with its exponential backoff of 2, 4... s). Default `[502, 503, 504, 522]`. */
+  /** Status codes retried for idempotent calls (snoowrap's `retryErrorCodes`, with its exponential backoff of 2, 4... s). @defaultValue `[502, 503, 504, 522]` */
   retryErrorCodes?: number[];
-  /** Attempts in total for those (snoowrap's `maxRetryAttempts`). Default 3. */
+  /** Attempts in total, a count, for those (snoowrap's `maxRetryAttempts`). @defaultValue 3 */
   maxRetryAttempts?: number;
-  /** App-only flow of an installed app (no secret): the `device_id`. Default `DO_NOT_TRACK_THIS_DEVICE`. */
+  /** App-only flow of an installed app (no secret): the `device_id`. @defaultValue `DO_NOT_TRACK_THIS_DEVICE` */
   deviceId?: string;
-  /** Most bytes of an answer as sent; more fails the request (retryable). Default 16 MiB. */
+  /** Most bytes of an answer as sent; more fails the request (retryable). @defaultValue 16 MiB */
   maxResponseBytes?: number;
-  /** Most bytes of an answer after inflating; more fails the request (retryable). Default 32 MiB. */
+  /** Most bytes of an answer after inflating; more fails the request (retryable). @defaultValue 32 MiB */
   maxInflatedBytes?: number;
-  /** Receives snoowrap's warnings; without one they are off (snoowrap would print them to the console). */
+  /** Receives snoowrap's warnings; without one they are off (snoowrap would print them to the console). @defaultValue none */
   logger?: RedditClientLogger;
 }
 
@@ -137,21 +139,23 @@ export class RedditAuthError extends Error {
 
 /** How `sendRawRequest` reaches Reddit. */
 export interface RawRequestSettings {
+  /** Send requests for Reddit's hosts here instead. @defaultValue real Reddit */
   baseUrl?: string;
+  /** undici dispatcher. @defaultValue undici's global keep-alive agent */
   dispatcher?: Dispatcher;
-  /** Used when the options carry no `timeout`. Default 30,000. */
+  /** Per-request timeout, ms, used when the options carry no `timeout`. @defaultValue 30,000 */
   timeoutMs?: number;
-  /** Reddit's domain whose `oauth.`/`www.` hosts are rewritten to `baseUrl`. Default `reddit.com`. */
+  /** Reddit's domain whose `oauth.`/`www.` hosts are rewritten to `baseUrl`. @defaultValue `reddit.com` */
   endpointDomain?: string;
-  /** Most bytes of an answer as sent (compressed); more aborts the request. Default 16 MiB. */
+  /** Most bytes of an answer as sent (compressed); more aborts the request. @defaultValue 16 MiB ({@link DEFAULT_MAX_RESPONSE_BYTES}) */
   maxResponseBytes?: number;
-  /** Most bytes of an answer after inflating gzip/deflate/br; more fails the request. Default 32 MiB. */
+  /** Most bytes of an answer after inflating gzip/deflate/br; more fails the request. @defaultValue 32 MiB ({@link DEFAULT_MAX_INFLATED_BYTES}) */
   maxInflatedBytes?: number;
 }
 
-/** Default cap of an answer as sent: 16 MiB. */
+/** Default cap of an answer as sent, in bytes: 16 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-/** Default cap of an answer after inflating: 32 MiB (a listing of 100 long self posts is a few MiB). */
+/** Default cap of an answer after inflating, in bytes: 32 MiB (a listing of 100 long self posts is a few MiB). */
 export const DEFAULT_MAX_INFLATED_BYTES = 32 * 1024 * 1024;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

@@ -5,9 +5,9 @@ import { rng } from "./world.js";
 
 /** Faults a sandbox injects on demand, for the apps' reliability tests. Change them at any time. */
 export interface Faults {
-  /** Added to every answer, in ms. Default 0. */
+  /** Added to every answer, in ms. @defaultValue 0 */
   latencyMs: number;
-  /** Share of API answers (0..1) that are a 5xx instead. Default 0. Sandbox endpoints (`/_sandbox/...`) are never faulted. */
+  /** Share of API answers (0..1) that are a 5xx instead. Sandbox endpoints (`/_sandbox/...`) are never faulted. @defaultValue 0 */
   errorRate: number;
 }
 

@@ -61,17 +61,17 @@ export const isAuthorDeletion = (k: RemovalKind): boolean => k === "deleted" || 
  * by default (see the sandbox README for the source of each).
  */
 export interface RedditDataRealism {
-  /** Listings and search end after this many items (Reddit: about 1,000). `0`: no cap. Default 1,000. */
+  /** Listings and search end after this many items, a count (Reddit: about 1,000). `0`: no cap. @defaultValue 1,000 */
   listingCap: number;
-  /** Share of posts (0..1) held in the moderation queue and listed only `lateApprovalMs` after they were created. Default 0.01. */
+  /** Share of posts (0..1) held in the moderation queue and listed only `lateApprovalMs` after they were created. @defaultValue 0.01 */
   lateApprovalRate: number;
-  /** How long a held post waits for approval, ms. Default 30 minutes. */
+  /** How long a held post waits for approval, ms. @defaultValue 30 minutes (1,800,000 ms) */
   lateApprovalMs: number;
-  /** Generated removals use all ten `removed_by_category` values, and removed link posts keep `selftext ""`. Default true. */
+  /** Generated removals use all ten `removed_by_category` values, and removed link posts keep `selftext ""`. @defaultValue true */
   removalCategories: boolean;
-  /** Every other subreddit has a stickied, distinguished AutoModerator comment first in each comment tree. Default true. */
+  /** Every other subreddit has a stickied, distinguished AutoModerator comment first in each comment tree. @defaultValue true */
   automodSticky: boolean;
-  /** One post in 1,000 has a 1 MiB selftext, another a score of 1e308, another an unparseable `created_utc`. Default true. */
+  /** One post in 1,000 has a 1 MiB selftext, another a score of 1e308, another an unparseable `created_utc`. @defaultValue true */
   hostilePosts: boolean;
 }
 

@@ -50,13 +50,13 @@ export const DEFAULT_REDDIT_CLIENT: RedditClientConfig = Object.freeze({
  * README); pass `strict: false` for a calm world, or turn single switches off.
  */
 export interface RedditStrictness extends RedditDataRealism {
-  /** `X-Ratelimit-Reset` is rounded down (0 in a window's last second) and a 429 has an empty body. Default true. */
+  /** `X-Ratelimit-Reset` is rounded down (0 in a window's last second) and a 429 has an empty body. @defaultValue true */
   rateLimitQuirks: boolean;
-  /** Some subreddits are private, quarantined, gated or banned (403/404 with a `reason`), and an unknown name redirects (302) to `/subreddits/search`. Default true. */
+  /** Some subreddits are private, quarantined, gated or banned (403/404 with a `reason`), and an unknown name redirects (302) to `/subreddits/search`. @defaultValue true */
   subredditStates: boolean;
-  /** Share of API answers (0..1) that are a 200 with an HTML page or `{}` instead. Default 0.01. */
+  /** Share of API answers (0..1) that are a 200 with an HTML page or `{}` instead. @defaultValue 0.01 */
   garbageRate: number;
-  /** Share of listing and `/api/info` answers (0..1) where one post has a wrong type (`title: 12345`). Default 0.01. */
+  /** Share of listing and `/api/info` answers (0..1) where one post has a wrong type (`title: 12345`). @defaultValue 0.01 */
   badItemRate: number;
 }
 
@@ -88,37 +88,37 @@ export const STATEFUL_SUBREDDITS: Readonly<Record<string, SubredditState>> = Obj
  */
 export interface StagedGlitch {
   kind: "html" | "empty-object" | "bad-item" | "gzip-bomb" | "redirect" | "status";
-  /** Only requests whose path starts with this. Default: any API path. */
+  /** Only requests whose path starts with this. @defaultValue any API path */
   path?: string;
-  /** How many requests get it. Default 1. */
+  /** How many requests get it, a count. @defaultValue 1 */
   count?: number;
   /** `redirect`: where to. */
   location?: string;
-  /** `status`: the status. Default 429. */
+  /** `status`: the status. @defaultValue 429 */
   status?: number;
-  /** `gzip-bomb`: bytes after inflating. Default 64 MiB. */
+  /** `gzip-bomb`: size after inflating, in bytes. @defaultValue 64 MiB */
   inflatedBytes?: number;
 }
 
 /** Options of `startRedditSandbox`; all optional. */
 export interface RedditSandboxOptions {
-  /** The world to serve; pass the YouTube sandbox's World to share videos and clock. Default `new World()`. */
+  /** The world to serve; pass the YouTube sandbox's World to share videos and clock. @defaultValue `new World()` */
   world?: World | WorldOptions;
-  /** Default 127.0.0.1. */
+  /** Host to listen on. @defaultValue 127.0.0.1 */
   host?: string;
-  /** Default 0 (any free port). */
+  /** Port to listen on; 0: any free port. @defaultValue 0 */
   port?: number;
-  /** OAuth apps. Default `[DEFAULT_REDDIT_CLIENT]`. */
+  /** OAuth apps. @defaultValue `[DEFAULT_REDDIT_CLIENT]` */
   clients?: RedditClientConfig[];
-  /** Per-client budget: `requests` API calls per clock-aligned window of `windowMs`. Default 1,000 per 600,000 ms (Reddit's OAuth limit), or 100 per 60,000 ms with `strict: false`. */
+  /** Per-client budget: `requests` API calls per clock-aligned window of `windowMs`. @defaultValue 1,000 per 600,000 ms (Reddit's OAuth limit), or 100 per 60,000 ms with `strict: false` */
   rateLimit?: { windowMs?: number; requests?: number };
-  /** Lifetime of issued access tokens. Default 86,400 (Reddit's `expires_in`). */
+  /** Lifetime of issued access tokens, in seconds. @defaultValue 86,400 (Reddit's `expires_in`) */
   tokenTtlSeconds?: number;
-  /** Initial faults; change them later through `sandbox.faults` or `POST /_sandbox/faults`. */
+  /** Initial faults; change them later through `sandbox.faults` or `POST /_sandbox/faults`. @defaultValue none: `latencyMs` 0, `errorRate` 0 */
   faults?: Partial<Faults>;
-  /** Wall clock (ms) for token expiry and rate-limit windows. Default `Date.now`. Posts follow the world's clock instead. */
+  /** Wall clock (ms) for token expiry and rate-limit windows. Posts follow the world's clock instead. @defaultValue `Date.now` */
   now?: () => number;
-  /** How strict and flaky (see {@link RedditStrictness}). Default `true`: everything on. */
+  /** How strict and flaky (see {@link RedditStrictness}). @defaultValue `true`: everything on */
   strict?: boolean | Partial<RedditStrictness>;
 }
 

@@ -7,21 +7,21 @@ import { createHash } from "node:crypto";
  * item, so a world of 100,000 videos costs only its indexes.
  */
 export interface WorldOptions {
-  /** Same seed, same data. Default `prismq`. */
+  /** Same seed, same data. @defaultValue `prismq` */
   seed?: string;
-  /** YouTube channels. Default 24. */
+  /** YouTube channels, a count (1 to 10,000,000). @defaultValue 24 */
   channels?: number;
-  /** Videos over the whole timeline. Default 2,400. */
+  /** Videos over the whole timeline, a count (1 to 10,000,000). @defaultValue 2,400 */
   videos?: number;
-  /** Subreddits. Default 12. */
+  /** Subreddits, a count (1 to 10,000,000). @defaultValue 12 */
   subreddits?: number;
-  /** Reddit posts over the whole timeline. Default 3,000. */
+  /** Reddit posts over the whole timeline, a count (1 to 10,000,000). @defaultValue 3,000 */
   posts?: number;
-  /** Start of the timeline, ms since the epoch. Default 2026-01-01T00:00:00Z. */
+  /** Start of the timeline, ms since the epoch. @defaultValue 2026-01-01T00:00:00Z */
   start?: number;
-  /** Length of the timeline, ms. Default 30 days. */
+  /** Length of the timeline, ms. @defaultValue 30 days (2,592,000,000 ms) */
   spanMs?: number;
-  /** The world's clock at creation, as a fraction of the timeline (0..1). Default 0.8: a fifth of the items appear as time advances. */
+  /** The world's clock at creation, as a fraction of the timeline (0..1). A fifth of the items then appear as time advances. @defaultValue 0.8 */
   visibleFraction?: number;
 }
 

@@ -256,13 +256,13 @@ export interface SearchQuery {
  * The sandbox's `strict` option sets these; `YouTubeData` alone starts strict.
  */
 export interface YouTubeDataRealism {
-  /** search.list: every term of `q` must match (`a|b` for either). Off: any single word matches. Default true. */
+  /** search.list: every term of `q` must match (`a|b` for either). Off: any single word matches. @defaultValue true */
   allTermsMatch: boolean;
-  /** search.list: a video is found only some time after publishing, between 2 minutes and this (ms, seeded per video). 0: at once. Default 3 hours. */
+  /** search.list: a video is found only some time after publishing, between 2 minutes and this (ms, seeded per video). 0: at once. @defaultValue 3 hours (10,800,000 ms) */
   indexingLagMs: number;
-  /** Share of videos (0..1) that are live broadcasts: `upcoming` for 4 h after `publishedAt`, then `live` for 2 h (duration `P0D`, no `viewCount` while upcoming). Default 0.02. */
+  /** Share of videos (0..1) that are live broadcasts: `upcoming` for 4 h after `publishedAt`, then `live` for 2 h (duration `P0D`, no `viewCount` while upcoming). @defaultValue 0.02 */
   liveShare: number;
-  /** Share of videos (0..1) whose comments are off (`commentThreads` 403 `commentsDisabled`); half of them are made for kids. Default 0.05. */
+  /** Share of videos (0..1) whose comments are off (`commentThreads` 403 `commentsDisabled`); half of them are made for kids. @defaultValue 0.05 */
   commentsDisabledShare: number;
 }
 

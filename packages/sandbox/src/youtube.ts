@@ -22,11 +22,11 @@ import {
  * turn single switches off.
  */
 export interface YouTubeStrictness extends YouTubeDataRealism {
-  /** search.list lists at most this many results of one query (no `nextPageToken` past it) and `totalResults` is an estimate. 0: no cap. Default 500. */
+  /** search.list lists at most this many results of one query (no `nextPageToken` past it) and `totalResults` is an estimate. 0: no cap. A count of results. @defaultValue 500 */
   searchCap: number;
-  /** playlistItems.list on an uploads playlist with no videos answers 404 `playlistNotFound` (the real API has no such playlist). Default true. */
+  /** playlistItems.list on an uploads playlist with no videos answers 404 `playlistNotFound` (the real API has no such playlist). @defaultValue true */
   emptyPlaylistNotFound: boolean;
-  /** Share of API answers (0..1) that are a 200 with an HTML page or `{}` instead. Default 0.01. */
+  /** Share of API answers (0..1) that are a 200 with an HTML page or `{}` instead. @defaultValue 0.01 */
   garbageRate: number;
 }
 
@@ -53,19 +53,19 @@ export function resolveYouTubeStrictness(strict: boolean | Partial<YouTubeStrict
  */
 export interface YouTubeStagedGlitch {
   kind: "html" | "empty-object" | "bad-item" | "huge-item" | "gzip-bomb" | "error";
-  /** Only requests whose path starts with this, e.g. `/youtube/v3/videos`. Default: any API path. */
+  /** Only requests whose path starts with this, e.g. `/youtube/v3/videos`. @defaultValue any API path */
   path?: string;
-  /** `bad-item`/`huge-item`: the video id of the item to spoil. Default: the first item. */
+  /** `bad-item`/`huge-item`: the video id of the item to spoil. @defaultValue the first item */
   videoId?: string;
-  /** How many requests get it. Default 1. */
+  /** How many requests get it, a count. @defaultValue 1 */
   count?: number;
-  /** `error`: the status. Default 403. */
+  /** `error`: the status. @defaultValue 403 */
   status?: number;
-  /** `error`: the reason. Default `rateLimitExceeded`. */
+  /** `error`: the reason. @defaultValue `rateLimitExceeded` */
   reason?: string;
-  /** `gzip-bomb`: bytes after inflating. Default 64 MiB. */
+  /** `gzip-bomb`: size after inflating, in bytes. @defaultValue 64 MiB */
   inflatedBytes?: number;
-  /** `huge-item`: the description's length. Default 4 MiB. */
+  /** `huge-item`: the description's length, in bytes. @defaultValue 4 MiB */
   descriptionBytes?: number;
 }
 
@@ -129,21 +129,21 @@ export interface YouTubeStats {
 
 /** Options of `startYouTubeSandbox`. */
 export interface YouTubeSandboxOptions {
-  /** The world, shared with the Reddit sandbox for linked data and one clock, or its options. */
+  /** The world, shared with the Reddit sandbox for linked data and one clock, or its options. @defaultValue `new World()` */
   world?: World | WorldOptions;
-  /** Default 127.0.0.1. */
+  /** Host to listen on. @defaultValue 127.0.0.1 */
   host?: string;
-  /** Default 0: any free port. */
+  /** Port to listen on; 0: any free port. @defaultValue 0 */
   port?: number;
-  /** Accepted API keys. Default: any non-empty key. */
+  /** Accepted API keys. @defaultValue any non-empty key */
   apiKeys?: string[];
-  /** Daily quota per key. Default 10,000. */
+  /** Daily quota per key, in quota units. @defaultValue 10,000 ({@link DEFAULT_DAILY_QUOTA}) */
   dailyQuota?: number;
-  /** Initial faults (latency, 503 share). */
+  /** Initial faults (latency, 503 share). @defaultValue none: `latencyMs` 0, `errorRate` 0 */
   faults?: Partial<Faults>;
-  /** Wall clock for quota days (not the world clock). Default `Date.now`. */
+  /** Wall clock for quota days (not the world clock), ms since the epoch. @defaultValue `Date.now` */
   now?: () => number;
-  /** How strict and flaky (see {@link YouTubeStrictness}). Default `true`: everything on. */
+  /** How strict and flaky (see {@link YouTubeStrictness}). @defaultValue `true`: everything on */
   strict?: boolean | Partial<YouTubeStrictness>;
 }
 

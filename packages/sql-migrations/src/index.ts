@@ -25,7 +25,7 @@ export interface PostgresClient {
 
 /** The migrations of one store and where their versions are recorded. */
 export interface MigrationPlan {
-  /** Name of the bookkeeping table (a plain lowercase identifier), e.g. `schema_migrations`. */
+  /** Name of the bookkeeping table (a plain lowercase identifier, at most 63 characters), e.g. `schema_migrations`. */
   table: string;
   /** Migration `n` is entry `n - 1`; one entry may hold several `;`-separated statements. Append only: an applied entry never changes. */
   migrations: readonly string[];
@@ -48,7 +48,9 @@ export interface PostgresMigrationPlan extends MigrationPlan {
 
 /** What a run did: the highest version before and after it (0 for a new database). */
 export interface MigrationResult {
+  /** The highest applied version before the run, 0 for a new database. */
   from: number;
+  /** The highest applied version after the run. */
   to: number;
 }
 

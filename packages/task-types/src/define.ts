@@ -28,7 +28,7 @@ export type ParseResult<P> = { ok: true; params: P } | { ok: false; errors: stri
 
 /** Options of {@link TaskTypeDef.create}. */
 export interface CreateTaskOptions extends CallOptions {
-  /** Higher is claimed first by the `priority` strategy (our server only; the hosted service ignores it). Default 0. */
+  /** An integer; higher is claimed first by the `priority` strategy (our server only; the hosted service ignores it). @defaultValue none sent: the server's 0 */
   priority?: number;
 }
 

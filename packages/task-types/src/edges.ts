@@ -20,7 +20,7 @@ export interface CrossModuleEdge<P extends HopParams = HopParams> {
   readonly from: Platform;
   /** The task type spawned (usually another platform's). */
   readonly to: TaskTypeDef<P>;
-  /** The hop rule. Default `cross-platform` (adds 1 to the hop count, lowers the priority). */
+  /** The hop rule: `cross-platform` adds 1 to the hop count and lowers the priority. @defaultValue `"cross-platform"` */
   readonly hop?: HopEdge;
   /** The params (without `hops`) of each task to spawn for one item; empty for none. */
   targets(source: EdgeSource): ReadonlyArray<Omit<P, "hops">>;
@@ -60,9 +60,9 @@ export interface SpawnedTask {
 
 /** Options of {@link crossModuleTasks}. */
 export interface SpawnOptions {
-  /** Default {@link MAX_HOPS}; may only lower the limit. */
+  /** The hop limit, a count of cross-platform steps; may only lower {@link MAX_HOPS}. @defaultValue {@link MAX_HOPS} (2) */
   maxHops?: number;
-  /** Default {@link HOP_PRIORITY_STEP}. */
+  /** Priority points a cross-platform hop lowers a task by. @defaultValue {@link HOP_PRIORITY_STEP} (10) */
   priorityStep?: number;
 }
 

@@ -21,7 +21,7 @@ export type HopEdge = "same-platform" | "cross-platform";
  * The hop count of a task spawned from `parentParams` over `edge`:
  * same-platform keeps the parent's hop, cross-platform adds 1. Returns
  * `null` when that would exceed `maxHops`: the caller then creates nothing.
- * @param maxHops - default {@link MAX_HOPS}; a larger value is capped at it, since the schemas allow no more.
+ * @param maxHops - the hop limit; a larger value than {@link MAX_HOPS} is capped at it, since the schemas allow no more. @defaultValue maxHops: {@link MAX_HOPS} (2)
  * @throws {RangeError} when the parent's `hops` is not an integer 0 or more.
  */
 export function nextHop(parentParams: HopParams, edge: HopEdge, maxHops: number = MAX_HOPS): number | null {
@@ -39,7 +39,7 @@ export const HOP_PRIORITY_STEP = 10;
  * same-platform keeps it (a discovery task's items are as urgent as the
  * discovery), cross-platform lowers it by `step`, so the further a task is from
  * what was asked for, the later the `priority` claim strategy takes it.
- * @param step - default {@link HOP_PRIORITY_STEP}; 0 or more.
+ * @param step - priority points per cross-platform hop, 0 or more. @defaultValue step: {@link HOP_PRIORITY_STEP} (10)
  */
 export function nextPriority(parentPriority: number, edge: HopEdge, step: number = HOP_PRIORITY_STEP): number {
   if (!Number.isInteger(parentPriority)) throw new RangeError(`parent priority must be an integer, got ${String(parentPriority)}`);
@@ -49,13 +49,13 @@ export function nextPriority(parentPriority: number, edge: HopEdge, step: number
 
 /** Options of {@link createCrossModule}. */
 export interface CrossModuleOptions extends CallOptions {
-  /** Default `cross-platform`. Use `same-platform` only for a discovery task creating its own items. */
+  /** The hop rule. Use `same-platform` only for a discovery task creating its own items. @defaultValue `"cross-platform"` */
   edge?: HopEdge;
-  /** Default {@link MAX_HOPS}; may only lower the limit. */
+  /** The hop limit, a count of cross-platform steps; may only lower {@link MAX_HOPS}. @defaultValue {@link MAX_HOPS} (2) */
   maxHops?: number;
-  /** Task priority (our server only). Default: `nextPriority(parentPriority, edge)`. */
+  /** Task priority, an integer (our server only). @defaultValue `nextPriority(parentPriority, edge)` */
   priority?: number;
-  /** The parent task's priority, for the default `priority`. Default 0. */
+  /** The parent task's priority, an integer, for the default `priority`. @defaultValue 0 */
   parentPriority?: number;
 }
 

@@ -20,7 +20,7 @@ export interface RegisterAllResult {
  * any other is (re-)registered. Safe when several apps run it at once:
  * registration is an upsert by name, so concurrent runs with the same
  * catalog write the same record.
- * @param defs - default: the whole {@link CATALOG}.
+ * @param defs - the types to register. @defaultValue defs: the whole {@link CATALOG}
  */
 export async function registerAll(
   client: TaskManagerClient,

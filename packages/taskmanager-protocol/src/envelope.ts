@@ -50,12 +50,21 @@ export const WIRE_ERRORS = Object.freeze({
 /** Unix seconds now, as envelopes carry them. */
 export const unixNow = (): number => Math.floor(Date.now() / 1000);
 
-/** `{"success":true,"message":"Success","data":…,"timestamp":…}`. */
+/**
+ * `{"success":true,"message":"Success","data":…,"timestamp":…}`.
+ * @param timestamp - unix seconds
+ * @defaultValue timestamp: {@link unixNow}()
+ */
 export function successEnvelope<T>(data: T, timestamp: number = unixNow()): SuccessEnvelope<T> {
   return { success: true, message: "Success", data, timestamp };
 }
 
-/** `{"success":false,"error":…,"details"?:[…],"timestamp":…}`. */
+/**
+ * `{"success":false,"error":…,"details"?:[…],"timestamp":…}`.
+ * @param details - validation failures, one reason each; left out of the body when absent
+ * @param timestamp - unix seconds
+ * @defaultValue timestamp: {@link unixNow}()
+ */
 export function errorEnvelope(error: string, details?: string[], timestamp: number = unixNow()): ErrorEnvelope {
   return details === undefined ? { success: false, error, timestamp } : { success: false, error, details, timestamp };
 }

@@ -14,7 +14,7 @@ export type TaskManagerErrorCode =
 
 /** Base of every error this package throws. */
 export class TaskManagerError extends Error {
-  /** Whether repeating the same call may succeed (network, timeout, 429, 5xx). */
+  /** Whether repeating the same call may succeed (network, timeout, 429, 5xx). @defaultValue `false` */
   readonly retryable: boolean;
   constructor(
     readonly code: TaskManagerErrorCode,
@@ -52,7 +52,7 @@ export class NotFoundError extends TaskManagerError {
     message: string,
     status: number | undefined,
     body: unknown,
-    /** What does not exist; callers branch on it, never on the message. Default `other`. */
+    /** What does not exist; callers branch on it, never on the message. @defaultValue `"other"` */
     readonly resource: NotFoundResource = "other",
   ) {
     super("TM_ERR_NOT_FOUND", message, { status, body });
@@ -88,6 +88,7 @@ export class ConflictError extends TaskManagerError {
 export class RateLimitError extends TaskManagerError {
   constructor(
     message: string,
+    /** How long to wait, in ms. */
     readonly retryAfterMs: number,
     status: number,
     body: unknown,
@@ -109,7 +110,7 @@ export class ServerError extends TaskManagerError {
     status: number,
     body: unknown,
     retryable: boolean,
-    /** Callers branch on it, never on the message or body. Default `other`. */
+    /** Callers branch on it, never on the message or body. @defaultValue `"other"` */
     readonly reason: ServerErrorReason = "other",
   ) {
     super("TM_ERR_SERVER", message, { status, body, retryable });

@@ -10,24 +10,27 @@ export type CommentThread = youtube_v3.Schema$CommentThread;
 export interface YouTubeApiOptions {
   /** API key (sent as `key`). */
   apiKey: string;
-  /** Another root than `https://youtube.googleapis.com/`, e.g. the sandbox's `rootUrl`. Must end in `/`. */
+  /** Another root than the real API's, e.g. the sandbox's `rootUrl`. Must end in `/`. @defaultValue `https://youtube.googleapis.com/` */
   rootUrl?: string;
-  /** Quota budget: every call spends its cost first, and none is made when it does not fit. */
+  /** Quota budget, in quota units: every call spends its cost first, and none is made when it does not fit. @defaultValue none (nothing is charged) */
   budget?: Budget;
+  /** Where calls, quota units and request times are counted. @defaultValue none (nothing is counted) */
   metrics?: WorkerMetrics;
+  /** Where retries are logged. @defaultValue none (nothing is logged) */
   logger?: Logger;
-  /** Per-call timeout, ms. Default 15,000. */
+  /** Per-call timeout, ms. @defaultValue 15,000 */
   timeoutMs?: number;
-  /** Attempts for 5xx, rate-limit and network errors (quota is never retried). Each attempt is charged, as the API charges it. Default 4. */
+  /** Attempts (a count, the first included) for 5xx, rate-limit and network errors (quota is never retried). Each attempt is charged, as the API charges it. @defaultValue 4 */
   attempts?: number;
-  /** First retry delay, ms; doubles, full jitter. Default 500. */
+  /** First retry delay, ms; doubles, full jitter. @defaultValue 500 */
   baseDelayMs?: number;
   /**
    * Largest answer read, in bytes, checked against the declared (compressed)
    * `Content-Length` and again while the body inflates, so a gzip answer that
    * inflates to hundreds of MB is cut off at this size. A bigger answer is a
-   * retryable `YT_ERR_UNAVAILABLE` with reason `responseTooLarge`. Default 8 MiB
-   * (a page of 50 full videos is a few hundred KB).
+   * retryable `YT_ERR_UNAVAILABLE` with reason `responseTooLarge`. A page of 50
+   * full videos is a few hundred KB.
+   * @defaultValue 8 MiB ({@link DEFAULT_MAX_RESPONSE_BYTES})
    */
   maxResponseBytes?: number;
 }
@@ -102,7 +105,7 @@ export interface SearchQuery {
   publishedBefore?: string;
   order?: "date" | "relevance" | "viewCount" | "rating" | "title";
   videoDuration?: "any" | "short" | "medium" | "long";
-  /** 1..50. Default 50. */
+  /** Results per page, 1..50. @defaultValue 50 */
   maxResults?: number;
   pageToken?: string;
 }
@@ -214,7 +217,10 @@ export class YouTubeApi {
     return { items, nextPageToken: res.nextPageToken ?? undefined, ...total(res) };
   }
 
-  /** One page (up to 50) of the most popular videos of a region (and category), as full video resources. */
+  /**
+   * One page (up to 50) of the most popular videos of a region (and category), as full video resources.
+   * `q.maxResults` is the page size, 1..50, default 50.
+   */
   async mostPopular(q: { regionCode: string; categoryId?: string; pageToken?: string; maxResults?: number }, signal?: AbortSignal): Promise<Page<Video>> {
     const res = await this.call("videos.list", signal, (o) =>
       this.yt.videos.list(
@@ -246,7 +252,11 @@ export class YouTubeApi {
     return res.items ?? [];
   }
 
-  /** The top comment threads of a video (1 unit), most relevant first. A video with comments disabled gives `[]`. */
+  /**
+   * The top comment threads of a video (1 unit), most relevant first. A video with comments disabled gives `[]`.
+   * @param maxResults - threads asked for, 1..100
+   * @defaultValue maxResults: 20
+   */
   async topComments(videoId: string, maxResults = 20, signal?: AbortSignal): Promise<CommentThread[]> {
     try {
       const res = await this.call("commentThreads.list", signal, (o) =>
