@@ -25,7 +25,8 @@ RUN pnpm --filter "@prismq/${SERVICE}" deploy --prod /out
 
 FROM node:20-slim
 ARG SERVICE
-ENV NODE_ENV=production
+# Young-generation semi-spaces of 1 MB: SERVICE_NODE_OPTIONS of @prismq/system, why there.
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=1
 LABEL org.opencontainers.image.title="prismq-${SERVICE}"
 WORKDIR /app
 COPY --from=build --chown=node:node /out ./

@@ -16,7 +16,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dedupeKey, openStore, paramsJson, type Store } from "@prismq/taskmanager-server";
+import { openStore, type Store } from "@prismq/taskmanager-server";
+import { dedupeKeyOfJson, paramsJson } from "@prismq/taskmanager-protocol";
 import pg from "pg";
 import { Pool } from "undici";
 
@@ -54,7 +55,7 @@ async function fill(store: Store, concurrency: number): Promise<void> {
   const typeOf = (i: number) => i % TYPES.length;
   await each(TASKS, concurrency, async (i) => {
     const params = paramsJson({ n: i, url: `https://example.test/item/${i}` });
-    await store.createTask({ typeId: ids[typeOf(i)] as number, params, dedupeKey: dedupeKey(TYPES[typeOf(i)] as string, params), priority: 0, now: now - 86_400_000 + Math.floor((i / TASKS) * 86_000_000) });
+    await store.createTask({ typeId: ids[typeOf(i)] as number, params, dedupeKey: dedupeKeyOfJson(TYPES[typeOf(i)] as string, params), priority: 0, now: now - 86_400_000 + Math.floor((i / TASKS) * 86_000_000) });
   });
   const settle = async (count: number, success: boolean) =>
     each(count, concurrency, async (i) => {

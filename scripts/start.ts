@@ -228,6 +228,7 @@ async function main(): Promise<void> {
     sources: sources(),
     redisUrl: hybrid ? redisUrl : undefined,
     queuePrefix: prefix,
+    nodeOptions: opts.nodeOptions,
     env: {
       ...Object.assign({}, ...real.map((p) => platformEnv(p, process.env))),
       REDDIT_USER_AGENT: process.env.REDDIT_USER_AGENT ?? "node:prismq-workers:0.1.0 (by /u/prismq)",

@@ -1,5 +1,6 @@
 /** The command line of `pnpm start`: options, their checks and the usage text. */
 import { parseArgs } from "node:util";
+import { SERVICE_NODE_OPTIONS } from "@prismq/system";
 
 /** What `pnpm start --help` prints. */
 export function usage(defaultDataDir: string): string {
@@ -23,6 +24,8 @@ Options:
   --timeout SECONDS    with --once: give up after this long (default 600)
   --latency MS         the offline APIs answer every call this late (default 0)
   --quiet              no live view: one line every 10 s
+  --node-options=FLAGS NODE_OPTIONS of the server and the apps (default ${SERVICE_NODE_OPTIONS},
+                       as in the Docker image; "" for Node's own defaults)
   -h, --help           print this text
 
 Real APIs instead of the offline ones: set YOUTUBE_API_KEY, or REDDIT_CLIENT_ID with
@@ -42,6 +45,8 @@ export interface StartOptions {
   /** Extra latency of every sandbox answer, in ms. */
   latencyMs: number;
   quiet: boolean;
+  /** NODE_OPTIONS of the services; `""` for Node's defaults. */
+  nodeOptions: string;
 }
 
 /** The outcome of parsing: options, a request for help, or one line saying what is wrong. */
@@ -68,6 +73,7 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
         timeout: { type: "string" },
         latency: { type: "string" },
         quiet: { type: "boolean" },
+        "node-options": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -104,6 +110,7 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
       timeoutSeconds: timeout as number,
       latencyMs: latency as number,
       quiet: values.quiet === true,
+      nodeOptions: (values["node-options"] as string | undefined) ?? SERVICE_NODE_OPTIONS,
     },
   };
 }

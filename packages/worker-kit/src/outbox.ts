@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { ConnectionOptions, Job, Queue, Worker } from "bullmq";
+import { bullmq } from "./lazy.js";
 import type { Logger } from "pino";
 import {
   ConflictError,
@@ -203,6 +204,7 @@ export class QueuedOutbox implements Outbox {
     this.closeDrainMs = options.closeDrainMs ?? 5_000;
     const base = options.baseDelayMs ?? 500;
     const max = options.maxDelayMs ?? 15_000;
+    const { Queue, Worker } = bullmq();
     this.queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
     const outage = options.outage ?? new RedisOutage(deps.logger);
     this.queue.on("error", (err) => outage.error(err, "outbox queue"));
@@ -234,7 +236,7 @@ export class QueuedOutbox implements Outbox {
       if (permanent(err)) {
         this.deps.metrics?.outboxDeliveries.inc({ kind, outcome: "dropped" });
         this.deps.logger?.error({ err, message: job.data }, "outbox message refused by the TaskManager: kept as failed, not retried");
-        throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
+        throw new (bullmq().UnrecoverableError)(err instanceof Error ? err.message : String(err));
       }
       this.deps.metrics?.outboxDeliveries.inc({ kind, outcome: "retry" });
       if (job.attemptsMade === 0) this.deps.logger?.warn({ err, kind }, "outbox delivery failed: will retry with backoff");

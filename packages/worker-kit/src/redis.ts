@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from "bullmq";
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
+import { ioredis } from "./lazy.js";
 import type { Logger } from "pino";
 
 /**
@@ -29,7 +30,7 @@ export function bullmqConnection(url: string): ConnectionOptions {
 
 /** A new connection; the caller closes it with `quit()`. */
 export function connectRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis({ ...redisOptions(url), ...options });
+  return new (ioredis().Redis)({ ...redisOptions(url), ...options });
 }
 
 /** The URL without its password, for logs. */
@@ -49,7 +50,7 @@ export async function redisReachable(url: string, timeoutMs = 1_000): Promise<bo
 
 /** Resolves when a PING on a fresh connection answers within `timeoutMs` (default 1,000); rejects with why not. */
 export async function redisPing(url: string, timeoutMs = 1_000): Promise<void> {
-  const probe = new Redis({
+  const probe = new (ioredis().Redis)({
     ...redisOptions(url),
     lazyConnect: true,
     connectTimeout: timeoutMs,

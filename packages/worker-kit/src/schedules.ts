@@ -1,5 +1,5 @@
-import { CronExpressionParser } from "cron-parser";
-import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { ConnectionOptions, Job, Queue, Worker } from "bullmq";
+import { bullmq as loadBullmq, cronParser } from "./lazy.js";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.js";
 import { RedisOutage } from "./redis.js";
@@ -55,7 +55,7 @@ export function checkSchedule(spec: ScheduleSpec): ScheduleSpec {
   }
   if (spec.pattern !== undefined) {
     try {
-      CronExpressionParser.parse(spec.pattern, { tz: spec.timeZone ?? "UTC" });
+      cronParser().CronExpressionParser.parse(spec.pattern, { tz: spec.timeZone ?? "UTC" });
     } catch (err) {
       throw new RangeError(`schedule ${spec.id}: bad cron pattern "${spec.pattern}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -99,6 +99,7 @@ export class Schedules {
       return;
     }
     const queueName = `schedules-${this.options.name}`;
+    const { Queue, Worker } = loadBullmq();
     this.queue = new Queue(queueName, { connection: bullmq.connection, prefix: bullmq.prefix });
     const outage = bullmq.outage ?? new RedisOutage(this.options.logger);
     this.queue.on("error", (err) => outage.error(err, "schedules queue"));
@@ -125,7 +126,7 @@ export class Schedules {
     if (this.closed) return;
     let delay: number;
     if (spec.everyMs !== undefined) delay = first ? 0 : spec.everyMs;
-    else delay = CronExpressionParser.parse(spec.pattern as string, { tz: spec.timeZone ?? "UTC" }).next().getTime() - Date.now();
+    else delay = cronParser().CronExpressionParser.parse(spec.pattern as string, { tz: spec.timeZone ?? "UTC" }).next().getTime() - Date.now();
     const timer = setTimeout(() => {
       const firedAt = Date.now();
       const run = this.tick(spec.id, { firedAt, tickId: `${spec.id}:${firedAt}` }).finally(() => {

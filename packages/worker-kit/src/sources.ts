@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import { yaml as loadYaml } from "./lazy.js";
 import { z } from "zod";
 import { checkSchedule, type ScheduleSpec } from "./schedules.js";
 
@@ -64,7 +64,7 @@ export async function readDocument(path: string, what: string): Promise<unknown>
   }
   const yaml = /\.ya?ml$/i.test(path);
   try {
-    return yaml ? parseYaml(text) : JSON.parse(text);
+    return yaml ? loadYaml().parse(text) : JSON.parse(text);
   } catch (err) {
     throw new SourcesError(`${what}: ${path} is not valid ${yaml ? "YAML" : "JSON"}: ${(err as Error).message}`, [`${path}: syntax`]);
   }

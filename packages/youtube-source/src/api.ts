@@ -1,8 +1,15 @@
+import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
-import { youtube, type youtube_v3 } from "@googleapis/youtube";
+import type * as GoogleApis from "@googleapis/youtube";
+import type { youtube_v3 } from "@googleapis/youtube";
 import type { Budget, Logger, WorkerMetrics } from "@prismq/worker-kit";
 import { QUOTA_COSTS, type YouTubeMethod } from "./costs.js";
 import { QuotaExhaustedError, YouTubeError } from "./errors.js";
+
+// The API library (about 12 MB resident) is loaded by the first client made, not by importing this
+// package: the orchestrator and the tools read the platform's descriptor without it.
+const require = createRequire(import.meta.url);
+const googleapis = (): typeof GoogleApis => require("@googleapis/youtube") as typeof GoogleApis;
 
 export type Video = youtube_v3.Schema$Video;
 export type CommentThread = youtube_v3.Schema$CommentThread;
@@ -135,7 +142,7 @@ export class YouTubeApi {
     this.options = options;
     // maxContentLength: gaxios refuses a declared Content-Length above it and hands it to its fetch as
     // `size`, which stops reading once the inflated body passes it.
-    this.yt = youtube({
+    this.yt = googleapis().youtube({
       version: "v3",
       auth: options.apiKey,
       rootUrl: options.rootUrl,
