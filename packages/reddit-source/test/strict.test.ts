@@ -74,10 +74,20 @@ async function tokenOf(sb: RedditSandbox): Promise<string> {
 }
 
 test("a 429 whose X-Ratelimit-Reset says 0 (the window's last second, empty body) waits for the window instead of 0 ms, then succeeds", async (t) => {
-  // The sandbox's wall clock sits 400 ms before the end of a 600 s window.
+  // The sandbox's clock stands still 400 ms before the end of a 600 s window (so a slow machine cannot
+  // carry it into the next window before the checks), and moves into the next window 500 ms after the
+  // client's first request reached it: a client that waits about a second then gets through, one that
+  // retries at once keeps getting the 429 for those 500 ms.
   const windowMs = 600_000;
-  const offset = windowMs - 400 - (Date.now() % windowMs);
-  const { sb, api } = await setup(t, { now: () => Date.now() + offset });
+  const base = Math.ceil(Date.now() / windowMs) * windowMs - 400;
+  let armed = false;
+  let firstSeen: number | undefined;
+  const now = () => {
+    if (!armed) return base;
+    firstSeen ??= Date.now();
+    return Date.now() - firstSeen >= 500 ? base + 1_000 : base;
+  };
+  const { sb, api } = await setup(t, { now });
   const sub = busySub(sb);
   sb.setRateLimit(CLIENT.clientId, { used: 1000 });
   const raw = await fetch(`${sb.url}/r/${sub}/new`, { headers: { "user-agent": UA, authorization: `bearer ${await tokenOf(sb)}` } });
@@ -85,6 +95,7 @@ test("a 429 whose X-Ratelimit-Reset says 0 (the window's last second, empty body
   assert.equal(raw.headers.get("x-ratelimit-reset"), "0");
   assert.equal(await raw.text(), "", "Reddit's 429 has an empty body");
   const started = Date.now();
+  armed = true;
   const page = await api.listing(sub, "new", { limit: 3 });
   assert.equal(page.items.length, 3);
   assert.ok(Date.now() - started >= 900, "it waited about a second, not 0 ms");
