@@ -5,7 +5,7 @@ export function demoSources(platforms: readonly AnyPlatformDescriptor[], every: 
   return Object.fromEntries(platforms.flatMap((p) => (p.demo ? [[p.name, p.demo.sources(every)]] : [])));
 }
 
-/** The demo's variables of every platform , with `env`'s own value where it sets one. */
+/** The demo's variables of every platform, with `env`'s own value where it sets one. */
 export function demoEnv(platforms: readonly AnyPlatformDescriptor[], env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of platforms) for (const [name, value] of Object.entries(p.demo?.env ?? {})) out[name] = env[name] ?? value;
