@@ -1,7 +1,8 @@
 /**
- * `pnpm start`: the whole system on one machine with embedded defaults. The
- * TaskManager (SQLite), the offline YouTube and Reddit APIs (unless real
- * credentials are set), and the four apps, each its own process as deployed.
+ * `pnpm start`: the whole system on one machine with embedded defaults, built
+ * from the list of platform descriptors below. The TaskManager (SQLite), each
+ * platform's offline API (unless its real credentials are set) and its apps,
+ * each its own process as deployed, discovering the descriptor's demo sources.
  * Hybrid mode when Redis answers at REDIS_URL, direct mode otherwise; the Redis
  * key prefix belongs to the data dir. A live status view in the terminal.
  *
@@ -20,7 +21,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { platform as reddit } from "@prismq/reddit-source";
-import { System, platformEnv, usesRealApi, type ManagedProcess } from "@prismq/system";
+import { System, demoEnv, demoSources, platformEnv, usesRealApi, type ManagedProcess } from "@prismq/system";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { redisReachable, safeRedisUrl } from "@prismq/worker-kit";
 import { platform as youtube } from "@prismq/youtube-source";
@@ -40,9 +41,9 @@ if (parsed.kind === "error") {
 const opts: StartOptions = parsed.options;
 const DATA = resolve(opts.dataDir);
 const ONCE = opts.once;
-/** The platforms the demo runs: each one's apps, task types and offline API come from its descriptor. */
+/** The platforms the demo runs: each one's apps, task types, offline API and demo sources come from its descriptor. */
 const PLATFORMS = [youtube, reddit];
-/** Requests per minute the Reddit sandbox allows in the demo: enough that a demo run takes a minute, not an hour. */
+/** Requests per minute the sandboxes allow in the demo: enough that a demo run takes a minute, not an hour. */
 const SANDBOX_RPM = 6_000;
 
 const out = (s: string) => process.stdout.write(s);
@@ -152,22 +153,6 @@ function demoKey(): string {
   return key;
 }
 
-/** What the demo discovers: the sources file text per platform. */
-function sources(): Record<string, string> {
-  const every = ONCE ? "1d" : "5m";
-  return {
-    youtube:
-      `# Written by pnpm start: what the demo discovers.\nsources:\n` +
-      `  - kind: channel\n    channel: "@tech0"\n    max_videos: 100\n    every: ${every}\n` +
-      `  - kind: channel\n    channel: "@cooking2"\n    max_videos: 100\n    every: ${every}\n` +
-      `  - kind: most_popular\n    region: US\n    max_results: 50\n    every: ${ONCE ? "1d" : "30m"}\n`,
-    reddit:
-      `# Written by pnpm start: what the demo discovers.\nsources:\n` +
-      `  - kind: subreddit\n    subreddit: technology\n    sort: new\n    limit: 100\n    every: ${every}\n` +
-      `  - kind: subreddit\n    subreddit: Cooking\n    sort: new\n    limit: 100\n    every: ${every}\n`,
-  };
-}
-
 /**
  * The Redis key prefix of the data dir: made up on first use and kept in `<data>/redis-prefix`,
  * so a new data dir starts from scratch on a Redis that other runs used (no schedules, seen-sets
@@ -200,7 +185,7 @@ async function main(): Promise<void> {
     // One call that needs the key: a clear line now rather than four apps failing later.
     const probe = new TaskManagerClient({ baseUrl: taskManager.url, apiKey: taskManager.apiKey, retry: false, timeoutMs: 10_000 });
     try {
-      await probe.getTaskType(youtube.taskTypes[0]?.name ?? "");
+      await probe.getTaskType(PLATFORMS[0]?.taskTypes[0]?.name ?? "");
     } catch (err) {
       throw new Error(`the TaskManager at ${taskManager.url} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     } finally {
@@ -225,16 +210,13 @@ async function main(): Promise<void> {
     port: opts.port,
     serverEnv: { IDEA_DATABASE_URL: `sqlite:${join(DATA, "ideas.sqlite")}`, LOG_LEVEL: "warn" },
     sandbox: { platforms: sandboxed, rpm: SANDBOX_RPM, latencyMs: opts.latencyMs, tickMs: ONCE ? 0 : 10_000 },
-    sources: sources(),
+    // A single run reads each source once: a day is longer than any run.
+    sources: demoSources(PLATFORMS, ONCE ? "1d" : "5m"),
     redisUrl: hybrid ? redisUrl : undefined,
     queuePrefix: prefix,
     nodeOptions: opts.nodeOptions,
-    env: {
-      ...Object.assign({}, ...real.map((p) => platformEnv(p, process.env))),
-      REDDIT_USER_AGENT: process.env.REDDIT_USER_AGENT ?? "node:prismq-workers:0.1.0 (by /u/prismq)",
-      // The sandbox's limit is ours to set; against the real Reddit the apps keep their default (90/min).
-      ...(sandboxed.includes("reddit") ? { REDDIT_REQUESTS_PER_MINUTE: String(SANDBOX_RPM - 100) } : {}),
-    },
+    // The sandboxes' request limits come from their descriptors; against a real API the apps keep their defaults.
+    env: { ...Object.assign({}, ...real.map((p) => platformEnv(p, process.env))), ...demoEnv(PLATFORMS, process.env) },
   });
   system = sys;
   await sys.start();

@@ -25,5 +25,15 @@ export const platform = definePlatform({
     module: "@prismq/sandbox",
     factory: "redditPlatformSandbox",
     env: (url) => ({ REDDIT_API_URL: url, REDDIT_CLIENT_ID: "sandbox-client", REDDIT_CLIENT_SECRET: "sandbox-secret", REDDIT_REFRESH_TOKEN: "sandbox-refresh" }),
+    // As against the real Reddit (100 a minute, the apps' default 90): a tenth below the limit, so budget windows that drift apart stay within it.
+    limitsEnv: (rpm) => ({ REDDIT_REQUESTS_PER_MINUTE: String(Math.max(1, Math.floor(rpm * 0.9))) }),
+  },
+  demo: {
+    sources: (every) =>
+      `# Written by pnpm start: what the demo discovers.\nsources:\n` +
+      `  - kind: subreddit\n    subreddit: technology\n    sort: new\n    limit: 100\n    every: ${every}\n` +
+      `  - kind: subreddit\n    subreddit: Cooking\n    sort: new\n    limit: 100\n    every: ${every}\n`,
+    // Reddit requires one; the environment's REDDIT_USER_AGENT wins.
+    env: { REDDIT_USER_AGENT: "node:prismq-workers:0.1.0 (by /u/prismq)" },
   },
 });

@@ -14,7 +14,7 @@ export interface SandboxOptions {
   latencyMs?: number;
   /** Share of API answers that are a 503, 0..1. @defaultValue 0 */
   errorRate?: number;
-  /** Requests per minute per client, where the API limits them. @defaultValue 100 */
+  /** Requests per minute per client, where the API limits them; the apps of such a platform get its `limitsEnv` of it. @defaultValue 100 */
   rpm?: number;
   /** Advance the sandbox world's clock every this many ms; 0 = never. @defaultValue 0 */
   tickMs?: number;
@@ -44,7 +44,7 @@ export interface SystemOptions {
   serverEnv?: Record<string, string | undefined>;
   /** The offline APIs; `false`: none (the apps talk to the APIs their variables name). @defaultValue `{}` */
   sandbox?: SandboxOptions | false;
-  /** Sources file text (YAML) per platform name, given to its discovery app as `<PLATFORM>_SOURCES`. */
+  /** Sources file text (YAML) per platform name, given to its discovery app as `<PLATFORM>_SOURCES` (see `demoSources`). */
   sources?: Record<string, string>;
   /** Variables for every app, after the system's own and the sandboxes'. */
   env?: Record<string, string | undefined>;
@@ -73,6 +73,8 @@ export interface StoppedProcess extends StopResult {
   name: string;
 }
 
+/** The sandboxes' default request rate (per minute per client), as the real Reddit's. */
+const SANDBOX_RPM = 100;
 const here = fileURLToPath(new URL("../../..", import.meta.url));
 const HEALTH_LINE = /"health":"([^"]+)"/;
 const SERVER_LINE = /TaskManager API: (\S+)/;
@@ -210,7 +212,11 @@ export class System {
   private configureApps(): void {
     const o = this.options;
     const sandboxEnv: Record<string, string> = {};
-    for (const [name, url] of this.sandboxUrls) Object.assign(sandboxEnv, this.set.platform(name)?.sandbox?.env(url));
+    const rpm = (o.sandbox === false ? undefined : o.sandbox?.rpm) ?? SANDBOX_RPM;
+    for (const [name, url] of this.sandboxUrls) {
+      const sandbox = this.set.platform(name)?.sandbox;
+      Object.assign(sandboxEnv, sandbox?.env(url), sandbox?.limitsEnv?.(rpm));
+    }
     const sourcesEnv = new Map<string, Record<string, string>>();
     for (const platform of this.set.platforms) {
       const text = o.sources?.[platform.name];

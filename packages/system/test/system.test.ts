@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { platform as reddit } from "@prismq/reddit-source";
 import { platform as youtube } from "@prismq/youtube-source";
-import { System, platformEnv, usesRealApi } from "../src/index.js";
+import { System, demoEnv, demoSources, platformEnv, usesRealApi } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "system-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,6 +25,19 @@ describe("usesRealApi / platformEnv", () => {
   });
 });
 
+describe("demoSources / demoEnv", () => {
+  it("the demo's sources and variables come from each platform's descriptor", () => {
+    const sources = demoSources([youtube, reddit], "5m");
+    assert.deepEqual(Object.keys(sources), ["youtube", "reddit"]);
+    assert.match(sources.youtube ?? "", /channel: "@tech0"[^]*every: 5m[^]*kind: most_popular[^]*every: 30m/, "the chart at most every half hour");
+    assert.match(demoSources([youtube], "1d").youtube ?? "", /most_popular[^]*every: 1d/);
+    assert.match(sources.reddit ?? "", /subreddit: technology[^]*every: 5m/);
+    assert.deepEqual(demoSources([{ ...youtube, demo: undefined }], "5m"), {}, "a platform without a demo discovers nothing");
+    assert.match(demoEnv([youtube, reddit], {}).REDDIT_USER_AGENT ?? "", /^node:prismq-workers:/);
+    assert.equal(demoEnv([reddit], { REDDIT_USER_AGENT: "node:mine:1 (by /u/me)" }).REDDIT_USER_AGENT, "node:mine:1 (by /u/me)", "the environment's value wins");
+  });
+});
+
 describe("System", () => {
   it("starts the sandboxes, the server and every platform's apps from the descriptors, wires their variables, and stops them all cleanly", { timeout: 180_000 }, async () => {
     const dataDir = join(dir, "run");
@@ -38,7 +51,7 @@ describe("System", () => {
         youtube: `sources:\n  - kind: channel\n    channel: "@tech0"\n    max_videos: 5\n    every: 1d\n`,
         reddit: `sources:\n  - kind: subreddit\n    subreddit: technology\n    sort: new\n    limit: 5\n    every: 1d\n`,
       },
-      env: { REDDIT_USER_AGENT: "node:prismq-system-test:0.1.0 (by /u/prismq)", REDDIT_REQUESTS_PER_MINUTE: "90000" },
+      env: demoEnv([reddit], {}),
     });
     assert.deepEqual([...sys.apps.keys()], ["youtube-discovery", "youtube-processor", "reddit-discovery", "reddit-processor"], "per platform, discovery first");
     let stopped: Awaited<ReturnType<System["stop"]>>;
@@ -58,6 +71,7 @@ describe("System", () => {
       assert.equal(env.DATA_DIR, join(dataDir, "youtube-discovery"));
       assert.equal(sys.envOf("youtube-processor").YOUTUBE_SOURCES, undefined, "only discovery gets the sources");
       assert.equal(sys.envOf("reddit-discovery").REDDIT_SOURCES, join(dataDir, "reddit-sources.yaml"));
+      assert.equal(sys.envOf("reddit-processor").REDDIT_REQUESTS_PER_MINUTE, "90000", "the descriptor's limits of a sandbox allowing 100000 a minute");
 
       const stats = (await sys.sandboxControl("reddit", "ratelimit", { clientId: "sandbox-client", limit: 100_000 })) as object;
       assert.equal(typeof stats, "object");

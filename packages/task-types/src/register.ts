@@ -20,7 +20,10 @@ export interface RegisterAllResult {
  * any other is (re-)registered. Safe when several apps run it at once:
  * registration is an upsert by name, so concurrent runs with the same
  * catalog write the same record.
- * @param defs - the types to register. @defaultValue defs: the whole {@link CATALOG}
+ * @param defs - the types to register: an app's `platformTaskTypes(platform)`, a
+ * system's `platformSet(descriptors).catalog.types` (both of `@prismq/worker-kit`).
+ * Default: the built-in YouTube and Reddit types ({@link CATALOG}), for tests
+ * and tools; a platform of its own package is only in the lists its descriptor makes.
  */
 export async function registerAll(
   client: TaskManagerClient,

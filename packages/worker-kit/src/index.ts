@@ -30,7 +30,7 @@ export type { WhenFields } from "./sources.js";
 export { WorkerApp, exitOnHelp, loadOrExit, runMain } from "./app.js";
 export { claimOrder } from "./claim-order.js";
 export { definePlatform, platformSet, platformTaskTypes } from "./platform.js";
-export type { AnyPlatformDescriptor, GraphEdge, PlatformDescriptor, PlatformPorts, PlatformSet, SandboxRef } from "./platform.js";
+export type { AnyPlatformDescriptor, GraphEdge, PlatformDemo, PlatformDescriptor, PlatformPorts, PlatformSet, SandboxRef } from "./platform.js";
 export { ENV_TABLE_END, ENV_TABLE_START, envRows, envTable, helpText, readmeEnvTable, withEnvTable } from "@prismq/env-help";
 export type { EnvRow, EnvShape } from "@prismq/env-help";
 export type { AppConfig, ProcessIo, RunOutcome, RunReport } from "./app.js";

@@ -36,6 +36,24 @@ export interface SandboxRef {
   factory: string;
   /** The variables that point the platform's apps at a sandbox listening at `url`. */
   env(url: string): Record<string, string>;
+  /**
+   * The variables that keep the platform's apps within a sandbox allowing `rpm`
+   * requests per minute per client, when the platform limits its own request rate.
+   * `@prismq/system` sets them for each platform it serves from a sandbox.
+   */
+  limitsEnv?(rpm: number): Record<string, string>;
+}
+
+/** What `pnpm start` runs of a platform: its demo. */
+export interface PlatformDemo {
+  /**
+   * The demo's sources file (YAML) for the platform's discovery app, each source
+   * run every `every` (a duration such as `5m`; `1d` for a single run). A source
+   * whose content changes slowly may run less often.
+   */
+  sources(every: string): string;
+  /** Variables the demo's apps need whatever the API (e.g. a user agent); the environment's own values win. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -64,6 +82,8 @@ export interface PlatformDescriptor<C = unknown, A = unknown, I = unknown, R = u
   readonly edges: readonly AnyCrossModuleEdge[];
   /** The offline API for tests and the demo, when the platform has one. */
   readonly sandbox?: SandboxRef;
+  /** What `pnpm start` discovers on the platform; a platform without one runs no discovery there. */
+  readonly demo?: PlatformDemo;
 }
 
 /** A descriptor whatever its type parameters: the form kept in lists. */

@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { platform as reddit } from "@prismq/reddit-source";
 import { RedditData, World, YouTubeData } from "@prismq/sandbox";
-import { System as Orchestrator, type ManagedProcess, type SandboxOptions } from "@prismq/system";
+import { System as Orchestrator, demoEnv, type ManagedProcess, type SandboxOptions } from "@prismq/system";
 import { TaskManagerClient, type Task, type TaskSummary } from "@prismq/taskmanager-client";
 import { Reddit, YouTube } from "@prismq/task-types";
 import { readMetric, type AnyPlatformDescriptor } from "@prismq/worker-kit";
@@ -113,12 +113,8 @@ export class System {
         reddit: `sources:\n  - kind: subreddit\n    subreddit: ${subreddit.name}\n    sort: new\n    limit: ${subreddit.limit}\n    every: ${every}\n`,
       },
       redisUrl: options.mode === "hybrid" ? (options.redisUrl ?? REDIS_URL) : undefined,
-      env: {
-        YOUTUBE_API_KEY: this.youtubeKey,
-        REDDIT_USER_AGENT: "node:prismq-workers-faults:0.1.0 (by /u/prismq)",
-        REDDIT_REQUESTS_PER_MINUTE: "90000",
-        ...options.appEnv,
-      },
+      // The sandboxes' request limits (from `rpm`) and the demo's variables come from the descriptors.
+      env: { ...demoEnv(PLATFORMS, {}), YOUTUBE_API_KEY: this.youtubeKey, ...options.appEnv },
       perApp: options.perApp,
       readyTimeoutMs: 30_000,
     });
