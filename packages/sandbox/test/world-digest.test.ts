@@ -31,6 +31,7 @@ function redditWorld(world: World) {
   const out: unknown[] = [];
   for (let s = 0; s < world.config.subreddits; s++) out.push(rd.subreddit(s));
   for (let i = 0; i < 400; i++) out.push(rd.postThing(i), rd.removalOf(i), rd.isHeld(i), rd.isListed(i));
+  for (let i = 0; i < 60; i++) out.push(rd.commentTree(i), rd.automodComment(i));
   const staged = [rd.removePost(3, "author"), rd.holdPost(rd.postId(4)), rd.approvePost(5), rd.removePost(-1), rd.holdPost("zzzzzz"), rd.approvePost(world.config.posts)];
   out.push(staged, [3, 4, 5].map((i) => [rd.removalOf(i), rd.isHeld(i), rd.isListed(i)]));
   out.push(rd.approvePost(4), rd.isHeld(4));
@@ -43,5 +44,5 @@ test("a default world's topics, videos, channels, subreddits and posts are the s
   const world = new World();
   assert.equal(digest(TOPICS), "68423b394e35f412f55dc1d73b3e5a73a49deca0bfa51555b51ae1fc45fe6a71");
   assert.equal(digest(youtubeWorld(world)), "d61d4ae8ddfeffab9437ec7ff05f6238926c7e09cc99031df2dca57fd106020d");
-  assert.equal(digest(redditWorld(world)), "543c7cb54fefd3853615bc384783827121d1e97d66d5ad5b526a35bcd090e11d");
+  assert.equal(digest(redditWorld(world)), "1851721e13f67b1fcdf4f5851e9e71f90846fcc7e329b9fa84dd5d9ad455a297");
 });
