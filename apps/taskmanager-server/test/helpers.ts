@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import pg from "pg";
 import { pino } from "pino";
+import { testSchemas } from "@prismq/sql-migrations/testing";
 import { startServer, type RunningServer, type StartOptions, type StorageOptions } from "../src/server.js";
 
 export const API_KEY = "test-key-0123456789abcdef";
@@ -37,23 +38,11 @@ export function sqliteBackend(): Backend {
 }
 
 export function postgresBackend(): Backend {
-  const schemas: string[] = [];
+  const schemas = testSchemas("tm_test_", () => new pg.Client({ connectionString: PG_URL }));
   return {
     name: "postgres",
-    storage() {
-      const schema = `tm_test_${uid()}`;
-      schemas.push(schema);
-      return { kind: "postgres", url: PG_URL, schema, poolSize: 8 };
-    },
-    async cleanup() {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      try {
-        for (const s of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
+    storage: () => ({ kind: "postgres", url: PG_URL, schema: schemas.next(), poolSize: 8 }),
+    cleanup: () => schemas.drop(),
   };
 }
 

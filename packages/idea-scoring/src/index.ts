@@ -5,5 +5,7 @@
  */
 export { CATEGORIES, MIN_CATEGORY_SCORE, STOPWORDS, classify, extractTerms, tokenize } from "./classify.js";
 export type { ClassifiableText, Classification } from "./classify.js";
-export { foldScore, round, squash } from "./score.js";
+export { IDEA_KEYWORDS, MAX_TITLE_CHARS, ideaText } from "./idea.js";
+export type { IdeaTextFields } from "./idea.js";
+export { ageIn, foldScore, perAge, round, squash } from "./score.js";
 export type { ScoreSignal } from "./score.js";

@@ -26,3 +26,16 @@ export function foldScore<K extends string>(table: Readonly<Record<K, ScoreSigna
   for (const key of Object.keys(table) as K[]) s += table[key].weight * squash(signals[key], table[key].half);
   return round(100 * s, 1);
 }
+
+/**
+ * An item's age at `now` in units of `unitMs` (both in ms since the epoch), at least `min` so a
+ * fresh item's per-age rates stay sane; an unknown (not finite) `created` counts as one unit.
+ */
+export function ageIn(created: number, now: number, unitMs: number, min: number): number {
+  return Math.max(min, Number.isFinite(created) ? (now - created) / unitMs : 1);
+}
+
+/** `count` per unit of `age` (two decimals): the rate signals a score is folded from. */
+export function perAge(count: number, age: number): number {
+  return round(count / age, 2);
+}

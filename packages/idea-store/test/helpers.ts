@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { testSchemas } from "@prismq/sql-migrations/testing";
 import { IdeaStoreError, openIdeaStore, type IdeaInput, type IdeaStore, type OpenIdeaStoreOptions } from "../src/index.js";
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -58,25 +59,8 @@ export function sqliteBackend(): Backend {
 
 /** PostgreSQL: one unique schema per `options()` call, all dropped by `cleanup`. */
 export function postgresBackend(): Backend {
-  const schemas: string[] = [];
-  return tracked(
-    "postgres",
-    () => {
-      const schema = `idea_test_${uid()}`;
-      schemas.push(schema);
-      return { url: PG_URL, schema, poolSize: 4 };
-    },
-    async () => {
-      if (schemas.length === 0) return;
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      try {
-        for (const s of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
-  );
+  const schemas = testSchemas("idea_test_", () => new pg.Client({ connectionString: PG_URL }));
+  return tracked("postgres", () => ({ url: PG_URL, schema: schemas.next(), poolSize: 4 }), () => schemas.drop());
 }
 
 export const backends = (): Backend[] => [sqliteBackend(), postgresBackend()];

@@ -1,5 +1,5 @@
 import { extractYouTubeIds } from "@prismq/task-types";
-import { classify, extractTerms, foldScore, round } from "@prismq/idea-scoring";
+import { ageIn, foldScore, ideaText, perAge, round } from "@prismq/idea-scoring";
 import type { IdeaInput } from "@prismq/idea-store";
 import { isRemoved, type RedditComment, type RedditPost } from "./api.js";
 
@@ -17,8 +17,7 @@ export interface RedditMetrics {
 }
 
 /**
- * How a post's 0-100 score is made, in the open: each signal is squashed to
- * 0..1 by `x / (x + half)` (it reaches 0.5 at `half`), then weighted.
+ * How a post's 0-100 score is made, in the open (folded by `foldScore`: a signal counts half at `half`):
  * - `scorePerHour`, half 25: a post gaining 25 points an hour is halfway.
  * - `commentsPerHour`, half 5: five comments an hour is a lively thread.
  * - `upvoteRatio`, half 0.7: near the geometric middle of the usual 0.5..1
@@ -37,16 +36,9 @@ export function redditMetrics(post: RedditPost, now: number): RedditMetrics {
   const score = count(post.score);
   const numComments = count(post.numComments);
   const upvoteRatio = Math.min(1, count(post.upvoteRatio));
-  const created = post.createdUtc * 1000;
-  const ageHours = Math.max(1, Number.isFinite(created) && created > 0 ? (now - created) / 3_600_000 : 1);
-  return {
-    score,
-    numComments,
-    upvoteRatio,
-    ageHours: round(ageHours, 3),
-    scorePerHour: round(score / ageHours, 2),
-    commentsPerHour: round(numComments / ageHours, 2),
-  };
+  // A creation time of 0 or less is Reddit's "unknown", not 1970.
+  const ageHours = ageIn(post.createdUtc > 0 ? post.createdUtc * 1000 : Number.NaN, now, 3_600_000, 1);
+  return { score, numComments, upvoteRatio, ageHours: round(ageHours, 3), scorePerHour: perAge(score, ageHours), commentsPerHour: perAge(numComments, ageHours) };
 }
 
 /** The 0-100 score of a post's signals (one decimal), by {@link REDDIT_SCORE}. */
@@ -110,15 +102,11 @@ export function postToIdea(post: RedditPost, comments: readonly RedditComment[],
   const tags = [post.flair, post.subreddit.toLowerCase()].filter((t): t is string => typeof t === "string" && t.trim() !== "");
   // For a link post the URL says little; the classifier reads the text around it.
   const text = { title, tags, description: cap(selftext, MAX_CONTENT_CHARS), content: cap(bodies.join("\n"), MAX_CONTENT_CHARS) };
-  const { category, contextualCategoryScores, subcategoryRelevance } = classify(text);
   const metrics = redditMetrics(post, now);
   const created = new Date(post.createdUtc * 1000);
   const author = post.author && post.author !== "[deleted]" ? post.author : null;
   return {
-    title: title.slice(0, 1000),
-    description,
-    content,
-    keywords: extractTerms(text, 15),
+    ...ideaText(text, { description, content }),
     sourceType: "text",
     sourceId: post.id,
     sourceUrl: post.permalink || null,
@@ -126,9 +114,6 @@ export function postToIdea(post: RedditPost, comments: readonly RedditComment[],
     sourceCreatedBy: author,
     sourceCreatedAt: post.createdUtc > 0 && Number.isFinite(created.getTime()) ? created.toISOString() : null,
     score: redditScore(metrics),
-    category,
-    subcategoryRelevance,
-    contextualCategoryScores,
     metadata: {
       postId: post.id,
       subreddit: post.subreddit,

@@ -81,6 +81,18 @@ export const STRICT_DATA: Readonly<RedditDataRealism> = Object.freeze({ listingC
 export const CALM_DATA: Readonly<RedditDataRealism> = Object.freeze({ listingCap: 0, lateApprovalRate: 0, lateApprovalMs: 0, removalCategories: false, automodSticky: false, hostilePosts: false });
 /** The three YouTube URL forms posts and comments use. */
 export type YouTubeUrlForm = "watch" | "youtu.be" | "shorts";
+/** What every comment this world serves says the same: never edited, gilded, voted down to collapse or locked. */
+const COMMENT_FLAGS = {
+  edited: false,
+  gilded: 0,
+  total_awards_received: 0,
+  controversiality: 0,
+  collapsed: false,
+  score_hidden: false,
+  archived: false,
+  locked: false,
+} as const;
+
 const URL_FORMS: readonly YouTubeUrlForm[] = ["watch", "youtu.be", "shorts"];
 
 /** `{kind, data}` as Reddit wraps every thing. */
@@ -638,30 +650,33 @@ export class RedditData {
     return this.isVisible(i) && this.removalOf(i) === null && !this.isHeld(i);
   }
 
-  /** Removes post `i` (or an id) from now on: it leaves listings and search and keeps answering `/api/info` and `/comments` with removed fields. */
-  removePost(idOrIndex: string | number, by: RemovalKind = "moderator"): boolean {
+  /** Applies a runtime `change` to post `idOrIndex` (an index or an id); false, changing nothing, when there is no such post. */
+  private changePost(idOrIndex: string | number, change: (i: number) => void): boolean {
     const i = typeof idOrIndex === "number" ? idOrIndex : this.postIndex(idOrIndex);
     if (i === undefined || i < 0 || i >= this.postCount) return false;
-    this.removals.set(i, by);
+    change(i);
     return true;
+  }
+
+  /** Removes post `i` (or an id) from now on: it leaves listings and search and keeps answering `/api/info` and `/comments` with removed fields. */
+  removePost(idOrIndex: string | number, by: RemovalKind = "moderator"): boolean {
+    return this.changePost(idOrIndex, (i) => this.removals.set(i, by));
   }
 
   /** Holds post `i` (or an id) in the moderation queue: it leaves listings and search until approved. */
   holdPost(idOrIndex: string | number): boolean {
-    const i = typeof idOrIndex === "number" ? idOrIndex : this.postIndex(idOrIndex);
-    if (i === undefined || i < 0 || i >= this.postCount) return false;
-    this.approved.delete(i);
-    this.held.add(i);
-    return true;
+    return this.changePost(idOrIndex, (i) => {
+      this.approved.delete(i);
+      this.held.add(i);
+    });
   }
 
   /** Approves post `i` (or an id): it shows in listings at its creation time, like a late approval on Reddit. */
   approvePost(idOrIndex: string | number): boolean {
-    const i = typeof idOrIndex === "number" ? idOrIndex : this.postIndex(idOrIndex);
-    if (i === undefined || i < 0 || i >= this.postCount) return false;
-    this.held.delete(i);
-    this.approved.add(i);
-    return true;
+    return this.changePost(idOrIndex, (i) => {
+      this.held.delete(i);
+      this.approved.add(i);
+    });
   }
 
   /** Forgets the runtime removals, holds and approvals. */
@@ -1158,14 +1173,7 @@ export class RedditData {
       is_submitter: !c.removal && c.user === postCore.user,
       stickied: false,
       distinguished: null,
-      edited: false,
-      gilded: 0,
-      total_awards_received: 0,
-      controversiality: 0,
-      collapsed: false,
-      score_hidden: false,
-      archived: false,
-      locked: false,
+      ...COMMENT_FLAGS,
       send_replies: true,
     };
     if (authorFullname) data.author_fullname = authorFullname;
@@ -1293,14 +1301,7 @@ export class RedditData {
         is_submitter: false,
         stickied: true,
         distinguished: "moderator",
-        edited: false,
-        gilded: 0,
-        total_awards_received: 0,
-        controversiality: 0,
-        collapsed: false,
-        score_hidden: false,
-        archived: false,
-        locked: false,
+        ...COMMENT_FLAGS,
         send_replies: false,
       },
     };

@@ -134,24 +134,23 @@ export class WorldClock {
   }
 }
 
+/** One topic of {@link TOPICS}: `words` are its ten title words, space-separated. */
+function topic<K extends string>(key: K, youtubeCategoryId: string, subreddit: string, words: string) {
+  return { key, youtubeCategoryId, subreddit, words: words.split(" ") as readonly string[] } as const;
+}
+
 /**
  * Topics shared by both platforms, so a video's title words find Reddit posts
  * and the other way round. `youtubeCategoryId` is the real YouTube video
- * category of the topic.
+ * category of the topic. Two topics a line keep the table short.
  */
 export const TOPICS = [
-  { key: "tech", youtubeCategoryId: "28", subreddit: "technology", words: ["laptop", "smartphone", "linux", "keyboard", "server", "battery", "chip", "camera", "router", "display"] },
-  { key: "gaming", youtubeCategoryId: "20", subreddit: "gaming", words: ["speedrun", "boss", "indie", "console", "strategy", "multiplayer", "quest", "arcade", "controller", "puzzle"] },
-  { key: "cooking", youtubeCategoryId: "26", subreddit: "Cooking", words: ["sourdough", "ramen", "curry", "pasta", "knife", "roast", "dumplings", "spice", "soup", "pancakes"] },
-  { key: "music", youtubeCategoryId: "10", subreddit: "WeAreTheMusicMakers", words: ["guitar", "synth", "drums", "melody", "chord", "mixing", "vinyl", "piano", "bass", "vocals"] },
-  { key: "science", youtubeCategoryId: "28", subreddit: "science", words: ["telescope", "fusion", "genome", "volcano", "quantum", "fossil", "climate", "neuron", "comet", "enzyme"] },
-  { key: "education", youtubeCategoryId: "27", subreddit: "learnprogramming", words: ["algebra", "history", "typescript", "grammar", "calculus", "python", "physics", "statistics", "biology", "economics"] },
-  { key: "fitness", youtubeCategoryId: "17", subreddit: "Fitness", words: ["deadlift", "marathon", "mobility", "protein", "squat", "cardio", "stretching", "kettlebell", "cycling", "yoga"] },
-  { key: "travel", youtubeCategoryId: "19", subreddit: "travel", words: ["backpacking", "train", "island", "hostel", "mountains", "desert", "ferry", "roadtrip", "museum", "market"] },
-  { key: "finance", youtubeCategoryId: "22", subreddit: "personalfinance", words: ["budget", "index", "savings", "mortgage", "taxes", "retirement", "inflation", "dividend", "credit", "rent"] },
-  { key: "comedy", youtubeCategoryId: "23", subreddit: "funny", words: ["sketch", "standup", "prank", "parody", "bloopers", "roast", "improv", "satire", "meme", "sitcom"] },
-  { key: "diy", youtubeCategoryId: "26", subreddit: "DIY", words: ["woodworking", "plywood", "drill", "garden", "shelf", "paint", "solder", "workbench", "tiles", "lamp"] },
-  { key: "space", youtubeCategoryId: "28", subreddit: "space", words: ["rocket", "orbit", "mars", "satellite", "moon", "launch", "astronaut", "nebula", "eclipse", "station"] },
+  topic("tech", "28", "technology", "laptop smartphone linux keyboard server battery chip camera router display"), topic("gaming", "20", "gaming", "speedrun boss indie console strategy multiplayer quest arcade controller puzzle"),
+  topic("cooking", "26", "Cooking", "sourdough ramen curry pasta knife roast dumplings spice soup pancakes"), topic("music", "10", "WeAreTheMusicMakers", "guitar synth drums melody chord mixing vinyl piano bass vocals"),
+  topic("science", "28", "science", "telescope fusion genome volcano quantum fossil climate neuron comet enzyme"), topic("education", "27", "learnprogramming", "algebra history typescript grammar calculus python physics statistics biology economics"),
+  topic("fitness", "17", "Fitness", "deadlift marathon mobility protein squat cardio stretching kettlebell cycling yoga"), topic("travel", "19", "travel", "backpacking train island hostel mountains desert ferry roadtrip museum market"),
+  topic("finance", "22", "personalfinance", "budget index savings mortgage taxes retirement inflation dividend credit rent"), topic("comedy", "23", "funny", "sketch standup prank parody bloopers roast improv satire meme sitcom"),
+  topic("diy", "26", "DIY", "woodworking plywood drill garden shelf paint solder workbench tiles lamp"), topic("space", "28", "space", "rocket orbit mars satellite moon launch astronaut nebula eclipse station"),
 ] as const;
 
 export type Topic = (typeof TOPICS)[number];

@@ -29,14 +29,18 @@ export interface Thumbnails {
   high: Thumbnail;
 }
 
-/** `snippet` of a `youtube#video`. */
-export interface VideoSnippet {
+/** The snippet fields of every resource that stands for a video: the video's, as its channel published it. */
+export interface VideoSnippetBase {
   publishedAt: string;
   channelId: string;
   title: string;
   description: string;
   thumbnails: Thumbnails;
   channelTitle: string;
+}
+
+/** `snippet` of a `youtube#video`. */
+export interface VideoSnippet extends VideoSnippetBase {
   tags: string[];
   categoryId: string;
   liveBroadcastContent: "none" | "live" | "upcoming";
@@ -114,13 +118,7 @@ export interface PlaylistItemResource {
   kind: "youtube#playlistItem";
   etag: string;
   id: string;
-  snippet?: {
-    publishedAt: string;
-    channelId: string;
-    title: string;
-    description: string;
-    thumbnails: Thumbnails;
-    channelTitle: string;
+  snippet?: VideoSnippetBase & {
     playlistId: string;
     position: number;
     resourceId: { kind: "youtube#video"; videoId: string };
@@ -136,13 +134,7 @@ export interface SearchResultResource {
   kind: "youtube#searchResult";
   etag: string;
   id: { kind: "youtube#video"; videoId: string };
-  snippet?: {
-    publishedAt: string;
-    channelId: string;
-    title: string;
-    description: string;
-    thumbnails: Thumbnails;
-    channelTitle: string;
+  snippet?: VideoSnippetBase & {
     liveBroadcastContent: "none" | "live" | "upcoming";
     publishTime: string;
   };
@@ -426,6 +418,13 @@ function lowerBound(arr: Int32Array, value: number): number {
   return lo;
 }
 
+/** Stages `value` for video `i` in `overrides`; false, staging nothing, for an unknown video. */
+function stage<T>(overrides: Map<number, T>, i: number | undefined, value: T): boolean {
+  if (i === undefined) return false;
+  overrides.set(i, value);
+  return true;
+}
+
 const FLAG_DELETED = 1;
 const FLAG_SHORT = 2;
 const FLAG_LICENSED = 4;
@@ -641,10 +640,7 @@ export class YouTubeData {
 
   /** Stages a video's live state (`none` makes it an ordinary video again). False when unknown. */
   setLive(id: string, state: LiveState): boolean {
-    const i = this.videoIndex(id);
-    if (i === undefined) return false;
-    this.liveOverrides.set(i, state);
-    return true;
+    return stage(this.liveOverrides, this.videoIndex(id), state);
   }
 
   /** Whether video `i`'s comments are off: staged by `setCommentsDisabled`, else by {@link YouTubeDataRealism.commentsDisabledShare}. */
@@ -659,10 +655,7 @@ export class YouTubeData {
 
   /** Turns a video's comments off or on. False when unknown. */
   setCommentsDisabled(id: string, disabled: boolean): boolean {
-    const i = this.videoIndex(id);
-    if (i === undefined) return false;
-    this.commentOverrides.set(i, disabled);
-    return true;
+    return stage(this.commentOverrides, this.videoIndex(id), disabled);
   }
 
   /** When video `i` becomes findable by search (ms): its publication plus a seeded indexing lag. */

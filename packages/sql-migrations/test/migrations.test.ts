@@ -7,6 +7,7 @@ import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { migratePostgres, migrateSqlite } from "../src/index.js";
+import { testSchemas } from "../src/testing.js";
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const uid = () => randomBytes(6).toString("hex");
@@ -58,13 +59,9 @@ describe("migrateSqlite", () => {
 });
 
 describe("migratePostgres", () => {
-  const schemas: string[] = [];
+  const schemas = testSchemas("mig_test_", () => new pg.Client({ connectionString: PG_URL }));
   const pools: pg.Pool[] = [];
-  const fresh = () => {
-    const schema = `mig_test_${uid()}`;
-    schemas.push(schema);
-    return schema;
-  };
+  const fresh = () => schemas.next();
   const poolFor = (schema: string) => {
     const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` });
     pools.push(pool);
@@ -72,10 +69,7 @@ describe("migratePostgres", () => {
   };
   after(async () => {
     await Promise.all(pools.map((p) => p.end()));
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-    await client.end();
+    await schemas.drop();
   });
   const rowsOf = async (pool: pg.Pool, sql: string) => (await pool.query(sql)).rows as Array<Record<string, unknown>>;
 

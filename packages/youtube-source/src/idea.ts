@@ -1,4 +1,4 @@
-import { classify, extractTerms, foldScore, round } from "@prismq/idea-scoring";
+import { ageIn, foldScore, ideaText, perAge, round } from "@prismq/idea-scoring";
 import type { IdeaInput } from "@prismq/idea-store";
 import type { CommentThread, Video } from "./api.js";
 import { SHORTS_MAX_SECONDS, durationSeconds } from "./duration.js";
@@ -17,10 +17,7 @@ export interface VideoMetrics {
   commentRatio: number;
 }
 
-/**
- * How a video's 0-100 score is made, in the open: each signal is squashed to
- * 0..1 by `x / (x + half)` (it reaches 0.5 at `half`), then weighted.
- */
+/** How a video's 0-100 score is made, in the open (folded by `foldScore`: a signal counts half at `half`). */
 export const VIDEO_SCORE = {
   viewsPerDay: { weight: 0.45, half: 5_000 },
   engagementRate: { weight: 0.35, half: 0.04 },
@@ -91,13 +88,13 @@ export function videoMetrics(video: Video, now: number): VideoMetrics {
   const likes = count(video.statistics?.likeCount);
   const comments = count(video.statistics?.commentCount);
   const published = Date.parse(str(video.snippet?.publishedAt));
-  const ageDays = Math.max(1 / 24, Number.isFinite(published) ? (now - published) / 86_400_000 : 1);
+  const ageDays = ageIn(published, now, 86_400_000, 1 / 24);
   return {
     views,
     likes,
     comments,
     ageDays: round(ageDays, 3),
-    viewsPerDay: round(views / ageDays, 2),
+    viewsPerDay: perAge(views, ageDays),
     engagementRate: views ? round((likes + comments) / views, 5) : 0,
     likeRatio: views ? round(likes / views, 5) : 0,
     commentRatio: views ? round(comments / views, 5) : 0,
@@ -139,12 +136,8 @@ export function videoToIdea(video: Video, comments: readonly CommentThread[], no
   const seconds = broadcast ? null : durationSeconds(str(video.contentDetails?.duration));
   const metrics = videoMetrics(video, now);
   const text = { title, tags, description, content: cut(texts.join("\n"), MAX_CONTENT) };
-  const { category, contextualCategoryScores, subcategoryRelevance } = classify(text);
   return {
-    title: title.slice(0, 1000),
-    description,
-    content,
-    keywords: extractTerms(text, 15),
+    ...ideaText(text, { description, content }),
     sourceType: "video",
     sourceId: id,
     sourceUrl: `https://www.youtube.com/watch?v=${id}`,
@@ -154,9 +147,6 @@ export function videoToIdea(video: Video, comments: readonly CommentThread[], no
     sourceCreatedAt: parseInstant(sn.publishedAt),
     // An upcoming broadcast has no views yet: not scored rather than scored near 0.
     score: broadcast === "upcoming" ? null : videoScore(metrics),
-    category,
-    subcategoryRelevance,
-    contextualCategoryScores,
     metadata: {
       videoId: id,
       channelId: str(sn.channelId) || null,

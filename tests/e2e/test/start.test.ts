@@ -39,23 +39,38 @@ function killLeft(pids: number[]): void {
   for (const pid of pids) if (running(pid)) process.kill(pid, "SIGKILL");
 }
 
+/**
+ * Runs `pnpm start` in a fresh data dir with the offline APIs `latencyMs` late, waits until a
+ * processor holds claimed tasks (mid-batch), and hands the run and its processes to `test`. Whatever
+ * it leaves (only when a test failed) is killed, and the data dir and its Redis keys removed.
+ */
+async function whileClaimed(name: string, latencyMs: number, test: (run: StartRun, dir: string, pids: number[]) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `e2e-start-${name}-`));
+  const run = runStart(["--data-dir", dir, "--port", "0", "--quiet", "--latency", String(latencyMs)], { REDIS_URL });
+  let pids: number[] = [];
+  try {
+    const client = await taskManagerOf(run, dir);
+    try {
+      await until(async () => {
+        for await (const t of client.listTasks({ status: "claimed", pageSize: 1 })) return t !== undefined;
+        return false;
+      }, 120_000, "a processor to hold claimed tasks", 50);
+    } finally {
+      await client.close();
+    }
+    pids = run.descendants();
+    await test(run, dir, pids);
+  } finally {
+    killLeft([...pids, ...run.descendants()]);
+    await dropPrefix(REDIS_URL, dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("pnpm start: Ctrl-C in the middle of a run (hybrid mode, offline APIs 200 ms late)", () => {
   it("one Ctrl-C: each app gets exactly one signal and exits 0, no task is left claimed, no process is left, pnpm start exits 0", { timeout: 240_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "e2e-start-ctrl-c-"));
-    const run = runStart(["--data-dir", dir, "--port", "0", "--quiet", "--latency", "200"], { REDIS_URL });
-    let pids: number[] = [];
-    try {
-      const client = await taskManagerOf(run, dir);
-      try {
-        // Under load: a processor holds claimed tasks (mid-batch) when the Ctrl-C comes.
-        await until(async () => {
-          for await (const t of client.listTasks({ status: "claimed", pageSize: 1 })) return t !== undefined;
-          return false;
-        }, 120_000, "a processor to hold claimed tasks", 50);
-      } finally {
-        await client.close();
-      }
-      pids = run.descendants();
+    // Under load: a processor holds claimed tasks (mid-batch) when the Ctrl-C comes.
+    await whileClaimed("ctrl-c", 200, async (run, dir, pids) => {
       assert.ok(pids.length >= 7, `the start script, the server, the sandbox and four apps run below pnpm (pids ${pids.join(", ")})`);
       run.signalGroup("SIGINT");
       const { code, signal } = await exitWithin(run, 90_000);
@@ -75,30 +90,13 @@ describe("pnpm start: Ctrl-C in the middle of a run (hybrid mode, offline APIs 2
       assert.deepEqual(left, [], "no process is left");
       const claimed = (await tasksIn(dir)).filter((t) => t.status === "claimed");
       assert.deepEqual(claimed.map((t) => `${t.type} ${t.id} by ${t.claimedBy}`), [], "no task is left claimed");
-    } finally {
-      killLeft([...pids, ...run.descendants()]);
-      await dropPrefix(REDIS_URL, dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("pnpm start: a second Ctrl-C while the apps are still stopping (offline APIs 3 s late)", () => {
   it("forces: every process is killed at once, pnpm start exits 130, no process is left", { timeout: 180_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "e2e-start-force-"));
-    const run = runStart(["--data-dir", dir, "--port", "0", "--quiet", "--latency", "3000"], { REDIS_URL });
-    let pids: number[] = [];
-    try {
-      const client = await taskManagerOf(run, dir);
-      try {
-        await until(async () => {
-          for await (const t of client.listTasks({ status: "claimed", pageSize: 1 })) return t !== undefined;
-          return false;
-        }, 120_000, "a processor to hold claimed tasks", 50);
-      } finally {
-        await client.close();
-      }
-      pids = run.descendants();
+    await whileClaimed("force", 3000, async (run, _dir, pids) => {
       run.signalGroup("SIGINT");
       await until(() => /Ctrl-C: stopping/.test(run.output()), 10_000, "the graceful stop to begin");
       // A second key press, well after the first (pnpm's copy of the first comes within ms).
@@ -110,11 +108,7 @@ describe("pnpm start: a second Ctrl-C while the apps are still stopping (offline
       assert.equal(code, 130, run.output().slice(-3000));
       assert.match(run.output(), /Ctrl-C again: forced/);
       assert.deepEqual(pids.filter(running), [], "no process is left");
-    } finally {
-      killLeft([...pids, ...run.descendants()]);
-      await dropPrefix(REDIS_URL, dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
