@@ -641,16 +641,10 @@ test("/_sandbox/stats counts requests by endpoint and client, and reset clears t
   assert.equal(sb.stats().requests.total, 0);
 });
 
-test("a 100,000-post world starts and answers a listing page quickly", async (t) => {
-  const started = performance.now();
+test("a 100,000-post world starts and answers a listing page (its speed is measured by pnpm bench:sandbox)", async (t) => {
   const sb = await sandbox(t, { world: { posts: 100_000, subreddits: 40 } });
-  const startMs = performance.now() - started;
-  assert.ok(startMs < 5_000, `started in ${startMs} ms`);
   const r = await client(sb);
-  const t0 = performance.now();
   const page = (await r.getNew("technology", { limit: 100 })) as unknown as Post[];
-  const pageMs = performance.now() - t0;
   assert.equal(page.length, 100);
-  assert.ok(pageMs < 2_000, `answered in ${pageMs} ms`);
   assert.ok(sb.data.visiblePostCount() >= 79_000, "sb.data.visiblePostCount() >= 79_000");
 });

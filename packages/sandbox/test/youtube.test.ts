@@ -662,25 +662,17 @@ test("fields selects a partial response like the real API", async (t) => {
   assert.equal((await failure(yt.videos.list({ part: ["id"], id: ids, fields: "items(id" }))).status, 400);
 });
 
-test("a world of 100,000 videos starts and answers a playlist page and a search quickly", async (t) => {
-  const started = performance.now();
+test("a world of 100,000 videos starts and answers a playlist page and searches (their speed is measured by pnpm bench:sandbox)", async (t) => {
   const sb = await sandbox(t, { world: { videos: 100_000, channels: 50 } });
-  const startMs = performance.now() - started;
-  assert.ok(startMs < 5_000, `start took ${startMs} ms`);
   const yt = client(sb);
-  let at = performance.now();
   const c = biggestChannel(sb);
   const page = await yt.playlistItems.list({ part: ["snippet", "contentDetails"], playlistId: sb.data.channel(c).uploadsPlaylistId, maxResults: 50 });
   assert.equal(page.data.items?.length, 50);
-  assert.ok(performance.now() - at < 3_000, "playlist page");
-  at = performance.now();
   const search = await yt.search.list({ part: ["snippet"], q: "telescope", order: "viewCount", maxResults: 50 });
   assert.equal(search.data.items?.length, 50);
   assert.ok((search.data.pageInfo?.totalResults ?? 0) > 1000);
-  assert.ok(performance.now() - at < 5_000, "first search (builds the index)");
-  at = performance.now();
-  await yt.search.list({ part: ["snippet"], q: "telescope", order: "viewCount", maxResults: 50, pageToken: search.data.nextPageToken ?? "" });
-  assert.ok(performance.now() - at < 2_000, "next page");
+  const next = await yt.search.list({ part: ["snippet"], q: "telescope", order: "viewCount", maxResults: 50, pageToken: search.data.nextPageToken ?? "" });
+  assert.equal(next.data.items?.length, 50);
   const ids = page.data.items?.map((it) => it.contentDetails?.videoId ?? "") ?? [];
   const videos = await yt.videos.list({ part: ["statistics"], id: ids });
   assert.equal(videos.data.items?.length, 50);
