@@ -8,10 +8,9 @@ import { RedditDiscovery } from "./discovery.js";
 import { runSource } from "./run.js";
 
 const host = { argv: process.argv.slice(2), env: process.env, exit: (code: number) => process.exit(code), stdout: process.stdout, stderr: process.stderr };
-launchWorkerApp(spec, host, async ({ app, config, prepared: sources }) => {
+launchWorkerApp(spec, host, async ({ app, config, prepared: sources, budget }) => {
   const { logger, metrics, runtime } = app;
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
-  const budget = runtime.budget(platform.budget(config));
   const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), redditStartFailure);
   const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics, defaultLimit: config.DEFAULT_LIMIT });
 
@@ -30,9 +29,8 @@ launchWorkerApp(spec, host, async ({ app, config, prepared: sources }) => {
     app.discoveryLoop(Reddit.Search, (params, log, signal, priority) => runSource(discovery, { kind: "search", params, priority }, log, signal)),
   ];
 
-  await app.serve();
-  app.closeInOrder([
+  return [
     ["schedules", () => schedules.close()],
     ["discovery workers", async () => void (await Promise.all(workers.map((w) => w.stop())))],
-  ]);
+  ];
 });

@@ -1,19 +1,15 @@
 #!/usr/bin/env node
 // Composition root of reddit-processor: the only place that reads the environment and exits.
 import { Reddit } from "@prismq/task-types";
-import { claimOrder, launchWorkerApp, openIdeasDependency } from "@prismq/worker-kit";
+import { launchProcessor } from "@prismq/worker-kit";
 import { platform, redditStartFailure } from "@prismq/reddit-source";
 import { spec } from "./config.js";
 import { RedditProcessor, type PostTask } from "./processor.js";
 
 const host = { argv: process.argv.slice(2), env: process.env, exit: (code: number) => process.exit(code), stdout: process.stdout, stderr: process.stderr };
-launchWorkerApp(spec, host, async ({ app, config }) => {
+launchProcessor(spec, host, async ({ app, config, budget, ideas, strategy }) => {
   const { logger, metrics, client, runtime, workerId } = app;
-  // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
-  const strategy = await claimOrder(client, logger);
-  const ideas = await openIdeasDependency(app, config);
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
-  const budget = runtime.budget(platform.budget(config));
   const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), redditStartFailure);
   const processor = new RedditProcessor({
     api,
@@ -32,9 +28,5 @@ launchWorkerApp(spec, host, async ({ app, config }) => {
     spent: () => ({ requests: api.requests }),
   }).start();
 
-  await app.serve();
-  app.closeInOrder([
-    ["post worker", () => worker.stop()],
-    ["idea store", () => ideas.close()],
-  ]);
+  return [["post worker", () => worker.stop()]];
 });

@@ -8,10 +8,9 @@ import { YouTubeDiscovery } from "./discovery.js";
 import { QuotaGate, runSource } from "./run.js";
 
 const host = { argv: process.argv.slice(2), env: process.env, exit: (code: number) => process.exit(code), stdout: process.stdout, stderr: process.stderr };
-launchWorkerApp(spec, host, async ({ app, config, prepared: sources, registered }) => {
+launchWorkerApp(spec, host, async ({ app, config, prepared: sources, budget, registered }) => {
   const { logger, metrics, runtime } = app;
   logger.info(registered, "task types registered");
-  const budget = runtime.budget(platform.budget(config));
   const api = await platform.createApi(config, { budget, metrics, logger });
   const discovery = new YouTubeDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics });
   const gate = new QuotaGate(logger, budget);
@@ -32,9 +31,8 @@ launchWorkerApp(spec, host, async ({ app, config, prepared: sources, registered 
     app.discoveryLoop(YouTube.MostPopular, (params, log, signal, priority) => runSource(discovery, gate, { kind: "most_popular", params, priority }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
   ];
 
-  await app.serve();
-  app.closeInOrder([
+  return [
     ["schedules", () => schedules.close()],
     ["discovery workers", async () => void (await Promise.all(workers.map((w) => w.stop())))],
-  ]);
+  ];
 });

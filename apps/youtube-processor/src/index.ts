@@ -1,18 +1,14 @@
 #!/usr/bin/env node
 // Composition root of youtube-processor: the only place that reads the environment and exits.
 import { YouTube } from "@prismq/task-types";
-import { claimOrder, launchWorkerApp, openIdeasDependency } from "@prismq/worker-kit";
+import { launchProcessor } from "@prismq/worker-kit";
 import { platform } from "@prismq/youtube-source";
 import { spec } from "./config.js";
 import { YouTubeProcessor, type VideoTask } from "./processor.js";
 
 const host = { argv: process.argv.slice(2), env: process.env, exit: (code: number) => process.exit(code), stdout: process.stdout, stderr: process.stderr };
-launchWorkerApp(spec, host, async ({ app, config }) => {
+launchProcessor(spec, host, async ({ app, config, budget, ideas, strategy }) => {
   const { logger, metrics, client, runtime, workerId } = app;
-  // Highest priority first where the server keeps priorities, oldest first on the hosted service (said once in the log).
-  const strategy = await claimOrder(client, logger);
-  const ideas = await openIdeasDependency(app, config);
-  const budget = runtime.budget(platform.budget(config));
   const api = await platform.createApi(config, { budget, metrics, logger });
   const processor = new YouTubeProcessor({
     api,
@@ -44,9 +40,5 @@ launchWorkerApp(spec, host, async ({ app, config }) => {
     spent: () => ({ quotaUnits: api.unitsSpent }),
   }).start();
 
-  await app.serve();
-  app.closeInOrder([
-    ["video worker", () => worker.stop()],
-    ["idea store", () => ideas.close()],
-  ]);
+  return [["video worker", () => worker.stop()]];
 });

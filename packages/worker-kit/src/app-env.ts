@@ -1,7 +1,10 @@
 import { z } from "zod";
+import type { ClaimStrategy } from "@prismq/taskmanager-client";
 import { IdeaStoreError, openIdeaStore, resolveStorage, type IdeaStore } from "@prismq/idea-store";
-import type { WorkerApp } from "./app.js";
+import type { AppConfig, WorkerApp } from "./app.js";
+import { claimOrder } from "./claim-order.js";
 import { env } from "./config.js";
+import { launchWorkerApp, type Closers, type HostProcess, type Launched, type WorkerAppSpec } from "./launch.js";
 
 /** What the idea store would refuse at start: another scheme, an empty sqlite: path, a postgres URL that does not parse. */
 function ideaStoreUrl(url: string): void {
@@ -50,4 +53,26 @@ export async function openIdeasDependency(app: WorkerApp, config: ProcessorEnv):
     async (): Promise<boolean> => (await ideas.count()) >= 0,
   );
   return ideas;
+}
+
+/** What `launchProcessor` hands a processor's own start, besides what every app gets. */
+export interface LaunchedProcessor<C, P> extends Launched<C, P> {
+  /** The idea store, a dependency of the app (closed after the app's own closers). */
+  ideas: IdeaStore;
+  /** The claim order for this TaskManager (`claimOrder`). */
+  strategy: ClaimStrategy;
+}
+
+/**
+ * `launchWorkerApp` for a processor: before `main` it picks the claim order
+ * (said once in the log) and opens the idea store as a dependency
+ * (`openIdeasDependency`); the store closes after `main`'s closers.
+ */
+export function launchProcessor<C extends AppConfig & ProcessorEnv, P>(spec: WorkerAppSpec<C, P>, host: HostProcess, main: (started: LaunchedProcessor<C, P>) => Promise<Closers>): void {
+  launchWorkerApp(spec, host, async (started) => {
+    // Highest priority first where the server keeps priorities, oldest first on the hosted service.
+    const strategy = await claimOrder(started.app.client, started.app.logger);
+    const ideas = await openIdeasDependency(started.app, started.config);
+    return [...(await main({ ...started, ideas, strategy })), ["idea store", () => ideas.close()]];
+  });
 }

@@ -29,9 +29,9 @@ export { SourcesError, durationMs, parseSourceList, readDocument, scheduleOf, so
 export type { WhenFields } from "./sources.js";
 export { WorkerApp, exitOnHelp, loadOrExit, runMain } from "./app.js";
 export { launchWorkerApp, workerAppSpec } from "./launch.js";
-export type { HostProcess, Launched, WorkerAppSpec } from "./launch.js";
-export { discoveryEnv, openIdeasDependency, processorEnv } from "./app-env.js";
-export type { ProcessorEnv } from "./app-env.js";
+export type { Closers, HostProcess, Launched, WorkerAppSpec } from "./launch.js";
+export { discoveryEnv, launchProcessor, openIdeasDependency, processorEnv } from "./app-env.js";
+export type { LaunchedProcessor, ProcessorEnv } from "./app-env.js";
 export { claimOrder } from "./claim-order.js";
 export { definePlatform, platformSet, platformTaskTypes } from "./platform.js";
 export type { AnyPlatformDescriptor, GraphEdge, PlatformDescriptor, PlatformPorts, PlatformSet, SandboxRef } from "./platform.js";

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { EnvShape } from "@prismq/env-help";
 import { registerAll, type RegisterAllResult } from "@prismq/task-types";
 import { WorkerApp, exitOnHelp, loadOrExit, runMain, type AppConfig, type ProcessIo } from "./app.js";
+import type { Budget } from "./budget.js";
 import { parseConfig, type Env } from "./config.js";
 import { platformTaskTypes, type AnyPlatformDescriptor } from "./platform.js";
 
@@ -68,15 +69,22 @@ export interface Launched<C, P> {
   prepared: P;
   /** The platform's task types as `registerAll` left them. */
   registered: RegisterAllResult;
+  /** The budget the platform's API calls spend (`runtime.budget` of the platform's options: shared in Redis in hybrid mode). */
+  budget: Budget;
 }
+
+/** The app's own closers, intake first: `closeInOrder` runs them before what every app closes. */
+export type Closers = Array<[string, () => Promise<void> | void]>;
 
 /**
  * Starts a worker app the way every app starts: answers `--help`, parses the
  * config and runs the spec's `prepare` (bad ones exit 2), builds the `WorkerApp`,
  * waits for the TaskManager (and Redis), registers the platform's task types,
- * then runs `main`. Anything thrown ends the app with exit 1 (`runMain`).
+ * then runs `main`, which starts the app's work and answers its closers; then
+ * serves health and metrics and registers the closers. Anything thrown ends
+ * the app with exit 1 (`runMain`).
  */
-export function launchWorkerApp<C extends AppConfig, P>(spec: WorkerAppSpec<C, P>, host: HostProcess, main: (started: Launched<C, P>) => Promise<void>): void {
+export function launchWorkerApp<C extends AppConfig, P>(spec: WorkerAppSpec<C, P>, host: HostProcess, main: (started: Launched<C, P>) => Promise<Closers>): void {
   const io: ProcessIo = { exit: (code) => host.exit(code), stdout: (text) => void host.stdout.write(text), stderr: (text) => void host.stderr.write(text) };
   runMain(
     spec.service,
@@ -88,7 +96,10 @@ export function launchWorkerApp<C extends AppConfig, P>(spec: WorkerAppSpec<C, P
       const app = new WorkerApp(spec.service, config, io.exit);
       await app.ready();
       const registered = await registerAll(app.client, platformTaskTypes(spec.platform));
-      await main({ app, config, prepared, registered });
+      const budget = app.runtime.budget(spec.platform.budget(config));
+      const closers = await main({ app, config, prepared, registered, budget });
+      await app.serve();
+      app.closeInOrder(closers);
     },
     io,
   );
