@@ -1,22 +1,24 @@
-import { z } from "zod";
-import { commonEnv, env, parseConfig, type Env } from "@prismq/worker-kit";
-import { redditEnv } from "@prismq/reddit-source";
-
-/** What the app does, first line of `--help`. */
-export const SUMMARY = "finds Reddit posts (subreddit listings, searches) on schedules and for claimed discovery tasks, and creates a Post task for each new one.";
+import { commonEnv, discoveryEnv, env, workerAppSpec } from "@prismq/worker-kit";
+import { clientOptions, platform, redditEnv } from "@prismq/reddit-source";
+import { loadSources } from "./sources.js";
 
 /** Every variable of reddit-discovery, declared once: `--help` and the README table are generated from it. */
 export const shape = {
   ...commonEnv,
   ...redditEnv,
-  REDDIT_SOURCES: z.string().min(1).optional().describe("Sources file (JSON or YAML, see sources.example.yaml). Unset: only claimed discovery tasks are run."),
-  DATA_DIR: z.string().min(1).default("./data").describe("Where direct mode keeps what it has seen (hybrid mode keeps it in Redis)."),
+  ...discoveryEnv("REDDIT_SOURCES"),
   DEFAULT_LIMIT: env.int(100, 1, 1000).describe("Most posts one listing or search run walks when its task names no limit."),
 };
 
-export type Config = ReturnType<typeof loadConfig>;
+export const spec = workerAppSpec({
+  service: "reddit-discovery",
+  summary: "finds Reddit posts (subreddit listings, searches) on schedules and for claimed discovery tasks, and creates a Post task for each new one.",
+  shape,
+  platform,
+  // Read before anything starts: a bad sources file exits 2 like a bad variable.
+  prepare: async (config) => (config.REDDIT_SOURCES ? loadSources(config.REDDIT_SOURCES) : []),
+  // A username without its password stops here, with the other config errors' exit code.
+  check: clientOptions,
+});
 
-/** Parses the environment once; throws a ConfigError naming every bad variable. */
-export function loadConfig(e: Env) {
-  return parseConfig("reddit-discovery", shape, e);
-}
+export type Config = ReturnType<typeof spec.load>;

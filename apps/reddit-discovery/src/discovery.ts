@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Reddit, type RedditPostParams, type RedditSearchParams, type RedditSubredditParams } from "@prismq/task-types";
 import { DiscoverySink, type AppState, type Logger, type Outbox, type RunReport, type SpawnOrigin, type WorkerMetrics } from "@prismq/worker-kit";
-import { RedditError, type Page, type RedditApi, type RedditPost } from "@prismq/reddit-source";
+import { RedditError, isFatalAuthError, type Page, type RedditApi, type RedditPost } from "@prismq/reddit-source";
 
 export interface DiscoveryDeps {
   api: RedditApi;
@@ -130,7 +130,7 @@ export class RedditDiscovery {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof RedditError && err.code === "RD_ERR_AUTH") {
+      if (err instanceof RedditError && isFatalAuthError(err)) {
         this.authFailure = err;
         this.deps.logger.error({ err }, "Reddit refused the credentials: discovery stops for this client until it is restarted with working ones");
       }

@@ -1,33 +1,17 @@
 #!/usr/bin/env node
 // Composition root of reddit-discovery: the only place that reads the environment and exits.
-import { Reddit, registerAll } from "@prismq/task-types";
-import { WorkerApp, exitOnHelp, loadOrExit, platformTaskTypes, runMain, type ProcessIo } from "@prismq/worker-kit";
-import { RedditError, clientOptions, platform } from "@prismq/reddit-source";
-import { SUMMARY, loadConfig, shape } from "./config.js";
+import { Reddit } from "@prismq/task-types";
+import { launchWorkerApp } from "@prismq/worker-kit";
+import { platform, redditStartFailure } from "@prismq/reddit-source";
+import { spec } from "./config.js";
 import { RedditDiscovery } from "./discovery.js";
 import { runSource } from "./run.js";
-import { loadSources } from "./sources.js";
 
-const SERVICE = "reddit-discovery";
-// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
-const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
-
-async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
-  const config = await loadOrExit(() => {
-    const c = loadConfig(process.env);
-    clientOptions(c); // a username without its password stops here, with the other config errors' exit code
-    return c;
-  }, io);
-  const sources = await loadOrExit(async () => (config.REDDIT_SOURCES ? loadSources(config.REDDIT_SOURCES) : []), io);
-  const app = new WorkerApp(SERVICE, config, io.exit);
-  const { logger, metrics, client, runtime } = app;
-
-  await app.ready();
-  await registerAll(client, platformTaskTypes(platform));
+const host = { argv: process.argv.slice(2), env: process.env, exit: (code: number) => process.exit(code), stdout: process.stdout, stderr: process.stderr };
+launchWorkerApp(spec, host, async ({ app, config, prepared: sources, budget }) => {
+  const { logger, metrics, runtime } = app;
   // Signing in to Reddit is waited for like any dependency; refused credentials end the start at once.
-  const budget = runtime.budget(platform.budget(config));
-  const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), (err) => (err instanceof RedditError && !err.retryable ? err.message : undefined));
+  const api = await app.dependency("reddit", () => platform.createApi(config, { budget, metrics, logger }), redditStartFailure);
   const discovery = new RedditDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics, defaultLimit: config.DEFAULT_LIMIT });
 
   const schedules = await runtime.startSchedules(
@@ -45,11 +29,8 @@ async function main(): Promise<void> {
     app.discoveryLoop(Reddit.Search, (params, log, signal, priority) => runSource(discovery, { kind: "search", params, priority }, log, signal)),
   ];
 
-  await app.serve();
-  app.closeInOrder([
+  return [
     ["schedules", () => schedules.close()],
     ["discovery workers", async () => void (await Promise.all(workers.map((w) => w.stop())))],
-  ]);
-}
-
-runMain(SERVICE, main, io);
+  ];
+});

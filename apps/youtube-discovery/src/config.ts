@@ -1,22 +1,22 @@
-import { z } from "zod";
-import { commonEnv, env, parseConfig, type Env } from "@prismq/worker-kit";
-import { youtubeEnv } from "@prismq/youtube-source";
-
-/** What the app does, first line of `--help`. */
-export const SUMMARY = "finds YouTube videos (channel uploads, searches, most popular) on schedules and for claimed discovery tasks, and creates a Video task for each new one.";
+import { commonEnv, discoveryEnv, env, workerAppSpec } from "@prismq/worker-kit";
+import { platform, youtubeEnv } from "@prismq/youtube-source";
+import { loadSources } from "./sources.js";
 
 /** Every variable of youtube-discovery, declared once: `--help` and the README table are generated from it. */
 export const shape = {
   ...commonEnv,
   ...youtubeEnv,
-  YOUTUBE_SOURCES: z.string().min(1).optional().describe("Sources file (JSON or YAML, see sources.example.yaml). Unset: only claimed discovery tasks are run."),
-  DATA_DIR: z.string().min(1).default("./data").describe("Where direct mode keeps what it has seen (hybrid mode keeps it in Redis)."),
+  ...discoveryEnv("YOUTUBE_SOURCES"),
   DISCOVERY_CONCURRENCY: env.int(1, 1, 16).describe("Discovery tasks (Channel, Search, MostPopular) run at once, per type."),
 };
 
-export type Config = ReturnType<typeof loadConfig>;
+export const spec = workerAppSpec({
+  service: "youtube-discovery",
+  summary: "finds YouTube videos (channel uploads, searches, most popular) on schedules and for claimed discovery tasks, and creates a Video task for each new one.",
+  shape,
+  platform,
+  // Read before anything starts: a bad sources file exits 2 like a bad variable.
+  prepare: async (config) => (config.YOUTUBE_SOURCES ? loadSources(config.YOUTUBE_SOURCES) : []),
+});
 
-/** Parses the environment once; throws a ConfigError naming every bad variable. */
-export function loadConfig(e: Env) {
-  return parseConfig("youtube-discovery", shape, e);
-}
+export type Config = ReturnType<typeof spec.load>;

@@ -1,27 +1,16 @@
 #!/usr/bin/env node
 // Composition root of youtube-discovery: the only place that reads the environment and exits.
-import { YouTube, registerAll } from "@prismq/task-types";
-import { WorkerApp, exitOnHelp, loadOrExit, platformTaskTypes, runMain, type ProcessIo } from "@prismq/worker-kit";
+import { YouTube } from "@prismq/task-types";
+import { launchWorkerApp } from "@prismq/worker-kit";
 import { platform } from "@prismq/youtube-source";
-import { SUMMARY, loadConfig, shape } from "./config.js";
+import { spec } from "./config.js";
 import { YouTubeDiscovery } from "./discovery.js";
 import { QuotaGate, runSource } from "./run.js";
-import { loadSources } from "./sources.js";
 
-const SERVICE = "youtube-discovery";
-// The process's exit and streams, lent to the start helpers: the library never touches `process` itself.
-const io: ProcessIo = { exit: (code) => process.exit(code), stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text) };
-
-async function main(): Promise<void> {
-  exitOnHelp(process.argv.slice(2), SERVICE, SUMMARY, shape, io);
-  const config = await loadOrExit(() => loadConfig(process.env), io);
-  const sources = await loadOrExit(async () => (config.YOUTUBE_SOURCES ? loadSources(config.YOUTUBE_SOURCES) : []), io);
-  const app = new WorkerApp(SERVICE, config, io.exit);
-  const { logger, metrics, client, runtime } = app;
-
-  await app.ready();
-  logger.info(await registerAll(client, platformTaskTypes(platform)), "task types registered");
-  const budget = runtime.budget(platform.budget(config));
+const host = { argv: process.argv.slice(2), env: process.env, exit: (code: number) => process.exit(code), stdout: process.stdout, stderr: process.stderr };
+launchWorkerApp(spec, host, async ({ app, config, prepared: sources, budget, registered }) => {
+  const { logger, metrics, runtime } = app;
+  logger.info(registered, "task types registered");
   const api = await platform.createApi(config, { budget, metrics, logger });
   const discovery = new YouTubeDiscovery({ api, outbox: runtime.outbox, state: runtime.state(config.DATA_DIR), logger, metrics });
   const gate = new QuotaGate(logger, budget);
@@ -42,11 +31,8 @@ async function main(): Promise<void> {
     app.discoveryLoop(YouTube.MostPopular, (params, log, signal, priority) => runSource(discovery, gate, { kind: "most_popular", params, priority }, log, signal), () => gate.paused(), config.DISCOVERY_CONCURRENCY),
   ];
 
-  await app.serve();
-  app.closeInOrder([
+  return [
     ["schedules", () => schedules.close()],
     ["discovery workers", async () => void (await Promise.all(workers.map((w) => w.stop())))],
-  ]);
-}
-
-runMain(SERVICE, main, io);
+  ];
+});

@@ -1,3 +1,5 @@
+import { RedditAuthError } from "./snoowrap-adapter.js";
+
 /** Stable codes of the errors `RedditApi` throws; callers branch on `code`, never on the message. */
 export type RedditErrorCode =
   | "RD_ERR_NOT_FOUND"
@@ -99,4 +101,26 @@ export function toRedditError(raw: unknown, method: string): RedditError {
   if (status === 401) return new RedditError("RD_ERR_AUTH", text, { status, cause: raw });
   if (status === 429 || status >= 500) return new RedditError("RD_ERR_UNAVAILABLE", text, { status, retryable: true, cause: raw });
   return new RedditError("RD_ERR_BAD_REQUEST", text, { status, cause: raw });
+}
+
+/**
+ * True when Reddit refused the credentials, so waiting or asking again
+ * cannot help: a sign-in refused (`RedditAuthError` with `refused`) or a call
+ * refused as `RD_ERR_AUTH`. The one check both Reddit apps use.
+ */
+export function isFatalAuthError(err: unknown): boolean {
+  return err instanceof RedditAuthError ? err.refused : err instanceof RedditError && err.code === "RD_ERR_AUTH";
+}
+
+/**
+ * The reason a Reddit app's start ends at once, for `WorkerApp.dependency`:
+ * refused credentials name the variables to fix; another error Reddit will
+ * answer the same way again is its own message. Undefined (keep waiting) for
+ * the rest: no answer, 429, 5xx.
+ */
+export function redditStartFailure(err: unknown): string | undefined {
+  if (isFatalAuthError(err)) {
+    return `Reddit refused the credentials (${(err as Error).message}): fix REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET, and REDDIT_REFRESH_TOKEN or REDDIT_USERNAME with REDDIT_PASSWORD (none of them: app-only access)`;
+  }
+  return err instanceof RedditError && !err.retryable ? err.message : undefined;
 }

@@ -2,7 +2,7 @@ export { DEFAULT_MAX_INFLATED_BYTES, DEFAULT_MAX_RESPONSE_BYTES, createRedditCli
 export type { RawRequestOptions, RawRequestSettings, RawResponse, RedditClientLogger, RedditClientOptions, Snoowrap } from "./snoowrap-adapter.js";
 export { MAX_COUNT, MAX_INFO_IDS, RedditApi, isRemoved, mapPost, toRedditPost } from "./api.js";
 export type { CommentSort, InvalidItem, ListingSort, Lookup, Page, RedditApiOptions, RedditComment, RedditMethod, RedditPost, SearchSort, TimeFilter } from "./api.js";
-export { RedditError, SUBREDDIT_REFUSALS, toRedditError } from "./errors.js";
+export { RedditError, SUBREDDIT_REFUSALS, isFatalAuthError, redditStartFailure, toRedditError } from "./errors.js";
 export type { RedditErrorCode } from "./errors.js";
 export { MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, REDDIT_SCORE, postTexts, postToIdea, redditMetrics, redditScore, youtubeLinks } from "./idea.js";
 export type { RedditMetrics } from "./idea.js";

@@ -126,15 +126,34 @@ export class RequestError extends Error {
   }
 }
 
-/** `createRedditClient` could not get a first access token: wrong client id/secret (401), refresh token or password (`invalid_grant`). */
+/**
+ * `createRedditClient` could not get a first access token: wrong client
+ * id/secret (401), refresh token or password (`invalid_grant`), or no usable
+ * answer at all (`refused` tells which).
+ */
 export class RedditAuthError extends Error {
   override name = "RedditAuthError";
   /** HTTP status when Reddit answered one (401 for a bad client). */
   readonly statusCode: number | undefined;
+  /**
+   * True when Reddit refused the credentials (a 4xx other than 429, or a
+   * token answer naming an error such as `invalid_grant`): asking again
+   * cannot help. False for no answer, 429, 5xx or a garbled answer.
+   */
+  readonly refused: boolean;
   constructor(message: string, cause: unknown, statusCode?: number) {
     super(message, { cause });
     this.statusCode = statusCode;
+    this.refused = refusesCredentials(cause, statusCode);
   }
+}
+
+// How snoowrap and the app-only flow word a token answer that names an error; an answer without a token or an error is garbled, not a refusal.
+const TOKEN_REFUSAL = /^("Invalid grant" error returned|Reddit returned an error: (?!no access_token$))/;
+
+function refusesCredentials(cause: unknown, status: number | undefined): boolean {
+  if (status !== undefined) return status >= 400 && status < 500 && status !== 429;
+  return cause instanceof Error && !(cause instanceof RequestError) && TOKEN_REFUSAL.test(cause.message);
 }
 
 /** How `sendRawRequest` reaches Reddit. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { test, type TestContext } from "node:test";
 import { gzipSync } from "node:zlib";
 import { MockAgent } from "undici";
-import { createRedditClient, RedditAuthError, RequestError, sendRawRequest, StatusCodeError, type RawResponse, type Snoowrap } from "../src/index.js";
+import { createRedditClient, isFatalAuthError, RedditAuthError, RequestError, sendRawRequest, StatusCodeError, type RawResponse, type Snoowrap } from "../src/index.js";
 
 /**
  * Protocol tests of the snoowrap adapter's request mapping against a small
@@ -152,16 +152,36 @@ test("wrong credentials reject createRedditClient with RedditAuthError (401 clie
     assert.equal(err.statusCode, 401);
     assert.match(err.message, /app-only authentication failed for client app: HTTP 401 \(wrong client id or secret\)/);
     assert.ok(err.cause instanceof StatusCodeError, "err.cause instanceof StatusCodeError");
+    assert.ok(err.refused && isFatalAuthError(err), "a refused client is fatal");
     return true;
   });
   await assert.rejects(createRedditClient({ userAgent: UA, clientId: "app", clientSecret: "sec", refreshToken: "bad", baseUrl: fake.url }), (err: unknown) => {
     assert.ok(err instanceof RedditAuthError, "err instanceof RedditAuthError");
     assert.equal(err.statusCode, undefined);
     assert.match(err.message, /refresh token authentication failed.*Invalid grant/);
+    assert.ok(err.refused && isFatalAuthError(err), "a refused grant is fatal");
     return true;
   });
   await createRedditClient({ userAgent: UA, clientId: "app", clientSecret: "sec", refreshToken: "good", baseUrl: fake.url });
   await assert.rejects(createRedditClient({ userAgent: "", clientId: "app" }), TypeError);
+});
+
+test("a sign-in without a usable answer (no answer, 429, 5xx, no token) is not a refusal of the credentials: waiting may mend it", async (t) => {
+  const answers: Answer[] = [{ status: 429, body: { message: "Too Many Requests", error: 429 } }, { status: 500, body: { message: "Internal Server Error", error: 500 } }, { body: {} }];
+  for (const answer of answers) {
+    const fake = await fakeReddit(t, (req) => (req.path.endsWith("/api/v1/access_token") ? answer : undefined));
+    await assert.rejects(createRedditClient({ userAgent: UA, clientId: "app", clientSecret: "sec", baseUrl: fake.url }), (err: unknown) => {
+      assert.ok(err instanceof RedditAuthError, "err instanceof RedditAuthError");
+      assert.ok(!err.refused && !isFatalAuthError(err), `${answer.status ?? 200}: not fatal (${err.message})`);
+      return true;
+    });
+  }
+  // Port 9 (discard) is closed here: the connection is refused.
+  await assert.rejects(createRedditClient({ userAgent: UA, clientId: "app", clientSecret: "sec", baseUrl: "http://127.0.0.1:9", timeoutMs: 2_000 }), (err: unknown) => {
+    assert.ok(err instanceof RedditAuthError && err.cause instanceof RequestError, String(err));
+    assert.ok(!isFatalAuthError(err), "no answer: not fatal");
+    return true;
+  });
 });
 
 test("Reddit's hosts are rewritten under a baseUrl with a path prefix, and Listing paging keeps the prefix once", async (t) => {
