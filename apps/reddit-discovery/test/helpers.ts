@@ -6,7 +6,7 @@ import type { TestContext } from "node:test";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
 import type { Task, TaskManagerClient } from "@prismq/taskmanager-client";
 import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { DirectOutbox, FileState, WorkerMetrics, createLogger, type AppState, type Budget, type BudgetState, type Logger, type SpendResult } from "@prismq/worker-kit";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditDiscovery } from "../src/discovery.js";

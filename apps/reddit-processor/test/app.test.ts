@@ -8,7 +8,7 @@ import { openIdeaStore } from "@prismq/idea-store";
 import { DEFAULT_REDDIT_CLIENT, startRedditSandbox, type RedditSandbox } from "@prismq/sandbox";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
 import { Reddit, YouTube, registerAll } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { UA, uid } from "./helpers.js";
 import { startAppProcess, until } from "@prismq/worker-kit/testing";
 

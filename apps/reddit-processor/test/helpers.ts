@@ -7,7 +7,7 @@ import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
 import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { DirectOutbox, WorkerLoop, WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditProcessor, type PostTask, type ProcessorDeps } from "../src/processor.js";

@@ -7,7 +7,7 @@ import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { startYouTubeSandbox, type YouTubeSandbox, type YouTubeSandboxOptions } from "@prismq/sandbox";
 import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { YouTube, registerAll, type InvalidTask, type YouTubeVideoParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { DirectOutbox, WorkerLoop, createLogger, type Logger } from "@prismq/worker-kit";
 import { YouTubeApi, type YouTubeApiOptions } from "@prismq/youtube-source";
 import { YouTubeProcessor, type ProcessorDeps, type VideoTask } from "../src/processor.js";

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import { startServer } from "@prismq/taskmanager-server";
 import { registerAll, YouTube } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { itDocumentsItsVariables, startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
 import { shape } from "../src/config.js";
 
