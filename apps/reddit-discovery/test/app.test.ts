@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { DEFAULT_REDDIT_CLIENT } from "@prismq/sandbox";
 import { Reddit } from "@prismq/task-types";
 import { Rig, UA, uid } from "./helpers.js";
-import { startAppProcess, until } from "@prismq/worker-kit/testing";
+import { dropRedisKeys, startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const WEEK_S = 604_800;
@@ -181,12 +181,7 @@ describe("reddit-discovery as a process", () => {
         assert.ok(!everything.includes(client.refreshTokens[0] as string), "the refresh token is never logged");
       } finally {
         app.child.kill("SIGKILL");
-        if (mode === "hybrid") {
-          const r = new Redis(REDIS_URL);
-          const keys = await r.keys(`${prefix}:*`);
-          if (keys.length) await r.del(...keys);
-          r.disconnect();
-        }
+        if (mode === "hybrid") await dropRedisKeys(REDIS_URL, prefix);
       }
     });
   }

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Reddit } from "@prismq/task-types";
 import { DirectOutbox, FileState, LocalBudget } from "@prismq/worker-kit";
+import { RecordingBudget } from "@prismq/worker-kit/testing";
 import { RedditDiscovery } from "../src/discovery.js";
 import { runSource } from "../src/run.js";
-import { CLIENT, RecordingBudget, Rig, count, silent, uid } from "./helpers.js";
+import { CLIENT, Rig, count, silent, uid } from "./helpers.js";
 
 const DAY = 86_400_000;
 const WEEK_S = 604_800;

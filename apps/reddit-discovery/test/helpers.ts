@@ -6,8 +6,9 @@ import type { TestContext } from "node:test";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
 import type { Task, TaskManagerClient } from "@prismq/taskmanager-client";
 import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
-import { DirectOutbox, FileState, WorkerMetrics, createLogger, type AppState, type Budget, type BudgetState, type Logger, type SpendResult } from "@prismq/worker-kit";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
+import { DirectOutbox, FileState, WorkerMetrics, createLogger, type AppState, type Logger } from "@prismq/worker-kit";
+import { startRig } from "@prismq/worker-kit/testing";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
 import { RedditDiscovery } from "../src/discovery.js";
 
@@ -48,11 +49,9 @@ export class Rig {
   state!: AppState;
   discovery!: RedditDiscovery;
 
-  static async start(t: TestContext, options: RigOptions = {}): Promise<Rig> {
+  static start(t: TestContext, options: RigOptions = {}): Promise<Rig> {
     const rig = new Rig();
-    t.after(() => rig.stop());
-    await rig.init(options);
-    return rig;
+    return startRig(t, rig, () => rig.init(options));
   }
 
   private async init(options: RigOptions): Promise<void> {
@@ -130,29 +129,4 @@ export class Rig {
 export async function count(metrics: WorkerMetrics, labels: Record<string, string>): Promise<number> {
   const { values } = await metrics.apiCalls.get();
   return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k as keyof typeof v.labels]) === want)).reduce((n, v) => n + v.value, 0);
-}
-
-/** A budget that records how much it granted in each window (by the window's end), and how often it refused. */
-export class RecordingBudget implements Budget {
-  readonly granted = new Map<number, number>();
-  refused = 0;
-  constructor(private readonly inner: Budget) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  get limit(): number {
-    return this.inner.limit;
-  }
-  async trySpend(units: number): Promise<SpendResult> {
-    const r = await this.inner.trySpend(units);
-    if (r.ok) this.granted.set(r.resetAt, (this.granted.get(r.resetAt) ?? 0) + units);
-    else this.refused++;
-    return r;
-  }
-  exhaust(): Promise<BudgetState> {
-    return this.inner.exhaust();
-  }
-  state(): Promise<BudgetState> {
-    return this.inner.state();
-  }
 }

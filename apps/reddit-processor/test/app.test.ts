@@ -3,14 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Redis } from "ioredis";
 import { openIdeaStore } from "@prismq/idea-store";
 import { DEFAULT_REDDIT_CLIENT, startRedditSandbox, type RedditSandbox } from "@prismq/sandbox";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
 import { Reddit, YouTube, registerAll } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { UA, uid } from "./helpers.js";
-import { startAppProcess, until } from "@prismq/worker-kit/testing";
+import { dropRedisKeys, startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -132,12 +131,7 @@ describe("reddit-processor as a process", () => {
         assert.ok(!everything.includes(oauth.refreshTokens[0] as string), "the refresh token is never logged");
       } finally {
         app.child.kill("SIGKILL");
-        if (mode === "hybrid") {
-          const r = new Redis(REDIS_URL);
-          const keys = await r.keys(`${prefix}:*`);
-          if (keys.length) await r.del(...keys);
-          r.disconnect();
-        }
+        if (mode === "hybrid") await dropRedisKeys(REDIS_URL, prefix);
       }
     });
   }

@@ -1,22 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { openIdeaStore, type IdeaStore } from "@prismq/idea-store";
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "@prismq/sandbox";
-import type { ClaimedTask, Task, TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { Reddit, registerAll, type RedditPostParams } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
-import { DirectOutbox, WorkerLoop, WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
+import { WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
+import { ItemRig, startRig, type ItemType } from "@prismq/worker-kit/testing";
 import { RedditApi, createRedditClient, type RedditApiOptions } from "@prismq/reddit-source";
-import { RedditProcessor, type PostTask, type ProcessorDeps } from "../src/processor.js";
+import { RedditProcessor, type ProcessorDeps } from "../src/processor.js";
 
 export const UA = "node:prismq-reddit-processor-test:0.1.0 (by /u/prismq)";
 /** The sandbox's default OAuth app. */
 export const CLIENT = { clientId: "sandbox-client", clientSecret: "sandbox-secret", refreshToken: "sandbox-refresh" };
 export const uid = (): string => randomBytes(5).toString("hex");
 export const silent: Logger = createLogger({ service: "reddit-processor-test", level: "silent" });
+
+const POST: ItemType<RedditPostParams> = { type: Reddit.Post, params: (post_id, hops) => (hops === undefined ? { post_id } : { post_id, hops }), idOf: (p) => p.post_id };
 
 export interface RigOptions {
   processor?: Partial<Omit<ProcessorDeps, "api" | "ideas" | "outbox" | "logger">>;
@@ -38,30 +36,20 @@ export interface ExpectedComment {
  * a temp dir, a DirectOutbox, and the processor wired to them; all torn down
  * when the test ends.
  */
-export class Rig {
-  readonly dir = mkdtempSync(join(tmpdir(), "rdp-"));
-  readonly workerId = `rdp-${uid()}`;
-  tm!: TestTaskManager;
-  client!: TaskManagerClient;
+export class Rig extends ItemRig<RedditPostParams, TestTaskManager> {
   sandbox!: RedditSandbox;
-  store!: IdeaStore;
-  outbox!: DirectOutbox;
   api!: RedditApi;
   metrics!: WorkerMetrics;
   processor!: RedditProcessor;
-  /** Every batch `handle` was given, as post ids. */
-  readonly handled: string[][] = [];
 
-  static async start(t: TestContext, options: RigOptions = {}): Promise<Rig> {
-    const rig = new Rig();
-    t.after(() => rig.stop());
-    await rig.init(options);
-    return rig;
+  constructor() {
+    super({ item: POST, batchSize: 100, prefix: "rdp-", startTaskManager: (workerId) => startTestTaskManager({ workerId, retry: false, register: registerAll }) });
   }
 
+  static start = (t: TestContext, options: RigOptions = {}): Promise<Rig> => startRig(t, new Rig(), (rig) => rig.init(options));
+
   private async init(options: RigOptions): Promise<void> {
-    this.tm = await startTestTaskManager({ workerId: this.workerId, retry: false, register: registerAll });
-    this.client = this.tm.client;
+    await this.startBase();
     // A generous server limit: a batch of 100 with comments is 101 requests.
     // These tests compare ideas with the sandbox's data field by field and count requests, so the random glitches, the
     // AutoModerator stickies and the hostile posts are off unless a test asks for them; strict.test.ts runs them all.
@@ -71,8 +59,6 @@ export class Rig {
       strict: { garbageRate: 0, badItemRate: 0, automodSticky: false, hostilePosts: false },
       ...options.sandbox,
     });
-    this.store = await openIdeaStore({ dataDir: join(this.dir, "ideas") });
-    this.outbox = new DirectOutbox({ client: this.client, logger: silent });
     const reddit = await createRedditClient({ userAgent: UA, ...CLIENT, baseUrl: this.sandbox.url });
     this.metrics = new WorkerMetrics("reddit-processor-test", { defaultMetrics: false });
     this.api = new RedditApi({ client: reddit, metrics: this.metrics, logger: silent, baseDelayMs: 10, ...options.api });
@@ -85,52 +71,6 @@ export class Rig {
       now: () => this.sandbox.world.clock.now(),
       ...options.processor,
     });
-  }
-
-  /** A WorkerLoop as the app builds it: claim with the typed helper, handle with the processor. */
-  worker(batchSize = 100): WorkerLoop<PostTask> {
-    return new WorkerLoop<PostTask>({
-      name: Reddit.Post.name,
-      client: this.client,
-      batchSize,
-      outbox: this.outbox,
-      workerId: this.workerId,
-      logger: silent,
-      claim: (signal) => Reddit.Post.claim(this.client, { workerId: this.workerId, signal }),
-      handle: (batch, signal) => {
-        this.handled.push(batch.map((task) => task.params.post_id));
-        return this.processor.handle(batch, signal);
-      },
-    });
-  }
-
-  /** Creates one Post task per id; answers the task id of each. */
-  async createPosts(ids: readonly string[], hops?: number): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const post_id of ids) {
-      const created = await Reddit.Post.create(this.client, hops === undefined ? { post_id } : { post_id, hops });
-      if (created.deduplicated) throw new Error(`task for ${post_id} already existed`);
-      out.set(post_id, created.id);
-    }
-    return out;
-  }
-
-  tasks(type: string, status?: Task["status"]): Promise<TaskSummary[]> {
-    return this.tm.tasks(type, status);
-  }
-
-  task(id: number): Promise<Task> {
-    return this.tm.task(id);
-  }
-
-  /** The params of every task of a type. */
-  params<P>(type: string): Promise<P[]> {
-    return this.tm.params<P>(type);
-  }
-
-  /** Post tasks as if claimed, to hand to `processor.handle` directly. */
-  fakeClaims(ids: readonly string[], firstId = 1_000_000, hops?: number): Array<ClaimedTask<RedditPostParams>> {
-    return ids.map((post_id, k) => ({ id: firstId + k, type: Reddit.Post.name, params: hops === undefined ? { post_id } : { post_id, hops }, attempts: 1, priority: 0 }));
   }
 
   /** The sandbox's index of a post id. */
@@ -166,12 +106,5 @@ export class Rig {
     const fromPost = this.sandbox.data.postYouTube(this.index(id))?.videoId;
     const fromComments = commentsPerPost > 0 ? this.topComments(id, commentsPerPost).map((c) => c.videoId) : [];
     return [...new Set([fromPost, ...fromComments].filter((v): v is string => typeof v === "string"))];
-  }
-
-  async stop(): Promise<void> {
-    await this.tm?.close();
-    await this.store?.close();
-    await this.sandbox?.close();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

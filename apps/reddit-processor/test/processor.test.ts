@@ -2,25 +2,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { IdeaInspiration } from "@prismq/idea-store";
 import { HOP_PRIORITY_STEP, MAX_HOPS, Reddit, YouTube, type YouTubeVideoParams } from "@prismq/task-types";
-import type { BatchOutcome } from "@prismq/worker-kit";
-import type { PostTask } from "../src/processor.js";
 import { Rig } from "./helpers.js";
+import { assertCompletedWithIdeas, assertSameIdeasAgain, assertTwoTasksShareOneIdea, resultOf, type IdeaResult } from "@prismq/worker-kit/testing";
 
 const DAY = 86_400_000;
 const GONE = new Set(["[removed]", "[deleted]"]);
 
-type Result = { idea_id: number; created: boolean; score: number | null; category: string | null; youtube_videos: number };
-
-const resultOf = (outcome: BatchOutcome<PostTask>): Result => {
-  assert.ok(outcome.ok, `task ${outcome.task.id} failed: ${outcome.ok ? "" : outcome.error}`);
-  return outcome.result as Result;
-};
-
-async function idea(rig: Rig, id: string): Promise<IdeaInspiration> {
-  const found = await rig.store.get("reddit", id);
-  assert.ok(found, `idea for ${id}`);
-  return found;
-}
+type Result = IdeaResult & { youtube_videos: number };
 
 /** How many of these posts have comments (only those need a comments request). */
 const withComments = (rig: Rig, ids: readonly string[]) => ids.filter((id) => rig.sandbox.data.post(rig.index(id)).num_comments > 0).length;
@@ -41,7 +29,7 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
     const ids = rig.sandbox.data.postIds().slice(0, 120);
     const commented = withComments(rig, ids);
     assert.ok(commented > 0 && commented < 120, "posts with and without comments");
-    const taskIds = await rig.createPosts(ids);
+    const taskIds = await rig.createTasks(ids);
     const worker = rig.worker(100);
 
     assert.equal(await worker.drain(), 120);
@@ -59,24 +47,17 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
     const stored = await rig.store.query({ platform: "reddit", limit: 1000 });
     assert.deepEqual(stored.map((i) => i.sourceId).sort(), [...ids].sort(), "one idea per post");
 
-    for (const [postId, taskId] of taskIds) {
-      const task = await rig.task(taskId);
-      assert.equal(task.status, "completed", postId);
-      const result = task.result as Result;
-      const row = await idea(rig, postId);
-      assert.equal(result.idea_id, row.id);
-      assert.equal(result.created, true);
-      assert.equal(result.score, row.score);
-      assert.equal(result.category, row.category);
-      assert.ok(typeof row.score === "number" && row.score >= 0 && row.score <= 100);
+    await assertCompletedWithIdeas(rig, taskIds);
+    for (const id of taskIds.keys()) {
+      const row = await rig.idea(id);
       assert.ok(typeof row.category === "string" && row.category.length > 0);
     }
-    assert.equal((await rig.tasks(Reddit.Post.name, "completed")).length, 120);
+    assert.equal((await rig.tm.tasks(Reddit.Post.name, "completed")).length, 120);
 
     // The stored idea is the sandbox's post.
     const sample = ids.find((id) => rig.sandbox.data.post(rig.index(id)).is_self && rig.topComments(id).some((c) => !GONE.has(c.body))) as string;
     const post = rig.sandbox.data.post(rig.index(sample));
-    const row = await idea(rig, sample);
+    const row = await rig.idea(sample);
     assert.equal(row.title, post.title);
     assert.equal(row.sourceUrl, `https://www.reddit.com${post.permalink}`);
     assert.equal(row.sourcePlatform, "reddit");
@@ -101,29 +82,22 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
       .postIds()
       .filter((id) => Number(rig.sandbox.data.post(rig.index(id)).created_utc) < hourAgo)
       .slice(0, 10);
-    await rig.createPosts(ids);
+    await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), 10);
     const before = new Map<string, IdeaInspiration>();
-    for (const id of ids) before.set(id, await idea(rig, id));
+    for (const id of ids) before.set(id, await rig.idea(id));
 
     // New tasks for the same posts would be deduplicated, so hand the processor claims directly.
-    const again = await rig.processor.handle(rig.fakeClaims(ids));
-    assert.equal(again.length, 10);
-    for (const o of again) {
-      const r = resultOf(o);
-      assert.equal(r.created, false);
-      assert.equal(r.idea_id, before.get(o.task.params.post_id)?.id);
-    }
-    assert.equal(await rig.store.count(), 10);
+    await assertSameIdeasAgain(rig, ids, before, (p) => p.post_id);
 
     rig.sandbox.advance(DAY);
     const later = await rig.processor.handle(rig.fakeClaims(ids, 2_000_000));
-    assert.ok(later.every((o) => resultOf(o).created === false));
+    assert.ok(later.every((o) => resultOf<Result>(o).created === false));
     assert.equal(await rig.store.count(), 10, "still one row per post");
     let changed = 0;
     for (const id of ids) {
       const old = before.get(id) as IdeaInspiration;
-      const now = await idea(rig, id);
+      const now = await rig.idea(id);
       assert.equal(now.id, old.id);
       assert.equal(now.createdAt, old.createdAt);
       assert.equal(now.metadata.score, rig.sandbox.data.post(rig.index(id)).score, "the score as the sandbox counts it now");
@@ -138,7 +112,7 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
   test("a removed or deleted post fails its task for good with a message saying so, while the rest of its batch completes", async (t) => {
     const rig = await Rig.start(t);
     const ids = rig.sandbox.data.postIds().slice(0, 10);
-    const taskIds = await rig.createPosts(ids);
+    const taskIds = await rig.createTasks(ids);
     const removed = ids[3] as string;
     const deleted = ids[6] as string;
     const standing = ids.filter((id) => id !== removed && id !== deleted);
@@ -151,13 +125,13 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
       [removed, "removed (removed_by_category: moderator)"],
       [deleted, "deleted by its author (removed_by_category: deleted)"],
     ] as const) {
-      const failed = await rig.task(taskIds.get(id) as number);
+      const failed = await rig.tm.task(taskIds.get(id) as number);
       assert.equal(failed.status, "failed", "not put back for a retry");
       assert.equal(failed.attempts, 1);
       assert.equal(failed.errorMessage, `Reddit post ${id} was ${how}: nothing to process`);
       assert.equal(await rig.store.get("reddit", id), null);
     }
-    for (const id of standing) assert.equal((await rig.task(taskIds.get(id) as number)).status, "completed", id);
+    for (const id of standing) assert.equal((await rig.tm.task(taskIds.get(id) as number)).status, "completed", id);
     assert.equal(await rig.store.count(), 8);
     const stats = rig.sandbox.stats().requests.byEndpoint;
     assert.equal(stats.info, 1);
@@ -169,13 +143,13 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
     const data = rig.sandbox.data;
     const future = data.postId(data.postCount - 1); // not created yet by the world's clock
     const [known] = data.postIds().slice(0, 1) as [string];
-    const taskIds = await rig.createPosts([known, future]);
+    const taskIds = await rig.createTasks([known, future]);
     assert.equal(await rig.worker().drain(), 2);
-    const failed = await rig.task(taskIds.get(future) as number);
+    const failed = await rig.tm.task(taskIds.get(future) as number);
     assert.equal(failed.status, "failed");
     assert.equal(failed.attempts, 1);
     assert.equal(failed.errorMessage, `Reddit post ${future} not found: deleted, in a private or banned subreddit, or never existed`);
-    assert.equal((await rig.task(taskIds.get(known) as number)).status, "completed");
+    assert.equal((await rig.tm.task(taskIds.get(known) as number)).status, "completed");
   });
 
   test("YouTube videos linked from posts and their top comments become Video tasks one hop further, each video once", async (t) => {
@@ -194,10 +168,10 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
       "some only through their comments",
     );
 
-    const taskIds = await rig.createPosts(ids);
+    const taskIds = await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), ids.length);
 
-    const videos = await rig.params<YouTubeVideoParams>(YouTube.Video.name);
+    const videos = await rig.tm.params<YouTubeVideoParams>(YouTube.Video.name);
     assert.equal(videos.length, union.size, "one Video task per video");
     assert.deepEqual(new Set(videos.map((v) => v.video_id)), union);
     assert.ok(
@@ -206,13 +180,13 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
     );
     for (const [id, taskId] of taskIds) {
       const want = perPost.get(id) as string[];
-      assert.equal(((await rig.task(taskId)).result as Result).youtube_videos, want.length, id);
-      assert.deepEqual((await idea(rig, id)).metadata.youtubeVideoIds, want, id);
+      assert.equal(((await rig.tm.task(taskId)).result as Result).youtube_videos, want.length, id);
+      assert.deepEqual((await rig.idea(id)).metadata.youtubeVideoIds, want, id);
     }
 
     // Processing again creates no new Video task.
     await rig.processor.handle(rig.fakeClaims(ids));
-    assert.equal((await rig.tasks(YouTube.Video.name)).length, union.size, "no duplicates");
+    assert.equal((await rig.tm.tasks(YouTube.Video.name)).length, union.size, "no duplicates");
   });
 
   test("each YouTube Video task is created one priority step below its Post task's priority", async (t) => {
@@ -220,24 +194,24 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
     const [id] = postsWithVideos(rig, 1, 300) as [string];
     await Reddit.Post.create(rig.client, { post_id: id }, { priority: 12 });
     assert.equal(await rig.worker().drain(), 1);
-    const videos = await rig.tasks(YouTube.Video.name);
+    const videos = await rig.tm.tasks(YouTube.Video.name);
     assert.ok(videos.length > 0, "the post links videos");
-    for (const v of videos) assert.equal((await rig.task(v.id)).priority, 12 - HOP_PRIORITY_STEP);
+    for (const v of videos) assert.equal((await rig.tm.task(v.id)).priority, 12 - HOP_PRIORITY_STEP);
   });
 
   test("a Post task at the hop limit creates no Video task; one hop below creates them at the limit", async (t) => {
     const rig = await Rig.start(t);
     const [atLimit, below] = postsWithVideos(rig, 2) as [string, string];
-    const limitTask = (await rig.createPosts([atLimit], MAX_HOPS)).get(atLimit) as number;
+    const limitTask = (await rig.createTasks([atLimit], MAX_HOPS)).get(atLimit) as number;
     assert.equal(await rig.worker().drain(), 1);
-    const result = (await rig.task(limitTask)).result as Result;
+    const result = (await rig.tm.task(limitTask)).result as Result;
     assert.equal(result.youtube_videos, 0);
     assert.ok(result.idea_id > 0, "the post is still stored");
-    assert.equal((await rig.tasks(YouTube.Video.name)).length, 0);
+    assert.equal((await rig.tm.tasks(YouTube.Video.name)).length, 0);
 
-    await rig.createPosts([below], MAX_HOPS - 1);
+    await rig.createTasks([below], MAX_HOPS - 1);
     assert.equal(await rig.worker().drain(), 1);
-    const videos = await rig.params<YouTubeVideoParams>(YouTube.Video.name);
+    const videos = await rig.tm.params<YouTubeVideoParams>(YouTube.Video.name);
     assert.deepEqual(new Set(videos.map((v) => v.video_id)), new Set(rig.expectedVideos(below)));
     assert.ok(videos.every((v) => v.hops === MAX_HOPS));
   });
@@ -247,42 +221,35 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
     const ids = postsWithVideos(rig, 20);
     const fromPosts = new Set(ids.flatMap((id) => rig.expectedVideos(id, 0)));
     assert.ok(fromPosts.size > 0 && fromPosts.size < new Set(ids.flatMap((id) => rig.expectedVideos(id))).size, "comments would have added videos");
-    await rig.createPosts(ids);
+    await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), ids.length);
     const stats = rig.sandbox.stats().requests.byEndpoint;
     assert.equal(stats.comments, 0);
     assert.equal(stats.info, 1);
-    assert.equal((await rig.tasks(Reddit.Post.name, "completed")).length, ids.length);
-    for (const id of ids) assert.equal((await idea(rig, id)).metadata.commentsFetched, 0);
-    const videos = await rig.params<YouTubeVideoParams>(YouTube.Video.name);
+    assert.equal((await rig.tm.tasks(Reddit.Post.name, "completed")).length, ids.length);
+    for (const id of ids) assert.equal((await rig.idea(id)).metadata.commentsFetched, 0);
+    const videos = await rig.tm.params<YouTubeVideoParams>(YouTube.Video.name);
     assert.deepEqual(new Set(videos.map((v) => v.video_id)), fromPosts);
   });
 
   test("with cross-module off, posts are stored and no Video task is created", async (t) => {
     const rig = await Rig.start(t, { processor: { crossModule: false } });
     const ids = postsWithVideos(rig, 5);
-    await rig.createPosts(ids);
+    await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), 5);
-    assert.equal((await rig.tasks(Reddit.Post.name, "completed")).length, 5);
+    assert.equal((await rig.tm.tasks(Reddit.Post.name, "completed")).length, 5);
     assert.equal(await rig.store.count(), 5);
-    assert.equal((await rig.tasks(YouTube.Video.name)).length, 0);
+    assert.equal((await rig.tm.tasks(YouTube.Video.name)).length, 0);
   });
 
   test("two tasks of one post in a batch make one /api/info entry and one comments request, and share one idea", async (t) => {
     const rig = await Rig.start(t);
     const post = postsWithVideos(rig, 20).find((id) => withComments(rig, [id]) === 1) as string;
-    const plain = (await rig.createPosts([post])).get(post) as number;
-    const hopped = (await rig.createPosts([post], 1)).get(post) as number;
-    assert.equal(await rig.worker().drain(), 2);
-    assert.equal(rig.handled.length, 1);
-    const a = (await rig.task(plain)).result as Result;
-    const b = (await rig.task(hopped)).result as Result;
-    assert.equal(a.idea_id, b.idea_id);
-    assert.equal(await rig.store.count(), 1);
+    await assertTwoTasksShareOneIdea(rig, post);
     const stats = rig.sandbox.stats().requests.byEndpoint;
     assert.equal(stats.info, 1);
     assert.equal(stats.comments, 1);
-    const hops = (await rig.params<YouTubeVideoParams>(YouTube.Video.name)).map((v) => v.hops);
+    const hops = (await rig.tm.params<YouTubeVideoParams>(YouTube.Video.name)).map((v) => v.hops);
     const n = rig.expectedVideos(post).length;
     assert.deepEqual(
       hops.sort(),
@@ -293,15 +260,15 @@ describe("RedditProcessor with a WorkerLoop, the TaskManager, the sandbox and th
 
   test("when Reddit fails the batch's lookup, its tasks go back to pending and nothing is stored", async (t) => {
     const rig = await Rig.start(t, { api: { attempts: 1 } });
-    const taskIds = await rig.createPosts(rig.sandbox.data.postIds().slice(0, 3));
+    const taskIds = await rig.createTasks(rig.sandbox.data.postIds().slice(0, 3));
     rig.sandbox.faults.errorRate = 1;
     assert.equal(await rig.worker().drain(), 3);
     for (const id of taskIds.values()) {
-      const task = await rig.task(id);
+      const task = await rig.tm.task(id);
       assert.equal(task.status, "pending", "back in the queue for a later attempt");
       assert.match(task.errorMessage ?? "", /Reddit info \/api\/info failed \(HTTP 503\)/);
     }
     assert.equal(await rig.store.count(), 0);
-    assert.equal((await rig.tasks(YouTube.Video.name)).length, 0);
+    assert.equal((await rig.tm.tasks(YouTube.Video.name)).length, 0);
   });
 });

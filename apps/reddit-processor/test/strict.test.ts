@@ -40,9 +40,9 @@ describe("reddit-processor on the strict sandbox", () => {
     const rig = await Rig.start(t, { sandbox: STRICT });
     const ids = rig.sandbox.data.postIds().slice(0, 5);
     rig.sandbox.stage({ kind: "html", path: "/api/info" });
-    const taskIds = await rig.createPosts(ids);
+    const taskIds = await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), 5);
-    for (const id of ids) assert.equal((await rig.task(taskIds.get(id)!)).status, "completed", id);
+    for (const id of ids) assert.equal((await rig.tm.task(taskIds.get(id)!)).status, "completed", id);
   });
 
   test("one entry of /api/info with a wrong type (title: 12345) fails only its task, retryable, naming the field", async (t) => {
@@ -61,7 +61,7 @@ describe("reddit-processor on the strict sandbox", () => {
     const rig = await Rig.start(t, { sandbox: STRICT });
     const ids = withComments(rig, 40).filter((id) => rig.sandbox.data.automodCommentId(rig.index(id)) !== null).slice(0, 5);
     assert.equal(ids.length, 5);
-    await rig.createPosts(ids);
+    await rig.createTasks(ids);
     await rig.worker().drain();
     for (const id of ids) {
       const idea = await rig.store.get("reddit", id);
@@ -75,10 +75,10 @@ describe("reddit-processor on the strict sandbox", () => {
     const kinds = ["author", "automod_filtered", "reddit", "anti_evil_ops", "community_ops", "legal_operations", "copyright_takedown", "content_takedown"] as const;
     const ids = rig.sandbox.data.postIds().slice(0, kinds.length);
     for (const [k, id] of ids.entries()) assert.ok(rig.sandbox.removePost(id, kinds[k]));
-    const taskIds = await rig.createPosts(ids);
+    const taskIds = await rig.createTasks(ids);
     await rig.worker().drain();
     for (const [k, id] of ids.entries()) {
-      const task = await rig.task(taskIds.get(id)!);
+      const task = await rig.tm.task(taskIds.get(id)!);
       assert.equal(task.status, "failed");
       assert.ok((task.errorMessage ?? "").includes(`removed_by_category: ${kinds[k]}`), task.errorMessage ?? undefined);
     }
@@ -88,10 +88,10 @@ describe("reddit-processor on the strict sandbox", () => {
     const rig = await Rig.start(t, { sandbox: { ...STRICT, world: { seed: "processor-tests", visibleFraction: 1 } }, processor: { commentsPerPost: 0 } });
     const ids = [777, 778, 779].map((i) => rig.sandbox.data.postId(i)).filter((id) => rig.sandbox.data.removalOf(rig.index(id)) === null);
     assert.ok(ids.length >= 2);
-    const taskIds = await rig.createPosts(ids);
+    const taskIds = await rig.createTasks(ids);
     await rig.worker().drain();
     for (const id of ids) {
-      assert.equal((await rig.task(taskIds.get(id)!)).status, "completed", id);
+      assert.equal((await rig.tm.task(taskIds.get(id)!)).status, "completed", id);
       const idea = (await rig.store.get("reddit", id))!;
       assert.ok(idea.description.length <= 2_000 && idea.content.length <= 100_000, `${id}: text bounded`);
       assert.ok(Number.isFinite(idea.score));
@@ -103,10 +103,10 @@ describe("reddit-processor on the strict sandbox", () => {
     const rig = await Rig.start(t, { sandbox: STRICT });
     const id = rig.sandbox.data.postIds()[0]!;
     const sub = rig.sandbox.data.subredditName(rig.sandbox.data.subredditOf(rig.index(id)));
-    const taskIds = await rig.createPosts([id]);
+    const taskIds = await rig.createTasks([id]);
     rig.sandbox.setSubredditState(sub, "private");
     await rig.worker().drain();
-    const task = await rig.task(taskIds.get(id)!);
+    const task = await rig.tm.task(taskIds.get(id)!);
     assert.equal(task.status, "failed");
     assert.match(task.errorMessage ?? "", /private/);
   });

@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, type RunningServer } from "./server.js";
 
+export { startTestTaskManager, type TestTaskManager, type TestTaskManagerOptions } from "./test-taskmanager.js";
+
 export interface TestServerOptions {
   /** The one API key the server accepts. */
   apiKey: string;

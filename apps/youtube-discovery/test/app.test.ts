@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Redis } from "ioredis";
 import { YouTube } from "@prismq/task-types";
 import { Rig, uid } from "./helpers.js";
-import { startAppProcess, until } from "@prismq/worker-kit/testing";
+import { dropRedisKeys, startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -67,12 +66,7 @@ describe("youtube-discovery as a process", () => {
         assert.doesNotMatch(JSON.stringify(app.lines), new RegExp(rig.tm.key), "the API key is never logged");
       } finally {
         app.child.kill("SIGKILL");
-        if (mode === "hybrid") {
-          const r = new Redis(REDIS_URL);
-          const keys = await r.keys(`${prefix}:*`);
-          if (keys.length) await r.del(...keys);
-          r.disconnect();
-        }
+        if (mode === "hybrid") await dropRedisKeys(REDIS_URL, prefix);
       }
     });
   }

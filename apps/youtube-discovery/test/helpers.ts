@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { startYouTubeSandbox, type YouTubeSandbox, type YouTubeSandboxOptions } from "@prismq/sandbox";
 import type { TaskManagerClient, TaskSummary } from "@prismq/taskmanager-client";
 import { registerAll } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { createLogger, type Logger } from "@prismq/worker-kit";
 
 export const uid = (): string => randomBytes(5).toString("hex");

@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Redis } from "ioredis";
 import { openIdeaStore } from "@prismq/idea-store";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
 import { Reddit, YouTube, registerAll } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
-import { startAppProcess, until } from "@prismq/worker-kit/testing";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
+import { dropRedisKeys, startAppProcess, until } from "@prismq/worker-kit/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -70,12 +69,7 @@ describe("youtube-processor as a process", () => {
         assert.doesNotMatch(app.stdout(), new RegExp(tm.key), "the API key is never logged");
       } finally {
         app.child.kill("SIGKILL");
-        if (mode === "hybrid") {
-          const r = new Redis(REDIS_URL);
-          const keys = await r.keys(`${prefix}:*`);
-          if (keys.length) await r.del(...keys);
-          r.disconnect();
-        }
+        if (mode === "hybrid") await dropRedisKeys(REDIS_URL, prefix);
       }
     });
   }

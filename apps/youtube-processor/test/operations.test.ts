@@ -4,29 +4,17 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startYouTubeSandbox, type YouTubeSandbox } from "@prismq/sandbox";
 import { startServer } from "@prismq/taskmanager-server";
 import { registerAll, YouTube } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
-import { itDocumentsItsVariables, startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
+import { freePort, itDocumentsItsVariables, startAppProcess, until, type AppProcess } from "@prismq/worker-kit/testing";
 import { shape } from "../src/config.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A Redis of this test alone, to stop and start again. */
 class PrivateRedis {

@@ -2,31 +2,20 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { IdeaInspiration } from "@prismq/idea-store";
 import { HOP_PRIORITY_STEP, MAX_HOPS, Reddit, YouTube, registerAll } from "@prismq/task-types";
-import { LocalBudget, type BatchOutcome } from "@prismq/worker-kit";
+import { LocalBudget } from "@prismq/worker-kit";
 import { redditQuery } from "@prismq/youtube-source";
-import type { VideoTask } from "../src/processor.js";
 import { Rig } from "./helpers.js";
+import { assertCompletedWithIdeas, assertSameIdeasAgain, assertTwoTasksShareOneIdea, resultOf, type IdeaResult } from "@prismq/worker-kit/testing";
 
 const DAY = 86_400_000;
 
-type Result = { idea_id: number; created: boolean; score: number | null; category: string | null; reddit_search: string | null };
-
-const resultOf = (outcome: BatchOutcome<VideoTask>): Result => {
-  assert.ok(outcome.ok, `task ${outcome.task.id} failed: ${outcome.ok ? "" : outcome.error}`);
-  return outcome.result as Result;
-};
-
-async function idea(rig: Rig, id: string): Promise<IdeaInspiration> {
-  const found = await rig.store.get("youtube", id);
-  assert.ok(found, `idea for ${id}`);
-  return found;
-}
+type Result = IdeaResult & { reddit_search: string | null };
 
 describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and the idea store", () => {
   test("120 Video tasks are handled in 3 batches with 3 videos.list calls, stored once each and completed with idea id, score and category", async (t) => {
     const rig = await Rig.start(t);
     const ids = rig.sandbox.data.videoIds().slice(0, 120);
-    const taskIds = await rig.createVideos(ids);
+    const taskIds = await rig.createTasks(ids);
     const worker = rig.worker();
 
     assert.equal(await worker.drain(), 120);
@@ -43,23 +32,13 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
     const stored = await rig.store.query({ platform: "youtube", limit: 1000 });
     assert.deepEqual(stored.map((i) => i.sourceId).sort(), [...ids].sort(), "one idea per video");
 
-    for (const [videoId, taskId] of taskIds) {
-      const task = await rig.task(taskId);
-      assert.equal(task.status, "completed", videoId);
-      const result = task.result as Result;
-      const row = await idea(rig, videoId);
-      assert.equal(result.idea_id, row.id);
-      assert.equal(result.created, true);
-      assert.equal(result.score, row.score);
-      assert.equal(result.category, row.category);
-      assert.ok(typeof row.score === "number" && row.score >= 0 && row.score <= 100);
-    }
-    assert.equal((await rig.tasks(YouTube.Video.name, "completed")).length, 120);
+    await assertCompletedWithIdeas(rig, taskIds);
+    assert.equal((await rig.tm.tasks(YouTube.Video.name, "completed")).length, 120);
 
     // The stored idea is the sandbox's video.
     const sample = ids[17] as string;
     const i = rig.index(sample);
-    const row = await idea(rig, sample);
+    const row = await rig.idea(sample);
     assert.equal(row.title, rig.sandbox.data.title(i));
     assert.equal(row.sourceUrl, `https://www.youtube.com/watch?v=${sample}`);
     assert.equal(row.sourceType, "video");
@@ -70,29 +49,22 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
   test("processing the same videos again keeps one idea per video and updates its metrics", async (t) => {
     const rig = await Rig.start(t);
     const ids = rig.sandbox.data.videoIds().slice(300, 310);
-    await rig.createVideos(ids);
+    await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), 10);
     const before = new Map<string, IdeaInspiration>();
-    for (const id of ids) before.set(id, await idea(rig, id));
+    for (const id of ids) before.set(id, await rig.idea(id));
 
     // New tasks for the same videos would be deduplicated, so hand the processor claims directly.
-    const again = await rig.processor.handle(rig.fakeClaims(ids));
-    assert.equal(again.length, 10);
-    for (const o of again) {
-      const r = resultOf(o);
-      assert.equal(r.created, false);
-      assert.equal(r.idea_id, before.get(o.task.params.video_id)?.id);
-    }
-    assert.equal(await rig.store.count(), 10);
+    await assertSameIdeasAgain(rig, ids, before, (p) => p.video_id);
 
     rig.sandbox.advance(3 * DAY);
     const later = await rig.processor.handle(rig.fakeClaims(ids, 2_000_000));
-    assert.ok(later.every((o) => resultOf(o).created === false));
+    assert.ok(later.every((o) => resultOf<Result>(o).created === false));
     assert.equal(await rig.store.count(), 10, "still one row per video");
     let changed = 0;
     for (const id of ids) {
       const old = before.get(id) as IdeaInspiration;
-      const now = await idea(rig, id);
+      const now = await rig.idea(id);
       const metrics = now.metadata.metrics as { views: number; ageDays: number };
       const oldMetrics = old.metadata.metrics as { views: number; ageDays: number };
       assert.equal(now.id, old.id);
@@ -109,17 +81,17 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
   test("a deleted video fails its task for good, naming the id, while the rest of its batch completes", async (t) => {
     const rig = await Rig.start(t);
     const ids = rig.sandbox.data.videoIds().slice(400, 410);
-    const taskIds = await rig.createVideos(ids);
+    const taskIds = await rig.createTasks(ids);
     const gone = ids[3] as string;
     assert.ok(rig.sandbox.deleteVideo(gone));
 
     assert.equal(await rig.worker().drain(), 10);
     assert.equal(rig.handled.length, 1, "one batch");
-    const failed = await rig.task(taskIds.get(gone) as number);
+    const failed = await rig.tm.task(taskIds.get(gone) as number);
     assert.equal(failed.status, "failed", "not put back for a retry");
     assert.match(failed.errorMessage ?? "", new RegExp(gone));
     assert.equal(failed.attempts, 1);
-    for (const id of ids) if (id !== gone) assert.equal((await rig.task(taskIds.get(id) as number)).status, "completed", id);
+    for (const id of ids) if (id !== gone) assert.equal((await rig.tm.task(taskIds.get(id) as number)).status, "completed", id);
     assert.equal(await rig.store.count(), 9);
     assert.equal(await rig.store.get("youtube", gone), null);
     assert.equal(rig.sandbox.quota(rig.ytKey).calls["videos.list"], 1);
@@ -133,33 +105,33 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
     const lookup = rig.api.videos.bind(rig.api);
     rig.api.videos = async (wanted, signal) =>
       (await lookup(wanted, signal)).map((v) => (v.id === odd ? { ...v, snippet: { ...v.snippet, title: "bad\u0000title" } } : v));
-    const taskIds = await rig.createVideos(ids);
+    const taskIds = await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), 5);
-    const failed = await rig.task(taskIds.get(odd) as number);
+    const failed = await rig.tm.task(taskIds.get(odd) as number);
     assert.equal(failed.status, "failed");
     assert.match(failed.errorMessage ?? "", new RegExp(`${odd} gives an idea the store refuses: title`));
     assert.equal(await rig.store.count(), 4);
-    for (const id of ids) if (id !== odd) assert.equal((await rig.task(taskIds.get(id) as number)).status, "completed", id);
+    for (const id of ids) if (id !== odd) assert.equal((await rig.tm.task(taskIds.get(id) as number)).status, "completed", id);
   });
 
   test("each processed video creates its Reddit search task one hop further, and processing again creates none", async (t) => {
     const rig = await Rig.start(t);
     const ids = rig.sandbox.data.videoIds().slice(500, 512);
-    const taskIds = await rig.createVideos(ids);
+    const taskIds = await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), 12);
 
     const queries = new Set<string>();
     for (const taskId of taskIds.values()) {
-      const q = ((await rig.task(taskId)).result as Result).reddit_search;
+      const q = ((await rig.tm.task(taskId)).result as Result).reddit_search;
       assert.ok(q, "every video has a query");
       queries.add(q);
     }
-    const reddit = await rig.tasks(Reddit.Search.name);
+    const reddit = await rig.tm.tasks(Reddit.Search.name);
     // Videos with the same strongest terms share one (deduplicated) search.
     assert.equal(reddit.length, queries.size);
     const seen = new Set<string>();
     for (const summary of reddit) {
-      const task = await rig.task(summary.id);
+      const task = await rig.tm.task(summary.id);
       assert.equal(task.status, "pending");
       assert.deepEqual(task.params, { hops: 1, limit: 25, query: task.params.query, sort: "relevance", time_filter: "month" });
       seen.add(String(task.params.query));
@@ -168,12 +140,12 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
 
     // The query is the idea's two strongest single-word keywords (tags first): Reddit's search matches every term.
     const sample = ids[0] as string;
-    const row = await idea(rig, sample);
-    assert.equal(((await rig.task(taskIds.get(sample) as number)).result as Result).reddit_search, redditQuery(row.keywords, 2));
+    const row = await rig.idea(sample);
+    assert.equal(((await rig.tm.task(taskIds.get(sample) as number)).result as Result).reddit_search, redditQuery(row.keywords, 2));
 
     const again = await rig.processor.handle(rig.fakeClaims(ids));
-    assert.ok(again.every((o) => resultOf(o).reddit_search !== null));
-    assert.equal((await rig.tasks(Reddit.Search.name)).length, queries.size, "no duplicates");
+    assert.ok(again.every((o) => resultOf<Result>(o).reddit_search !== null));
+    assert.equal((await rig.tm.tasks(Reddit.Search.name)).length, queries.size, "no duplicates");
   });
 
   test("the Reddit search task is created one priority step below its Video task's priority", async (t) => {
@@ -181,34 +153,34 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
     const [id] = rig.sandbox.data.videoIds().slice(650, 651) as [string];
     await YouTube.Video.create(rig.client, { video_id: id }, { priority: 35 });
     assert.equal(await rig.worker().drain(), 1);
-    const reddit = await rig.tasks(Reddit.Search.name);
+    const reddit = await rig.tm.tasks(Reddit.Search.name);
     assert.equal(reddit.length, 1);
-    assert.equal((await rig.task(reddit[0]?.id as number)).priority, 35 - HOP_PRIORITY_STEP);
+    assert.equal((await rig.tm.task(reddit[0]?.id as number)).priority, 35 - HOP_PRIORITY_STEP);
   });
 
   test("a Video task at the hop limit creates no Reddit task; one hop below creates one at the limit", async (t) => {
     const rig = await Rig.start(t);
     const [atLimit, below] = rig.sandbox.data.videoIds().slice(600, 602) as [string, string];
-    const limitTask = (await rig.createVideos([atLimit], MAX_HOPS)).get(atLimit) as number;
+    const limitTask = (await rig.createTasks([atLimit], MAX_HOPS)).get(atLimit) as number;
     assert.equal(await rig.worker().drain(), 1);
-    const result = (await rig.task(limitTask)).result as Result;
+    const result = (await rig.tm.task(limitTask)).result as Result;
     assert.equal(result.reddit_search, null);
     assert.ok(result.idea_id > 0, "the video is still stored");
-    assert.equal((await rig.tasks(Reddit.Search.name)).length, 0);
+    assert.equal((await rig.tm.tasks(Reddit.Search.name)).length, 0);
 
-    await rig.createVideos([below], MAX_HOPS - 1);
+    await rig.createTasks([below], MAX_HOPS - 1);
     assert.equal(await rig.worker().drain(), 1);
-    const reddit = await rig.tasks(Reddit.Search.name);
+    const reddit = await rig.tm.tasks(Reddit.Search.name);
     assert.equal(reddit.length, 1);
-    assert.equal((await rig.task(reddit[0]?.id as number)).params.hops, MAX_HOPS);
+    assert.equal((await rig.tm.task(reddit[0]?.id as number)).params.hops, MAX_HOPS);
   });
 
   test("with cross-module off, no Reddit task is created", async (t) => {
     const rig = await Rig.start(t, { processor: { crossModule: false } });
-    await rig.createVideos(rig.sandbox.data.videoIds().slice(700, 705));
+    await rig.createTasks(rig.sandbox.data.videoIds().slice(700, 705));
     assert.equal(await rig.worker().drain(), 5);
-    assert.equal((await rig.tasks(YouTube.Video.name, "completed")).length, 5);
-    assert.equal((await rig.tasks(Reddit.Search.name)).length, 0);
+    assert.equal((await rig.tm.tasks(YouTube.Video.name, "completed")).length, 5);
+    assert.equal((await rig.tm.tasks(Reddit.Search.name)).length, 0);
   });
 
   test("with comments on, each video's top comments go into its idea, one commentThreads.list call per video", async (t) => {
@@ -224,7 +196,7 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
     const none = all.filter((id) => data.commentThreadCount(rig.index(id)) === 0);
     const ids = [...many, ...few.slice(0, 2), ...none.slice(0, 1)];
     assert.ok(many.length === 4 && ids.length >= 5);
-    await rig.createVideos(ids);
+    await rig.createTasks(ids);
     assert.equal(await rig.worker().drain(), ids.length);
 
     const quota = rig.sandbox.quota(rig.ytKey);
@@ -238,7 +210,7 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
         .slice(0, 5)
         .map((k) => data.commentThreadResource(i, k, { replies: false, textFormat: "plainText" }).snippet?.topLevelComment.snippet.textOriginal.trim() ?? "")
         .filter(Boolean);
-      const row = await idea(rig, id);
+      const row = await rig.idea(id);
       assert.equal(row.metadata.commentsFetched, texts.length, id);
       assert.equal(row.content, [data.description(i), ...texts].join("\n\n"), id);
       total += texts.length;
@@ -259,11 +231,11 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
     const registered = await registerAll(rig.client);
     assert.ok(registered.registered.includes(YouTube.Video.name), "the catalog schema is back");
     const good = rig.sandbox.data.videoIds().slice(800, 802);
-    const goodTasks = await rig.createVideos(good);
+    const goodTasks = await rig.createTasks(good);
 
     assert.equal(await rig.worker().drain(), 2, "only the valid tasks were handled");
     assert.deepEqual(rig.handled.flat().sort(), [...good].sort());
-    const failed = await rig.task(bad.id);
+    const failed = await rig.tm.task(bad.id);
     assert.equal(failed.status, "failed");
     assert.equal(failed.attempts, 1);
     assert.match(failed.errorMessage ?? "", /Invalid params/);
@@ -272,7 +244,7 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
       rig.invalid.map((e) => e.task.id),
       [bad.id],
     );
-    for (const id of goodTasks.values()) assert.equal((await rig.task(id)).status, "completed");
+    for (const id of goodTasks.values()) assert.equal((await rig.tm.task(id)).status, "completed");
     assert.equal(await rig.store.count(), 2);
     assert.equal(rig.sandbox.quota(rig.ytKey).calls["videos.list"], 1);
   });
@@ -280,26 +252,19 @@ describe("YouTubeProcessor with a WorkerLoop, the TaskManager, the sandbox and t
   test("two tasks of one video in a batch make one videos.list entry and share one idea", async (t) => {
     const rig = await Rig.start(t);
     const [video] = rig.sandbox.data.videoIds().slice(900, 901) as [string];
-    const plain = (await rig.createVideos([video])).get(video) as number;
-    const hopped = (await rig.createVideos([video], 1)).get(video) as number;
-    assert.equal(await rig.worker().drain(), 2);
-    assert.equal(rig.handled.length, 1);
-    const a = (await rig.task(plain)).result as Result;
-    const b = (await rig.task(hopped)).result as Result;
-    assert.equal(a.idea_id, b.idea_id);
-    assert.equal(await rig.store.count(), 1);
+    await assertTwoTasksShareOneIdea(rig, video);
     assert.equal(rig.sandbox.quota(rig.ytKey).calls["videos.list"], 1);
-    const hops = await Promise.all((await rig.tasks(Reddit.Search.name)).map(async (s) => (await rig.task(s.id)).params.hops));
+    const hops = await Promise.all((await rig.tm.tasks(Reddit.Search.name)).map(async (s) => (await rig.tm.task(s.id)).params.hops));
     assert.deepEqual(hops.sort(), [1, 2], "each task spawns its own hop");
   });
 
   test("when the YouTube quota is spent the batch fails retryably: tasks go back to pending and nothing is stored", async (t) => {
     const budget = new LocalBudget({ name: "youtube-quota", limit: 0, window: { kind: "daily", timeZone: "America/Los_Angeles" } });
     const rig = await Rig.start(t, { api: { budget } });
-    const taskIds = await rig.createVideos(rig.sandbox.data.videoIds().slice(0, 3));
+    const taskIds = await rig.createTasks(rig.sandbox.data.videoIds().slice(0, 3));
     assert.equal(await rig.worker().drain(), 3);
     for (const id of taskIds.values()) {
-      const task = await rig.task(id);
+      const task = await rig.tm.task(id);
       assert.equal(task.status, "pending", "back in the queue for a later attempt");
       assert.match(task.errorMessage ?? "", /quota/i);
     }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import { Agent, type Dispatcher } from "undici";
-import { LocalBudget, WorkerMetrics, createLogger, type Budget, type Logger, type SpendResult } from "@prismq/worker-kit";
+import { LocalBudget, WorkerMetrics, createLogger, type Logger } from "@prismq/worker-kit";
+import { RecordingBudget } from "@prismq/worker-kit/testing";
 // The sandbox devDepends on this package, so it is imported by path (tsx runs its source).
 import { startRedditSandbox, type RedditSandbox, type RedditSandboxOptions } from "../../sandbox/src/index.js";
 import { thrown } from "../../sandbox/src/testing.js";
@@ -267,31 +268,6 @@ test("an unknown subreddit or post is RD_ERR_NOT_FOUND, not retried; bad argumen
   assert.equal(api.requests, 3);
   assert.equal(sb.stats().rateLimited, 0);
 });
-
-/** A budget that records the window (by its end) of every spend it grants, and its refusals. */
-class RecordingBudget implements Budget {
-  readonly granted = new Map<number, number>();
-  refused = 0;
-  constructor(private readonly inner: Budget) {}
-  get name() {
-    return this.inner.name;
-  }
-  get limit() {
-    return this.inner.limit;
-  }
-  async trySpend(units: number): Promise<SpendResult> {
-    const r = await this.inner.trySpend(units);
-    if (r.ok) this.granted.set(r.resetAt, (this.granted.get(r.resetAt) ?? 0) + units);
-    else this.refused++;
-    return r;
-  }
-  exhaust() {
-    return this.inner.exhaust();
-  }
-  state() {
-    return this.inner.state();
-  }
-}
 
 test("a spent budget makes calls wait for its next window instead of failing: 8 calls at 5 per window", async (t) => {
   const budget = new RecordingBudget(new LocalBudget({ name: "reddit-test", limit: 5, window: { kind: "fixed", ms: 1000 } }));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
 import { CATALOG, YouTube, registerAll } from "../src/index.js";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 
 const ALL = CATALOG.map((d) => d.name);
 

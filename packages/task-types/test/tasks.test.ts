@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { ValidationError, dedupeKey, type TaskManagerClient } from "@prismq/taskmanager-client";
 import { MAX_HOPS, Reddit, TaskParamsError, YouTube, createCrossModule, registerAll, type InvalidTask } from "../src/index.js";
 import { BAD } from "./fixtures.js";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 
 async function tasksOf(client: TaskManagerClient, type: string) {
   const out = [];

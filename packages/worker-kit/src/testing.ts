@@ -4,6 +4,9 @@ import { readFileSync } from "node:fs";
 import { it } from "node:test";
 import { envRows, envTable, readmeEnvTable, type EnvShape } from "@prismq/env-help";
 
+export { ItemRig, RecordingBudget, assertCompletedWithIdeas, assertSameIdeasAgain, assertTwoTasksShareOneIdea, dropRedisKeys, freePort, resultOf, startRig } from "./test-rigs.js";
+export type { IdeaResult, ItemRigSetup, ItemType, TaskManagerLike } from "./test-rigs.js";
+
 /** An app started as it is deployed, for tests: its own process, its output collected. */
 export interface AppProcess {
   child: ChildProcessWithoutNullStreams;

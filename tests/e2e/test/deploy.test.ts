@@ -32,7 +32,7 @@ const STORES_IDEAS: readonly App[] = ["youtube-processor", "reddit-processor"];
 /** What only the server may hold. */
 const SERVER_ONLY = ["@prismq/taskmanager-server", "fastify"];
 /** Test-only packages no deploy may hold. */
-const TEST_ONLY = ["@prismq/sandbox", "@prismq/test-taskmanager", "tsx", "typescript", "playwright-core"];
+const TEST_ONLY = ["@prismq/sandbox", "tsx", "typescript", "playwright-core"];
 
 before(async () => {
   assert.equal(insideRepo(dir), null, `${dir} lies outside the repository`);

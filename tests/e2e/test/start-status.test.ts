@@ -11,7 +11,7 @@ import { openIdeaStore } from "@prismq/idea-store";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { Reddit, YouTube } from "@prismq/task-types";
 import { registerAll } from "@prismq/task-types";
-import { startTestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager } from "@prismq/taskmanager-server/testing";
 import { startAppProcess } from "@prismq/worker-kit/testing";
 import { placesText, render, StatusReader } from "../../../scripts/start/status.js";
 import { dropPrefix } from "./start-run.js";

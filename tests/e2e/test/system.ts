@@ -11,7 +11,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,16 +45,7 @@ export function exec(cmd: string, args: string[]): Promise<{ code: number | null
 }
 
 /** A free TCP port on loopback (so a restarted server comes back where the apps look for it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "@prismq/worker-kit/testing";
 
 /** What `pnpm start` writes: a channel and a subreddit, scheduled every `every`. */
 export interface Scope {

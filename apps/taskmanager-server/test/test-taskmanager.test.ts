@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { TaskManagerClient } from "@prismq/taskmanager-client";
-import { startTestTaskManager, type TestTaskManager } from "../src/index.js";
+import { startTestTaskManager, type TestTaskManager } from "../src/testing.js";
 
 const TYPE = "PrismQ.Test.TestTaskManager.Echo";
 const register = async (client: TaskManagerClient) =>

@@ -1,13 +1,13 @@
 /**
- * @prismq/test-taskmanager: a throwaway TaskManager for tests. A package of its own so that no runtime
- * dependency graph reaches the server: apps and packages take it as a devDependency only.
+ * A throwaway TaskManager for other packages' tests, exported by `@prismq/taskmanager-server/testing`:
+ * apps and packages take the server as a devDependency only, so no runtime dependency graph reaches it.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TaskManagerClient, type RetryOptions, type Task, type TaskStatus, type TaskSummary } from "@prismq/taskmanager-client";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
+import { startServer, type RunningServer } from "./server.js";
 
 export interface TestTaskManagerOptions {
   /** The first client's worker id. Default `test-<random>`. */
