@@ -6,19 +6,30 @@ import { api, backends, newType, pool, postgresBackend, readTask, start } from "
 const TASKS = 2000;
 const CLAIMERS = 32;
 
-/** Claims until the queue answers 404, completing each task; returns the ids this worker completed. */
-async function drain(base: string, typeId: number, workerId: string): Promise<number[]> {
-  const tm = api(base);
+type Claimed = { id: number; attempts: number };
+
+/**
+ * Claims until the queue answers 404, handing each task to `settle`; returns the ids `settle`
+ * reports as completed (it answers false for a task it sent back to the queue).
+ */
+async function claimLoop(base: string, typeId: number, workerId: string, settle: (task: Claimed) => Promise<boolean>): Promise<number[]> {
   const done: number[] = [];
   for (;;) {
-    const c = await tm.post("/tasks/claim", { worker_id: workerId, task_type_id: typeId });
+    const c = await api(base).post("/tasks/claim", { worker_id: workerId, task_type_id: typeId });
     if (c.status === 404) return done;
     assert.equal(c.status, 200, c.text);
-    const id = c.json.data.id as number;
-    const r = await tm.post(`/tasks/${id}/complete`, { worker_id: workerId, success: true, result: { by: workerId } });
-    assert.equal(r.status, 200, r.text);
-    done.push(id);
+    const task = c.json.data as Claimed;
+    if (await settle(task)) done.push(task.id);
   }
+}
+
+/** Claims until the queue answers 404, completing each task; returns the ids this worker completed. */
+function drain(base: string, typeId: number, workerId: string): Promise<number[]> {
+  return claimLoop(base, typeId, workerId, async ({ id }) => {
+    const r = await api(base).post(`/tasks/${id}/complete`, { worker_id: workerId, success: true, result: { by: workerId } });
+    assert.equal(r.status, 200, r.text);
+    return true;
+  });
 }
 
 for (const backend of backends()) {
@@ -114,20 +125,15 @@ describe("concurrency on postgres with batched statements", () => {
     // Tasks whose first attempt fails (retryable): they come back once.
     const failFirst = new Set(created.filter((_, n) => n % 7 === 0));
 
-    const work = async (base: string, workerId: string) => {
+    const work = (base: string, workerId: string) => {
       const tm = api(base);
-      const done: number[] = [];
-      for (;;) {
-        const c = await tm.post("/tasks/claim", { worker_id: workerId, task_type_id: typeId });
-        if (c.status === 404) return done;
-        assert.equal(c.status, 200, c.text);
-        const { id, attempts } = c.json.data as { id: number; attempts: number };
+      return claimLoop(base, typeId, workerId, async ({ id, attempts }) => {
         const p = await tm.post(`/tasks/${id}/progress`, { worker_id: workerId, progress: 50 });
         assert.equal(p.status, 200, p.text);
         if (failFirst.has(id) && attempts === 1) {
           const f = await tm.post(`/tasks/${id}/complete`, { worker_id: workerId, success: false, error: "first try" });
           assert.equal(f.json.data?.status, "pending (retry)", f.text);
-          continue;
+          return false;
         }
         // The holder's complete, a stranger's and a repeat, all at once: only the holder's applies.
         const [mine, stranger] = await Promise.all([
@@ -139,8 +145,8 @@ describe("concurrency on postgres with batched statements", () => {
         assert.ok(stranger.status === 403 || stranger.status === 400, stranger.text);
         const again = await tm.post(`/tasks/${id}/complete`, { worker_id: workerId, success: true });
         assert.equal(again.status, 400, again.text);
-        done.push(id);
-      }
+        return true;
+      });
     };
     const perWorker = await Promise.all(
       Array.from({ length: 2 * CLAIMERS }, (_, w) => work(urls[w % urls.length] as string, `worker-${w}`)),

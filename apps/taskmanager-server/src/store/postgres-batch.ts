@@ -14,6 +14,21 @@ export interface Named {
 }
 
 /**
+ * The CTEs every claim starts with: last claims of the type that timed out fail for good (with
+ * history rows). The claim's own pick excludes those rows, since every part of a statement sees
+ * one snapshot. Placeholders: $1 type, $2 expired-before, $4 time, $5 max attempts.
+ */
+export const SWEEP = `e AS (
+         SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("$1", "$2", "$5")}
+         ORDER BY id LIMIT ${SQL.SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
+       ), x AS (
+         UPDATE tasks t SET ${SQL.TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
+       ), xh AS (
+         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+         SELECT id, 'failed', NULL, error_message, $4 FROM x
+       )`;
+
+/**
  * Claims of one type, order and attempt limit, one task per worker. The sweep of timed-out last
  * claims and the pick are those of the single claim; the pick locks up to as many tasks as there are
  * workers (skipping rows other claims hold), numbers them in claim order and gives the k-th to the
@@ -24,15 +39,7 @@ export function claimMany(sortBy: Types.SortBy, sortOrder: Types.SortOrder): Nam
   const order = SQL.claimOrder(sortBy, sortOrder);
   return {
     name: `tm_claim_many_${sortBy}_${sortOrder}`,
-    text: `WITH e AS (
-         SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("$1", "$2", "$5")}
-         ORDER BY id LIMIT ${SQL.SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
-       ), x AS (
-         UPDATE tasks t SET ${SQL.TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
-       ), xh AS (
-         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
-         SELECT id, 'failed', NULL, error_message, $4 FROM x
-       ), w AS (
+    text: `WITH ${SWEEP}, w AS (
          SELECT * FROM unnest($3::text[], $6::bigint[]) WITH ORDINALITY AS w(worker, at, n)
        ), c AS (
          SELECT id, status, created_at, priority, attempts FROM tasks WHERE type_id = $1 AND ${SQL.CLAIMABLE("$2", "$5")}

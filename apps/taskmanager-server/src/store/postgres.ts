@@ -235,15 +235,7 @@ export class PostgresStore implements Types.Store {
     // One statement: last claims that timed out fail for good (x, with history rows), then the claim.
     // The claim's own pick excludes those rows, since every part of the statement sees one snapshot.
     return this.one<Types.ClaimedTask>(
-      `WITH e AS (
-         SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("$1", "$2", "$5")}
-         ORDER BY id LIMIT ${SQL.SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
-       ), x AS (
-         UPDATE tasks t SET ${SQL.TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
-       ), xh AS (
-         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
-         SELECT id, 'failed', NULL, error_message, $4 FROM x
-       ), c AS (
+      `WITH ${Many.SWEEP}, c AS (
          SELECT id, status AS was FROM tasks WHERE type_id = $1 AND ${SQL.CLAIMABLE("$2", "$5")}
          ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT 1 FOR UPDATE SKIP LOCKED
        ), u AS (
