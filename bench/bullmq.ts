@@ -8,6 +8,7 @@
  *   pnpm bench:bullmq        (BENCH_TASKS=12000, REDIS_URL=redis://127.0.0.1:6379 by default)
  */
 import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 
@@ -51,20 +52,31 @@ async function run(concurrency: number): Promise<{ createsPerS: number; cyclesPe
   return { createsPerS, cyclesPerS };
 }
 
-const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-probe.on("error", () => {});
-try {
-  await probe.connect();
-} catch {
-  console.log(`\nBullMQ reference: no Redis at ${REDIS_URL}; skipped.`);
-  process.exit(0);
+/** Creates/s and cycles/s at 8 and 32 in flight; `undefined` when no Redis answers. */
+export async function bullmqReference(): Promise<{ creates: number; cycles8: number; cycles32: number } | undefined> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+  } catch {
+    return undefined;
+  }
+  probe.disconnect();
+  const r8 = await run(8);
+  const r32 = await run(32);
+  return { creates: r8.createsPerS, cycles8: r8.cyclesPerS, cycles32: r32.cyclesPerS };
 }
-probe.disconnect();
 
-const r8 = await run(8);
-const r32 = await run(32);
-const f = (n: number) => Math.round(n).toLocaleString("en-US");
-console.log(`\n## BullMQ reference on the same Redis (${TASKS} jobs)\n`);
-console.log("| target | creates/s (8 producers) | cycles/s at 8 | cycles/s at 32 |");
-console.log("|---|---|---|---|");
-console.log(`| BullMQ queue (local, no HTTP, no SQL) | ${f(r8.createsPerS)} | ${f(r8.cyclesPerS)} | ${f(r32.cyclesPerS)} |`);
+// Run directly, it prints its own table; `bench/taskmanager-server.ts` imports it for a row of its table.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = await bullmqReference();
+  if (!r) {
+    console.log(`\nBullMQ reference: no Redis at ${REDIS_URL}; skipped.`);
+    process.exit(0);
+  }
+  const f = (n: number) => Math.round(n).toLocaleString("en-US");
+  console.log(`\n## BullMQ reference on the same Redis (${TASKS} jobs)\n`);
+  console.log("| target | creates/s (8 producers) | cycles/s at 8 | cycles/s at 32 |");
+  console.log("|---|---|---|---|");
+  console.log(`| BullMQ queue (local, no HTTP, no SQL) | ${f(r.creates)} | ${f(r.cycles8)} | ${f(r.cycles32)} |`);
+}

@@ -32,6 +32,14 @@ export interface ServerConfig {
   databaseSchema: string;
   /** PostgreSQL pool size. Default 16. */
   databasePoolSize: number;
+  /**
+   * PostgreSQL group commit: how long the first claim, create, progress or complete of a batch waits
+   * for others to share its statement, in ms (env `DATABASE_BATCH_WINDOW_MS`). 0 gathers those that
+   * arrive in one turn of the event loop, adding no wait. Default 0.
+   */
+  databaseBatchWindowMs: number;
+  /** Most calls one PostgreSQL batched statement serves; 1 turns group commit off (env `DATABASE_BATCH_MAX`). Default 100. */
+  databaseBatchMax: number;
   /** SQLite file, or `:memory:`. Default `./data/taskmanager.sqlite`. */
   sqlitePath: string;
   /** Seconds after which a claimed task may be claimed again. Default 300. */
@@ -153,6 +161,10 @@ const envSchema = z.object({
     .default("public")
     .describe("PostgreSQL schema that holds the tables."),
   DATABASE_POOL_SIZE: intFrom("DATABASE_POOL_SIZE", 16, 1, 200).describe("PostgreSQL connections per server process."),
+  DATABASE_BATCH_WINDOW_MS: intFrom("DATABASE_BATCH_WINDOW_MS", 0, 0, 1000).describe(
+    "PostgreSQL group commit: ms the first claim, create, progress or complete of a batch waits for others to share its statement; 0: those arriving in one event-loop turn, no added wait.",
+  ),
+  DATABASE_BATCH_MAX: intFrom("DATABASE_BATCH_MAX", 100, 1, 1000).describe("Most calls one PostgreSQL batched statement serves; 1 turns group commit off."),
   SQLITE_PATH: z.string().min(1).optional().describe("SQLite file, or :memory:. Default <DATA_DIR>/taskmanager.sqlite."),
   CLAIM_TIMEOUT_SECONDS: intFrom("CLAIM_TIMEOUT_SECONDS", 300, 1, 86_400 * 7).describe("Seconds after which a claimed task may be claimed by another worker."),
   MAX_ATTEMPTS: intFrom("MAX_ATTEMPTS", 3, 1, 1000).describe("Claims a task may have before a failure is final."),
@@ -230,6 +242,8 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     databaseUrl: sqliteFromUrl === undefined ? url : undefined,
     databaseSchema: e.DATABASE_SCHEMA,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseBatchWindowMs: e.DATABASE_BATCH_WINDOW_MS,
+    databaseBatchMax: e.DATABASE_BATCH_MAX,
     sqlitePath: e.SQLITE_PATH ?? sqliteFromUrl ?? `${e.DATA_DIR}/taskmanager.sqlite`,
     claimTimeoutSeconds: e.CLAIM_TIMEOUT_SECONDS,
     maxAttempts: e.MAX_ATTEMPTS,

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   }
   const { keys, generatedIn } = resolved;
   const storage: StorageOptions = config.databaseUrl
-    ? { kind: "postgres", url: config.databaseUrl, schema: config.databaseSchema, poolSize: config.databasePoolSize }
+    ? { kind: "postgres", url: config.databaseUrl, schema: config.databaseSchema, poolSize: config.databasePoolSize,
+        batchWindowMs: config.databaseBatchWindowMs, batchMax: config.databaseBatchMax }
     : { kind: "sqlite", path: config.sqlitePath };
 
   // The idea store (read for its counts) is opened here, in the composition root, and handed to the server, which closes it.

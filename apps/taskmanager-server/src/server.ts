@@ -21,12 +21,13 @@ export type { Store } from "./store/types.js";
 /** Where the tasks live: a SQLite file (or `:memory:`), or a PostgreSQL database and schema. */
 export type StorageOptions =
   | { kind: "sqlite"; path: string }
-  | { kind: "postgres"; url: string; schema?: string; poolSize?: number };
+  | { kind: "postgres"; url: string; schema?: string; poolSize?: number; batchWindowMs?: number; batchMax?: number };
 
 /** Opens the store and applies its migrations. */
 export async function openStore(storage: StorageOptions): Promise<Store> {
   if (storage.kind === "sqlite") return new SqliteStore(storage.path);
-  return PostgresStore.open({ connectionString: storage.url, schema: storage.schema, poolSize: storage.poolSize });
+  const { url, schema, poolSize, batchWindowMs, batchMax } = storage;
+  return PostgresStore.open({ connectionString: url, schema, poolSize, batchWindowMs, batchMax });
 }
 
 /** An idea store as the server reads it: counts for `GET /api/stats`, closed with the server. */

@@ -1,5 +1,7 @@
 import { migratePostgres } from "@prismq/sql-migrations";
 import pg from "pg";
+import { Batcher, type BatchOptions } from "./batcher.js";
+import * as Many from "./postgres-batch.js";
 // The SQL both stores share, and the store contract they implement.
 import * as SQL from "./sql.js";
 import type * as Types from "./types.js";
@@ -21,19 +23,39 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size. Default 16. */
   poolSize?: number;
+  /**
+   * Group commit: how long the first claim, create, progress or complete of a batch waits for
+   * others, in ms; 0 gathers those that arrive in one turn of the event loop. Default 0.
+   */
+  batchWindowMs?: number;
+  /** Most calls served by one batched statement; 1 turns batching off. Default 100. */
+  batchMax?: number;
 }
+
+type CreateOutcome = { id: number; status: Types.TaskStatus; deduplicated: boolean };
 
 /**
  * PostgreSQL storage for several server nodes sharing one database. Claims
  * use `FOR UPDATE SKIP LOCKED` in one statement; completes and progress are
- * conditional single-row UPDATEs, so no two workers can settle one task.
+ * conditional UPDATEs, so no two workers can settle one task. Claims, creates,
+ * completes and progress that arrive together share one statement (group
+ * commit, see {@link Batcher}); each caller still gets its own answer.
  */
 export class PostgresStore implements Types.Store {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
+  private readonly claims: Batcher<Types.ClaimInput, Types.ClaimedTask | undefined>;
+  private readonly creates: Batcher<Types.CreateInput, CreateOutcome>;
+  private readonly completes: Batcher<Types.CompleteInput, Types.CompleteOutcome>;
+  private readonly progresses: Batcher<Types.ProgressInput, Types.ProgressOutcome>;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, batch: BatchOptions) {
     this.pool = pool;
+    this.claims = new Batcher(batch, (inputs) => this.claimMany(inputs), (input) => this.claimOne(input));
+    this.creates = new Batcher(batch, (inputs) => this.createMany(inputs), (input) => this.createOne(input));
+    const byTask = (input: { id: number }) => String(input.id);
+    this.completes = new Batcher<Types.CompleteInput, Types.CompleteOutcome>(batch, (inputs) => this.completeMany(inputs), (input) => this.completeOne(input), byTask);
+    this.progresses = new Batcher<Types.ProgressInput, Types.ProgressOutcome>(batch, (inputs) => this.progressMany(inputs), (input) => this.progressOne(input), byTask);
   }
 
   /** Connects, creates the schema when missing and applies pending migrations (under an advisory lock). */
@@ -48,7 +70,7 @@ export class PostgresStore implements Types.Store {
     });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on("error", () => {});
-    const store = new PostgresStore(pool);
+    const store = new PostgresStore(pool, { windowMs: options.batchWindowMs ?? 0, max: options.batchMax ?? 100 });
     try {
       await store.migrate(schema);
     } catch (err) {
@@ -62,9 +84,16 @@ export class PostgresStore implements Types.Store {
     await migratePostgres(this.pool, { table: SQL.MIGRATIONS_TABLE, migrations: MIGRATIONS, schema, lockName: "prismq-taskmanager" });
   }
 
-  private async one<T>(sql: string, args: unknown[]): Promise<T | undefined> {
-    const { rows } = await this.pool.query(sql, args);
+  /** The first row of a query; a `name` makes it a prepared statement (parsed once per connection). */
+  private async one<T>(sql: string, args: unknown[], name?: string): Promise<T | undefined> {
+    const { rows } = await this.pool.query(name === undefined ? { text: sql, values: args } : { name, text: sql, values: args });
     return rows[0] as T | undefined;
+  }
+
+  /** Runs a named statement: each connection prepares it once, then sends only the values. */
+  private async named<T extends pg.QueryResultRow>(statement: Many.Named, values: unknown[]): Promise<T[]> {
+    const { rows } = await this.pool.query<T>({ ...statement, values });
+    return rows;
   }
 
   async ping(): Promise<void> {
@@ -106,7 +135,11 @@ export class PostgresStore implements Types.Store {
     return rows;
   }
 
-  async createTask(input: Types.CreateInput): Promise<{ id: number; status: Types.TaskStatus; deduplicated: boolean }> {
+  async createTask(input: Types.CreateInput): Promise<CreateOutcome> {
+    return this.creates.run("create", input);
+  }
+
+  private async createOne(input: Types.CreateInput): Promise<CreateOutcome> {
     const inserted = await this.one<{ id: number }>(
       `WITH ins AS (
          INSERT INTO tasks (type_id, status, params, priority, created_at, updated_at, dedupe_key)
@@ -116,15 +149,53 @@ export class PostgresStore implements Types.Store {
          SELECT id, 'created', NULL, 'Task created', $4 FROM ins
        ) SELECT id FROM ins`,
       [input.typeId, input.params, input.priority, input.now, input.dedupeKey],
+      "tm_create",
     );
     if (inserted) return { id: inserted.id, status: "pending", deduplicated: false };
     // The conflicting insert has committed (ON CONFLICT waited for it), so this read sees it.
     const existing = await this.one<{ id: number; status: Types.TaskStatus }>(
       "SELECT id, status FROM tasks WHERE dedupe_key = $1",
       [input.dedupeKey],
+      "tm_by_dedupe_key",
     );
     if (!existing) throw new Error("dedupe conflict without an existing task");
     return { ...existing, deduplicated: true };
+  }
+
+  /** Identical creates in one batch insert once: the first is new, the others are its duplicates. */
+  private async createMany(inputs: Types.CreateInput[]): Promise<Array<CreateOutcome | Promise<CreateOutcome>>> {
+    const firsts = new Map<string, Types.CreateInput>();
+    for (const input of inputs) if (!firsts.has(input.dedupeKey)) firsts.set(input.dedupeKey, input);
+    const unique = [...firsts.values()];
+    const rows = await this.named<{ id: number; key: string }>(Many.CREATE_MANY, [
+      unique.map((i) => i.typeId),
+      unique.map((i) => i.params),
+      unique.map((i) => i.priority),
+      unique.map((i) => i.now),
+      unique.map((i) => i.dedupeKey),
+    ]);
+    const created = new Map(rows.map((r) => [r.key, r.id]));
+    const skipped = unique.filter((i) => !created.has(i.dedupeKey)).map((i) => i.dedupeKey);
+    // The skipped keys' tasks committed before the insert went on, so this later read sees them.
+    const existing =
+      skipped.length === 0
+        ? Promise.resolve(new Map<string, { id: number; status: Types.TaskStatus }>())
+        : this.named<{ id: number; status: Types.TaskStatus; key: string }>(Many.BY_DEDUPE_KEYS, [skipped]).then(
+            (found) => new Map(found.map((r) => [r.key, { id: r.id, status: r.status }])),
+          );
+    existing.catch(() => {});
+    return inputs.map((input) => {
+      const id = created.get(input.dedupeKey);
+      if (id !== undefined) {
+        const isNew = firsts.get(input.dedupeKey) === input;
+        return { id, status: "pending", deduplicated: !isNew };
+      }
+      return existing.then((found) => {
+        const task = found.get(input.dedupeKey);
+        if (!task) throw new Error("dedupe conflict without an existing task");
+        return { ...task, deduplicated: true };
+      });
+    });
   }
 
   async listTasks(filter: Types.ListFilter): Promise<Types.TaskSummaryRow[]> {
@@ -157,18 +228,14 @@ export class PostgresStore implements Types.Store {
   }
 
   async claimTask(input: Types.ClaimInput): Promise<Types.ClaimedTask | undefined> {
+    return this.claims.run(`${input.typeId} ${input.sortBy} ${input.sortOrder} ${input.maxAttempts}`, input);
+  }
+
+  private async claimOne(input: Types.ClaimInput): Promise<Types.ClaimedTask | undefined> {
     // One statement: last claims that timed out fail for good (x, with history rows), then the claim.
     // The claim's own pick excludes those rows, since every part of the statement sees one snapshot.
     return this.one<Types.ClaimedTask>(
-      `WITH e AS (
-         SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("$1", "$2", "$5")}
-         ORDER BY id LIMIT ${SQL.SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
-       ), x AS (
-         UPDATE tasks t SET ${SQL.TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
-       ), xh AS (
-         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
-         SELECT id, 'failed', NULL, error_message, $4 FROM x
-       ), c AS (
+      `WITH ${Many.SWEEP}, c AS (
          SELECT id, status AS was FROM tasks WHERE type_id = $1 AND ${SQL.CLAIMABLE("$2", "$5")}
          ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT 1 FOR UPDATE SKIP LOCKED
        ), u AS (
@@ -180,26 +247,100 @@ export class PostgresStore implements Types.Store {
          SELECT id, 'claimed', $3, 'Task claimed by worker', $4 FROM u
        ) SELECT id, params, attempts, priority, took_over AS "tookOver" FROM u`,
       [input.typeId, input.expiredBefore, input.workerId, input.now, input.maxAttempts],
+      `tm_claim_${input.sortBy}_${input.sortOrder}`,
     );
+  }
+
+  /**
+   * Claims that share a type, order and attempt limit. A claim may take over only what every
+   * caller of the batch sees as timed out (the earliest `expiredBefore`).
+   */
+  private async claimMany(inputs: Types.ClaimInput[]): Promise<Array<Types.ClaimedTask | undefined>> {
+    const first = inputs[0] as Types.ClaimInput;
+    const rows = await this.named<Types.ClaimedTask & { n: number }>(Many.claimMany(first.sortBy, first.sortOrder), [
+      first.typeId,
+      Math.min(...inputs.map((i) => i.expiredBefore)),
+      inputs.map((i) => i.workerId),
+      Math.max(...inputs.map((i) => i.now)),
+      first.maxAttempts,
+      inputs.map((i) => i.now),
+    ]);
+    const byN = new Map(rows.map(({ n, ...task }) => [n, task]));
+    return inputs.map((_, k) => byN.get(k + 1));
+  }
+
+  /** Each refused input's reason, read in one query after the batch's UPDATE. */
+  private refusals(ids: number[]): Promise<Map<number, Types.Refusal>> {
+    const read = this.named<{ id: number; status: Types.TaskStatus }>(Many.STATUS_OF, [ids]).then((rows) => {
+      const status = new Map(rows.map((r) => [r.id, r.status]));
+      return new Map(ids.map((id) => [id, Many.refusalOf(status.get(id))]));
+    });
+    read.catch(() => {});
+    return read;
   }
 
   private async refusal(id: number): Promise<Types.Refusal> {
-    const state = await this.one<{ status: Types.TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id]);
-    if (!state) return "not_found";
-    return state.status === "claimed" ? "other_worker" : "not_claimed";
+    const state = await this.one<{ status: Types.TaskStatus }>("SELECT status FROM tasks WHERE id = $1", [id], "tm_status");
+    return Many.refusalOf(state?.status);
   }
 
   async progress(input: Types.ProgressInput): Promise<Types.ProgressOutcome> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE tasks SET progress = $1, progress_message = coalesce($2, progress_message), claimed_at = $3, updated_at = $3
+    return this.progresses.run("progress", input);
+  }
+
+  private async progressOne(input: Types.ProgressInput): Promise<Types.ProgressOutcome> {
+    const { rowCount } = await this.pool.query({
+      name: "tm_progress",
+      text: `UPDATE tasks SET progress = $1, progress_message = coalesce($2, progress_message), claimed_at = $3, updated_at = $3
        WHERE id = $4 AND status = 'claimed' AND claimed_by = $5`,
-      [input.progress, input.message, input.now, input.id, input.workerId],
-    );
+      values: [input.progress, input.message, input.now, input.id, input.workerId],
+    });
     return rowCount === 1 ? { ok: true } : { ok: false, refusal: await this.refusal(input.id) };
   }
 
+  private async progressMany(inputs: Types.ProgressInput[]): Promise<Array<Types.ProgressOutcome | Promise<Types.ProgressOutcome>>> {
+    const rows = await this.named<{ n: number }>(Many.PROGRESS_MANY, [
+      inputs.map((i) => i.id),
+      inputs.map((i) => i.workerId),
+      inputs.map((i) => i.progress),
+      inputs.map((i) => i.message),
+      inputs.map((i) => i.now),
+    ]);
+    const applied = new Set(rows.map((r) => r.n));
+    const refused = inputs.filter((_, k) => !applied.has(k + 1)).map((i) => i.id);
+    const refusals = refused.length > 0 ? this.refusals(refused) : undefined;
+    return inputs.map((input, k) =>
+      applied.has(k + 1) ? { ok: true } : (refusals as Promise<Map<number, Types.Refusal>>).then((r) => ({ ok: false, refusal: r.get(input.id) as Types.Refusal })),
+    );
+  }
+
   async complete(input: Types.CompleteInput): Promise<Types.CompleteOutcome> {
-    const message = input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
+    return this.completes.run("complete", input);
+  }
+
+  private async completeMany(inputs: Types.CompleteInput[]): Promise<Array<Types.CompleteOutcome | Promise<Types.CompleteOutcome>>> {
+    const rows = await this.named<{ n: number; status: Types.TaskStatus }>(Many.COMPLETE_MANY, [
+      inputs.map((i) => i.id),
+      inputs.map((i) => i.workerId),
+      inputs.map((i) => i.success),
+      inputs.map((i) => i.result),
+      inputs.map((i) => i.error),
+      inputs.map((i) => i.maxAttempts),
+      inputs.map((i) => i.now),
+      inputs.map(completeMessage),
+    ]);
+    const applied = new Map(rows.map((r) => [r.n, r.status]));
+    const refused = inputs.filter((_, k) => !applied.has(k + 1)).map((i) => i.id);
+    const refusals = refused.length > 0 ? this.refusals(refused) : undefined;
+    return inputs.map((input, k) => {
+      const status = applied.get(k + 1);
+      if (status !== undefined) return { ok: true, status: settledAs(status) };
+      return (refusals as Promise<Map<number, Types.Refusal>>).then((r) => ({ ok: false, refusal: r.get(input.id) as Types.Refusal }));
+    });
+  }
+
+  private async completeOne(input: Types.CompleteInput): Promise<Types.CompleteOutcome> {
+    const message = completeMessage(input);
     const row = await this.one<{ status: Types.TaskStatus }>(
       `WITH u AS (
          UPDATE tasks SET
@@ -215,9 +356,10 @@ export class PostgresStore implements Types.Store {
          SELECT id, CASE WHEN status = 'pending' THEN 'pending (retry)' ELSE status END, $7, $8, $5 FROM u
        ) SELECT status FROM u`,
       [input.success, input.maxAttempts, input.result, input.error, input.now, input.id, input.workerId, message],
+      "tm_complete",
     );
     if (!row) return { ok: false, refusal: await this.refusal(input.id) };
-    return { ok: true, status: row.status === "pending" ? "pending (retry)" : (row.status as "completed" | "failed") };
+    return { ok: true, status: settledAs(row.status) };
   }
 
   private async operatorRefusal(id: number): Promise<Types.OperatorOutcome> {
@@ -289,4 +431,14 @@ export class PostgresStore implements Types.Store {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** The history message of a complete or a failure. */
+function completeMessage(input: Types.CompleteInput): string {
+  return input.success ? "Task completed successfully" : `Task failed: ${input.error ?? "no error message"}`;
+}
+
+/** A complete's answer status: a failure sent back to the queue is `pending (retry)`. */
+function settledAs(status: Types.TaskStatus): "completed" | "failed" | "pending (retry)" {
+  return status === "pending" ? "pending (retry)" : (status as "completed" | "failed");
 }
