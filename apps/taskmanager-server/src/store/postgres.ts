@@ -1,5 +1,6 @@
 import { migratePostgres } from "@prismq/sql-migrations";
 import pg from "pg";
+import { claimTasksPostgres, settleManyPostgres } from "./postgres-batch.js";
 // The SQL both stores share, and the store contract they implement.
 import * as SQL from "./sql.js";
 import type * as Types from "./types.js";
@@ -284,6 +285,15 @@ export class PostgresStore implements Types.Store {
       [taskId],
     );
     return rows;
+  }
+
+  // The batch calls live in postgres-batch.ts.
+  async claimTasks(input: Types.ClaimManyInput): Promise<Types.ClaimedTask[]> {
+    return claimTasksPostgres(this.pool, input);
+  }
+
+  async settleMany(input: Types.SettleManyInput): Promise<Types.CompleteOutcome[]> {
+    return settleManyPostgres(this.pool, input);
   }
 
   async close(): Promise<void> {
