@@ -3,7 +3,8 @@
  * workers, on SQLite and PostgreSQL, beside a bare node:http server that
  * answers the same requests with a constant body (the HTTP ceiling).
  * Every server runs as its own process, the load comes from this one, all
- * in one run on this machine. Prints a Markdown table.
+ * in one run on this machine. Prints a Markdown table, and one of single claims beside batch
+ * claims of 50 on SQLite (tasks/s).
  *
  *   pnpm bench:server            (or: pnpm build && pnpm exec tsx bench/taskmanager-server.ts)
  *   BENCH_TASKS=20000 pnpm bench:server
@@ -153,10 +154,64 @@ async function measure(t: Target, typeName: string): Promise<Row> {
   };
 }
 
+/** Tasks claimed and completed per second by 8 workers on SQLite: one task per claim and complete, or `batch` per claim and settle. */
+async function batchRate(t: Target, typeName: string, tasks: number, batch: number): Promise<number> {
+  const reg = await post(t, "/task-types/register", { name: typeName, version: "1.0.0", param_schema: { type: "object" } });
+  const typeId = reg.json.data?.id;
+  for (let from = 0; from < tasks; from += 64) {
+    const answers = await Promise.all(Array.from({ length: Math.min(64, tasks - from) }, (_, i) => post(t, "/tasks", { type: typeName, params: { n: from + i } })));
+    if (answers.some((a) => a.status !== 200)) throw new Error("create refused");
+  }
+  const run = await timed(8, async (w) => {
+    const worker = `bench-batch-${batch}-${w}`;
+    let n = 0;
+    for (;;) {
+      if (batch === 1) {
+        const c = await post(t, "/tasks/claim", { worker_id: worker, task_type_id: typeId });
+        if (c.status === 404) return n;
+        const done = await post(t, `/tasks/${c.json.data?.id}/complete`, { worker_id: worker, success: true, result: { ok: true } });
+        if (done.status !== 200) throw new Error(`complete answered ${done.status}`);
+        n++;
+        continue;
+      }
+      const c = (await post(t, "/tasks/claim", { worker_id: worker, task_type_id: typeId, limit: batch })).json as { data: { items: Array<{ id: number }> } };
+      if (c.data.items.length === 0) return n;
+      const items = c.data.items.map((i) => ({ id: i.id, status: "completed", result: { ok: true } }));
+      const s = (await post(t, "/tasks/settle", { worker_id: worker, items })).json as { data: { items: Array<{ ok: boolean }> } };
+      if (!s.data.items.every((i) => i.ok)) throw new Error("a settle was refused");
+      n += items.length;
+    }
+  });
+  return run.ops / run.seconds;
+}
+
+/** Single claims beside batch claims of 50 on one SQLite server (each after a warm-up of its own): a table of their own. */
+async function measureBatchClaims(dir: string): Promise<string[]> {
+  const t = await startTaskManager("TaskManager on SQLite (batch claims)", { SQLITE_PATH: join(dir, "batch.sqlite") });
+  try {
+    const rates: Array<[string, number]> = [];
+    for (const [label, batch] of [["single claims (claim + complete per task)", 1], ["batch claims of 50 (claim + settle per 50 tasks)", 50]] as const) {
+      await batchRate(t, `Bench.BatchWarmup_${batch}`, Math.ceil(TASKS / 10), batch);
+      rates.push([label, await batchRate(t, `Bench.Batch_${batch}`, TASKS, batch)]);
+    }
+    const single = rates[0]?.[1] ?? 1;
+    return [
+      "",
+      "| TaskManager on SQLite, 8 workers | tasks/s |",
+      "|---|---|",
+      ...rates.map(([label, rate]) => `| ${label} | ${Math.round(rate).toLocaleString("en-US")} (${(rate / single).toFixed(1)}x) |`),
+    ];
+  } finally {
+    await t.pool.close();
+    await t.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tm-bench-"));
   const schema = `bench_${Date.now()}`;
   const rows: Row[] = [];
+  let batchLines: string[] | undefined;
   const run = async (start: () => Promise<Target>) => {
     const t = await start();
     try {
@@ -171,6 +226,7 @@ async function main(): Promise<void> {
   try {
     await run(startBare);
     await run(() => startTaskManager("TaskManager on SQLite", { SQLITE_PATH: join(dir, "bench.sqlite") }));
+    batchLines = await measureBatchClaims(dir);
     await run(() => startTaskManager("TaskManager on PostgreSQL", { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32" }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -187,6 +243,7 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.target} | ${fmt(r.creates, ceiling.creates)} | ${fmt(r.cycles8, ceiling.cycles8)} | ${fmt(r.cycles32, ceiling.cycles32)} |`),
     "",
     "Percentages are of the bare node:http ceiling measured in the same run (a cycle is two requests: claim, complete).",
+    ...(batchLines ?? []),
   ];
   console.log(lines.join("\n"));
 }

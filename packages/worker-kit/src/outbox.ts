@@ -79,7 +79,7 @@ export interface OutboxDeps {
 
 /** Delivers one message. Shared by both modes so a message means the same either way. */
 async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTask | SettleResult | "dropped"> {
-  const { client, metrics, logger } = deps;
+  const { client, metrics } = deps;
   if (msg.kind === "create") {
     const task = await client.createTask(msg.type, msg.params, msg.priority === undefined ? {} : { priority: msg.priority });
     (task.deduplicated ? metrics?.tasksDeduplicated : metrics?.tasksCreated)?.inc({ type: msg.type });
