@@ -10,15 +10,7 @@ import type * as Types from "./types.js";
 export async function claimTasksPostgres(pool: pg.Pool, input: Types.ClaimManyInput): Promise<Types.ClaimedTask[]> {
   const order = SQL.claimOrder(input.sortBy, input.sortOrder);
   const { rows } = await pool.query<Types.ClaimedTask>(
-    `WITH e AS (
-       SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("$1", "$2", "$5")}
-       ORDER BY id LIMIT ${SQL.SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
-     ), x AS (
-       UPDATE tasks t SET ${SQL.TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
-     ), xh AS (
-       INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
-       SELECT id, 'failed', NULL, error_message, $4 FROM x
-     ), c AS (
+    `WITH ${SQL.PG_SWEEP_CTES("$1", "$2", "$4", "$5")}, c AS (
        SELECT id, status AS was FROM tasks WHERE type_id = $1 AND ${SQL.CLAIMABLE("$2", "$5")}
        ORDER BY ${order} LIMIT $6 FOR UPDATE SKIP LOCKED
      ), u AS (
