@@ -1,10 +1,11 @@
 /**
  * Server benchmark: creates/s and claim+complete cycles/s at 8 and 32
- * workers, on SQLite and PostgreSQL, beside a bare node:http server that
- * answers the same requests with a constant body (the HTTP ceiling).
- * Every server runs as its own process, the load comes from this one, all
- * in one run on this machine. Prints a Markdown table, and one of single claims beside batch
- * claims of 50 on SQLite (tasks/s).
+ * workers, on SQLite and PostgreSQL (one node with group commit off, one
+ * node, two nodes on one schema), beside a bare node:http server that
+ * answers the same requests with a constant body (the HTTP ceiling) and
+ * the BullMQ reference on the local Redis. Every server runs as its own
+ * process, the load comes from this one (spread over the nodes), all in
+ * one run on this machine. Prints a Markdown table.
  *
  *   pnpm bench:server            (or: pnpm build && pnpm exec tsx bench/taskmanager-server.ts)
  *   BENCH_TASKS=20000 pnpm bench:server
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Pool } from "undici";
+import { bullmqReference } from "./bullmq.js";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 12_000);
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -26,7 +28,8 @@ const serverEntry = join(root, "apps/taskmanager-server/dist/index.js");
 interface Target {
   label: string;
   base: string;
-  pool: Pool;
+  /** One connection pool per server node; worker `w` talks to node `w % pools.length`. */
+  pools: Pool[];
   stop(): Promise<void>;
 }
 
@@ -50,14 +53,26 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function startTaskManager(label: string, env: Record<string, string>): Promise<Target> {
-  const child = spawn(process.execPath, [serverEntry], {
-    env: { ...process.env, PORT: "0", API_KEYS: KEY, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const base = await waitForUrl(child, /TaskManager API: (\S+)/);
-  const origin = new URL(base).origin;
-  return { label, base: new URL(base).pathname, pool: new Pool(origin, { connections: 64 }), stop: () => stopChild(child) };
+/** `nodes` server processes on one database (several only make sense on PostgreSQL). */
+async function startTaskManager(label: string, env: Record<string, string>, nodes = 1): Promise<Target> {
+  const children: ChildProcess[] = [];
+  const bases: string[] = [];
+  try {
+    for (let i = 0; i < nodes; i++) {
+      const child = spawn(process.execPath, [serverEntry], {
+        env: { ...process.env, PORT: "0", API_KEYS: KEY, LOG_LEVEL: "warn", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.push(child);
+      // One after the other: the first applies the migrations, the next finds them applied.
+      bases.push(await waitForUrl(child, /TaskManager API: (\S+)/));
+    }
+  } catch (err) {
+    await Promise.all(children.map(stopChild));
+    throw err;
+  }
+  const pools = bases.map((b) => new Pool(new URL(b).origin, { connections: 64 }));
+  return { label, base: new URL(bases[0] as string).pathname, pools, stop: async () => void (await Promise.all(children.map(stopChild))) };
 }
 
 /** The ceiling: node:http reading each body and answering a constant envelope. */
@@ -78,11 +93,11 @@ async function startBare(): Promise<Target> {
     process.on("SIGTERM", () => server.close(() => process.exit(0)));`;
   const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "pipe"] });
   const base = await waitForUrl(child, /TaskManager API: (\S+)/);
-  return { label: "bare node:http (ceiling)", base: "/api", pool: new Pool(new URL(base).origin, { connections: 64 }), stop: () => stopChild(child) };
+  return { label: "bare node:http (ceiling)", base: "/api", pools: [new Pool(new URL(base).origin, { connections: 64 })], stop: () => stopChild(child) };
 }
 
-async function post(t: Target, path: string, body: unknown): Promise<{ status: number; json: { data?: { id?: number } } }> {
-  const res = await t.pool.request({
+async function post(t: Target, path: string, body: unknown, node = 0): Promise<{ status: number; json: { data?: { id?: number } } }> {
+  const res = await (t.pools[node % t.pools.length] as Pool).request({
     path: t.base + path,
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": KEY },
@@ -115,11 +130,11 @@ async function measure(t: Target, typeName: string): Promise<Row> {
   const typeId = reg.json.data?.id ?? 1;
   // Creates: 8 concurrent creators, all tasks of this run.
   let next = 0;
-  const creates = await timed(8, async () => {
+  const creates = await timed(8, async (w) => {
     let n = 0;
     while (next < TASKS) {
       const i = next++;
-      const r = await post(t, "/tasks", { type: typeName, params: { n: i } });
+      const r = await post(t, "/tasks", { type: typeName, params: { n: i } }, w);
       if (r.status !== 200) throw new Error(`create answered ${r.status}`);
       n++;
     }
@@ -133,10 +148,10 @@ async function measure(t: Target, typeName: string): Promise<Row> {
       const worker = `bench-${workers}-${w}`;
       while (left > 0) {
         left--;
-        const c = await post(t, "/tasks/claim", { worker_id: worker, task_type_id: typeId });
+        const c = await post(t, "/tasks/claim", { worker_id: worker, task_type_id: typeId }, w);
         if (c.status === 404) break;
         if (c.status !== 200) throw new Error(`claim answered ${c.status}`);
-        const r = await post(t, `/tasks/${c.json.data?.id}/complete`, { worker_id: worker, success: true, result: { ok: true } });
+        const r = await post(t, `/tasks/${c.json.data?.id}/complete`, { worker_id: worker, success: true, result: { ok: true } }, w);
         if (r.status !== 200 && t.label.startsWith("TaskManager")) throw new Error(`complete answered ${r.status}`);
         n++;
       }
@@ -154,64 +169,15 @@ async function measure(t: Target, typeName: string): Promise<Row> {
   };
 }
 
-/** Tasks claimed and completed per second by 8 workers on SQLite: one task per claim and complete, or `batch` per claim and settle. */
-async function batchRate(t: Target, typeName: string, tasks: number, batch: number): Promise<number> {
-  const reg = await post(t, "/task-types/register", { name: typeName, version: "1.0.0", param_schema: { type: "object" } });
-  const typeId = reg.json.data?.id;
-  for (let from = 0; from < tasks; from += 64) {
-    const answers = await Promise.all(Array.from({ length: Math.min(64, tasks - from) }, (_, i) => post(t, "/tasks", { type: typeName, params: { n: from + i } })));
-    if (answers.some((a) => a.status !== 200)) throw new Error("create refused");
-  }
-  const run = await timed(8, async (w) => {
-    const worker = `bench-batch-${batch}-${w}`;
-    let n = 0;
-    for (;;) {
-      if (batch === 1) {
-        const c = await post(t, "/tasks/claim", { worker_id: worker, task_type_id: typeId });
-        if (c.status === 404) return n;
-        const done = await post(t, `/tasks/${c.json.data?.id}/complete`, { worker_id: worker, success: true, result: { ok: true } });
-        if (done.status !== 200) throw new Error(`complete answered ${done.status}`);
-        n++;
-        continue;
-      }
-      const c = (await post(t, "/tasks/claim", { worker_id: worker, task_type_id: typeId, limit: batch })).json as { data: { items: Array<{ id: number }> } };
-      if (c.data.items.length === 0) return n;
-      const items = c.data.items.map((i) => ({ id: i.id, status: "completed", result: { ok: true } }));
-      const s = (await post(t, "/tasks/settle", { worker_id: worker, items })).json as { data: { items: Array<{ ok: boolean }> } };
-      if (!s.data.items.every((i) => i.ok)) throw new Error("a settle was refused");
-      n += items.length;
-    }
-  });
-  return run.ops / run.seconds;
-}
-
-/** Single claims beside batch claims of 50 on one SQLite server (each after a warm-up of its own): a table of their own. */
-async function measureBatchClaims(dir: string): Promise<string[]> {
-  const t = await startTaskManager("TaskManager on SQLite (batch claims)", { SQLITE_PATH: join(dir, "batch.sqlite") });
-  try {
-    const rates: Array<[string, number]> = [];
-    for (const [label, batch] of [["single claims (claim + complete per task)", 1], ["batch claims of 50 (claim + settle per 50 tasks)", 50]] as const) {
-      await batchRate(t, `Bench.BatchWarmup_${batch}`, Math.ceil(TASKS / 10), batch);
-      rates.push([label, await batchRate(t, `Bench.Batch_${batch}`, TASKS, batch)]);
-    }
-    const single = rates[0]?.[1] ?? 1;
-    return [
-      "",
-      "| TaskManager on SQLite, 8 workers | tasks/s |",
-      "|---|---|",
-      ...rates.map(([label, rate]) => `| ${label} | ${Math.round(rate).toLocaleString("en-US")} (${(rate / single).toFixed(1)}x) |`),
-    ];
-  } finally {
-    await t.pool.close();
-    await t.stop();
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tm-bench-"));
-  const schema = `bench_${Date.now()}`;
+  const schemas: string[] = [];
+  const pgEnv = (extra: Record<string, string> = {}) => {
+    const schema = `bench_${Date.now()}_${schemas.length}`;
+    schemas.push(schema);
+    return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32", ...extra };
+  };
   const rows: Row[] = [];
-  let batchLines: string[] | undefined;
   const run = async (start: () => Promise<Target>) => {
     const t = await start();
     try {
@@ -219,20 +185,28 @@ async function main(): Promise<void> {
       await measure(t, `Bench.Warmup_${rows.length}`).catch(() => undefined);
       rows.push(await measure(t, `Bench.Run_${rows.length}`));
     } finally {
-      await t.pool.close();
+      await Promise.all(t.pools.map((p) => p.close()));
       await t.stop();
     }
   };
   try {
     await run(startBare);
     await run(() => startTaskManager("TaskManager on SQLite", { SQLITE_PATH: join(dir, "bench.sqlite") }));
-    batchLines = await measureBatchClaims(dir);
-    await run(() => startTaskManager("TaskManager on PostgreSQL", { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32" }));
+    await run(() => startTaskManager("TaskManager on PostgreSQL, group commit off (`DATABASE_BATCH_MAX=1`)", pgEnv({ DATABASE_BATCH_MAX: "1" })));
+    await run(() => startTaskManager("TaskManager on PostgreSQL", pgEnv()));
+    await run(() => startTaskManager("TaskManager on PostgreSQL, two server nodes", pgEnv({ DATABASE_POOL_SIZE: "16" }), 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
     const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect().then(() => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).finally(() => client.end());
+    await client
+      .connect()
+      .then(async () => {
+        for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+      })
+      .finally(() => client.end());
   }
+  const bull = await bullmqReference();
+  if (bull) rows.push({ target: "BullMQ queue on the same Redis (no HTTP, no SQL; reference)", creates: bull.creates, cycles8: bull.cycles8, cycles32: bull.cycles32 });
   const ceiling = rows[0] as Row;
   const fmt = (v: number, c: number) => `${Math.round(v).toLocaleString("en-US")} (${((v / c) * 100).toFixed(0)}%)`;
   const lines = [
@@ -243,7 +217,9 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.target} | ${fmt(r.creates, ceiling.creates)} | ${fmt(r.cycles8, ceiling.cycles8)} | ${fmt(r.cycles32, ceiling.cycles32)} |`),
     "",
     "Percentages are of the bare node:http ceiling measured in the same run (a cycle is two requests: claim, complete).",
-    ...(batchLines ?? []),
+    "PostgreSQL has 32 connections (16 per node with two nodes) and group commit's defaults unless the row says otherwise;",
+    "the two nodes share one schema and the load (worker w talks to node w mod 2). BullMQ's creates are `add`s from 8 producers, its cycles",
+    "a worker of that concurrency taking and finishing jobs.",
   ];
   console.log(lines.join("\n"));
 }
