@@ -3,7 +3,16 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from "pino";
 import { createKeyCheck, isReservedWorkerId, keyFingerprint, RESERVED_WORKER_IDS, requiredScope, sameJson, scopeAllows, WORKER_ID_ROUTES, type KeyScope } from "./auth.js";
 import { dashboardHeaders, dashboardHtml } from "./dashboard.js";
-import { WIRE_ERRORS, dedupeKeyOfJson, errorEnvelope, paramsJson, successEnvelope } from "@prismq/taskmanager-protocol";
+import {
+  CAPABILITIES,
+  WIRE_ERRORS,
+  dedupeKeyOfJson,
+  errorEnvelope,
+  paramsJson,
+  successEnvelope,
+  type SettleBatchAnswer,
+  type SettleItemAnswer,
+} from "@prismq/taskmanager-protocol";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { historyBody, statsBody, taskBody, taskSummaryBody, taskTypeBody, unixNow, type IdeaCounts } from "./format.js";
 import { compileLike } from "./like.js";
@@ -20,11 +29,12 @@ import {
   progressBody,
   registerBody,
   requeueBody,
+  settleBody,
   typeListQuery,
   typeNameProblem,
 } from "./requests.js";
 import { MAX_PARAM_ARRAY_ITEMS, oversizedParamArray, SchemaCache, warnRefusedStoredTypes } from "./schemas.js";
-import type { OperatorOutcome, Store } from "./store/types.js";
+import type { ClaimedTask, CompleteOutcome, OperatorOutcome, Store } from "./store/types.js";
 import { RefusalBudget } from "./throttle.js";
 
 /** What the stats read from an idea store; `@prismq/idea-store`'s `IdeaStore` has it. */
@@ -117,6 +127,9 @@ export const DEFAULT_MAX_CONNECTIONS = 1000;
 export const DEFAULT_REFUSED_PER_SECOND = 10;
 export const DEFAULT_REFUSED_BURST = 20;
 
+/** What this server offers beyond the hosted contract, listed in `GET /health` as `capabilities`. */
+export const SERVER_CAPABILITIES: readonly string[] = Object.freeze([CAPABILITIES.claimBatch, CAPABILITIES.settleBatch]);
+
 const OPEN_PATHS = new Set(["/api/health", "/api/openapi.json", "/api/docs", "/api/dashboard"]);
 
 const ok = successEnvelope;
@@ -171,6 +184,27 @@ function jsonField(name: string, value: unknown): string {
   }
   return text;
 }
+
+/**
+ * The stored fields of a complete or fail, checked as the single complete checks them (`field`
+ * names them in the 400, e.g. `items.3.result`). A non-retryable failure is final: as if no
+ * attempts were left.
+ */
+function settleFields(
+  body: { success: boolean; result?: unknown; error?: string | null; retryable?: boolean },
+  maxAttempts: number,
+  field = "",
+): { success: boolean; result: string | null; error: string | null; maxAttempts: number } {
+  const result = body.result === undefined || body.result === null ? null : jsonField(`${field}result`, body.result);
+  const error = body.error ?? null;
+  if (error !== null && Buffer.byteLength(error) > MAX_JSON_FIELD_BYTES) {
+    throw badRequest(`${field}error is too large: at most ${MAX_JSON_FIELD_BYTES} bytes`);
+  }
+  return { success: body.success, result, error, maxAttempts: body.retryable === false ? 0 : maxAttempts };
+}
+
+/** The wire form of a claimed task, as both claim answers carry it. */
+const claimedBody = (t: ClaimedTask, type: string) => ({ id: t.id, type, params: JSON.parse(t.params) as unknown, attempts: t.attempts, priority: t.priority });
 
 /** Builds the Fastify app that serves the TaskManager API under `/api`. */
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -440,6 +474,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Per-route body caps, under the server-wide one.
   const large = { bodyLimit: Math.min(serverBodyLimit, LARGE_BODY_BYTES) };
   const small = { bodyLimit: Math.min(serverBodyLimit, SMALL_BODY_BYTES) };
+  // A batch settle carries up to 100 results: it may use the whole server-wide cap.
+  const whole = { bodyLimit: serverBodyLimit };
 
   app.register(
     async (api) => {
@@ -450,7 +486,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           logger.error({ err }, "health check: database unreachable");
           return reply.code(503).send(errorEnvelope("Database unavailable"));
         }
-        return ok({ status: "healthy", timestamp: unixNow(), database: "connected", storage: store.kind });
+        return ok({ status: "healthy", timestamp: unixNow(), database: "connected", storage: store.kind, capabilities: SERVER_CAPABILITIES });
       });
 
       api.get("/openapi.json", async () => openApiDocument);
@@ -548,9 +584,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
         const body = parse(claimBody, req.body);
         const name = await typeName(body.task_type_id);
         if (name === undefined) throw notFound(WIRE_ERRORS.taskTypeNotFound);
-        if (body.type_pattern && !compileLike(body.type_pattern).test(name)) throw notFound(WIRE_ERRORS.noAvailableTasks);
+        const matches = !body.type_pattern || compileLike(body.type_pattern).test(name);
         const t = now();
-        const claimed = await store.claimTask({
+        const input = {
           typeId: body.task_type_id,
           workerId: body.worker_id,
           sortBy: body.sort_by,
@@ -558,17 +594,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
           now: t,
           expiredBefore: t - claimTimeoutMs,
           maxAttempts,
-        });
+        };
+        if (body.limit !== undefined) {
+          // Additive batch claim: nothing waiting is an empty list, as any list answers it.
+          const claimed = matches ? await store.claimTasks({ ...input, limit: body.limit }) : [];
+          for (const c of claimed) metrics?.claimed(name, c);
+          return ok({ items: claimed.map((c) => claimedBody(c, name)), count: claimed.length });
+        }
+        if (!matches) throw notFound(WIRE_ERRORS.noAvailableTasks);
+        const claimed = await store.claimTask(input);
         if (!claimed) throw notFound(WIRE_ERRORS.noAvailableTasks);
         metrics?.claimed(name, claimed);
-        return ok({
-          id: claimed.id,
-          type: name,
-          params: JSON.parse(claimed.params) as unknown,
-          attempts: claimed.attempts,
-          priority: claimed.priority,
-          message: "Task claimed successfully",
-        });
+        return ok({ ...claimedBody(claimed, name), message: "Task claimed successfully" });
       });
 
       api.post<{ Params: { id: string } }>("/tasks/:id/progress", small, async (req) => {
@@ -582,18 +619,29 @@ export function buildApp(options: AppOptions): FastifyInstance {
       api.post<{ Params: { id: string } }>("/tasks/:id/complete", large, async (req) => {
         const id = pathId(req.params.id);
         const body = parse(completeBody, req.body);
-        const result = body.result === undefined || body.result === null ? null : jsonField("result", body.result);
-        const error = body.error ?? null;
-        if (error !== null && Buffer.byteLength(error) > MAX_JSON_FIELD_BYTES) {
-          throw badRequest(`error is too large: at most ${MAX_JSON_FIELD_BYTES} bytes`);
-        }
-        // A non-retryable failure is final: as if no attempts were left.
-        const attemptsAllowed = body.retryable === false ? 0 : maxAttempts;
-        const r = await store.complete({ id, workerId: body.worker_id, success: body.success, result, error, maxAttempts: attemptsAllowed, now: now() });
+        const r = await store.complete({ id, workerId: body.worker_id, ...settleFields(body, maxAttempts), now: now() });
         if (!r.ok) throw refusalError(r.refusal);
         metrics?.completed(r.status);
         const message = r.status === "completed" ? "Task completed" : r.status === "failed" ? "Task failed" : "Task failed, returned to the queue for a retry";
         return ok({ id, status: r.status, message });
+      });
+
+      // Additive batch settle: each item settled on its own, answered as the single complete would answer it.
+      api.post("/tasks/settle", whole, async (req) => {
+        const body = parse(settleBody, req.body);
+        const items = body.items.map((item, i) => ({ id: item.id, ...settleFields({ ...item, success: item.status === "completed" }, maxAttempts, `items.${i}.`) }));
+        const outcomes = await store.settleMany({ workerId: body.worker_id, items, now: now() });
+        const answers = outcomes.map((r: CompleteOutcome, i): SettleItemAnswer => {
+          const id = items[i]?.id as number;
+          if (r.ok) {
+            metrics?.completed(r.status);
+            return { id, ok: true, status: r.status };
+          }
+          const err = refusalError(r.refusal);
+          return { id, ok: false, http_status: err.status, error: err.error };
+        });
+        const data: SettleBatchAnswer = { items: answers, count: answers.length };
+        return ok(data);
       });
 
       api.post<{ Params: { id: string } }>("/tasks/:id/requeue", small, async (req) => {

@@ -65,7 +65,7 @@ export function requiredScope(method: string, routeUrl: string | undefined): Key
 }
 
 /** The routes whose body carries the caller's `worker_id`. */
-export const WORKER_ID_ROUTES: ReadonlySet<string> = new Set(["/api/tasks/claim", "/api/tasks/:id/progress", "/api/tasks/:id/complete"]);
+export const WORKER_ID_ROUTES: ReadonlySet<string> = new Set(["/api/tasks/claim", "/api/tasks/settle", "/api/tasks/:id/progress", "/api/tasks/:id/complete"]);
 
 /**
  * Worker ids that the server's own history rows use (`operator` for requeue and fail) or may use,

@@ -77,6 +77,10 @@ const taskType = {
 };
 
 const workerId = { type: "string", minLength: 1, maxLength: 255 };
+const claimedTask = {
+  type: "object",
+  properties: { id: { type: "integer" }, type: { type: "string" }, params: { type: "object" }, attempts: { type: "integer" }, priority: { type: "integer" } },
+};
 const count = { type: "integer", minimum: 0 };
 const counts = { type: "object", additionalProperties: count };
 
@@ -175,7 +179,7 @@ export const openApiDocument = {
         summary: "Liveness and database check (no key needed)",
         security: [],
         responses: {
-          200: ok("Healthy", { type: "object", properties: { status: { const: "healthy" }, timestamp: { type: "integer" }, database: { const: "connected" }, storage: { enum: ["sqlite", "postgres"] } } }),
+          200: ok("Healthy", { type: "object", properties: { status: { const: "healthy" }, timestamp: { type: "integer" }, database: { const: "connected" }, storage: { enum: ["sqlite", "postgres"] }, capabilities: { type: "array", items: { enum: ["claim-batch", "settle-batch"] }, description: "Additions beyond the hosted contract this server offers" } } }),
           503: err("The database does not answer"),
         },
       },
@@ -265,12 +269,57 @@ export const openApiDocument = {
             type_pattern: { type: "string", description: "LIKE pattern the type's name must match" },
             sort_by: { enum: ["created_at", "priority", "id", "attempts"], default: "created_at" },
             sort_order: { enum: ["ASC", "DESC"], default: "ASC" },
+            limit: { type: "integer", minimum: 1, maximum: 100, description: "Additive (capability claim-batch): claim up to this many tasks, answered as {items, count}; none waiting is an empty list" },
           },
         }),
         responses: {
-          200: ok("The claimed task", { type: "object", properties: { id: { type: "integer" }, type: { type: "string" }, params: { type: "object" }, attempts: { type: "integer" }, priority: { type: "integer" }, message: { type: "string" } } }),
+          200: ok("The claimed task; with limit, {items, count} of claimed tasks", {
+            oneOf: [{ type: "object", properties: { ...claimedTask.properties, message: { type: "string" } } }, list(claimedTask)],
+          }),
           400: err("Validation failed"),
           404: err("No available tasks, or Task type not found"),
+        },
+      },
+    },
+    "/tasks/settle": {
+      post: {
+        summary: "Additive (capability settle-batch): complete or fail up to 100 claimed tasks, each on its own, with one answer per item",
+        requestBody: body({
+          type: "object",
+          required: ["worker_id", "items"],
+          properties: {
+            worker_id: workerId,
+            items: {
+              type: "array",
+              minItems: 1,
+              maxItems: 100,
+              description: "Each task id at most once",
+              items: {
+                type: "object",
+                required: ["id", "status"],
+                properties: {
+                  id: { type: "integer", minimum: 1 },
+                  status: { enum: ["completed", "failed"] },
+                  result: { description: "With completed" },
+                  error: { type: "string", description: "With failed" },
+                  retryable: { type: "boolean", description: "false: fail for good now" },
+                },
+              },
+            },
+          },
+        }),
+        responses: {
+          200: ok(
+            "One answer per item, in order: the status the single complete would answer, or the HTTP status and error it would have answered (404 Task not found, 400 Task is not in claimed state, 403 Task is claimed by another worker)",
+            list({
+              oneOf: [
+                { type: "object", required: ["id", "ok", "status"], properties: { id: { type: "integer" }, ok: { const: true }, status: { enum: ["completed", "failed", "pending (retry)"] } } },
+                { type: "object", required: ["id", "ok", "http_status", "error"], properties: { id: { type: "integer" }, ok: { const: false }, http_status: { enum: [400, 403, 404] }, error: { type: "string" } } },
+              ],
+            }),
+          ),
+          400: err("Validation failed (the whole request: nothing is settled)"),
+          413: err("Body larger than the server's body limit"),
         },
       },
     },

@@ -1,3 +1,4 @@
+import { MAX_BATCH } from "@prismq/taskmanager-protocol";
 import { z } from "zod";
 import { badRequest } from "./errors.js";
 import { likeProblem } from "./like.js";
@@ -79,6 +80,16 @@ export const claimBody = z.object({
     .transform((s) => s.toUpperCase())
     .pipe(z.enum(["ASC", "DESC"]))
     .default("ASC"),
+  /** Additive: claim up to this many tasks, answered as `{items, count}`. Without it, the single answer. */
+  limit: z
+    .unknown()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= MAX_BATCH)) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number from 1 to ${MAX_BATCH}` });
+      }
+    })
+    .transform((v) => v as number | undefined),
 });
 
 export const progressBody = z.object({
@@ -94,6 +105,31 @@ export const completeBody = z.object({
   error: z.union([text(), z.number().transform(String)]).nullish(),
   /** Additive: `false` fails the task for good at once, whatever attempts are left. */
   retryable: z.boolean().optional(),
+});
+
+/** One item of `POST /tasks/settle`: what a single complete's body says, for task `id`. */
+const settleItem = z.object({
+  id: intLike(1, Number.MAX_SAFE_INTEGER),
+  status: z.enum(["completed", "failed"]),
+  result: z.unknown().optional(),
+  error: z.union([text(), z.number().transform(String)]).nullish(),
+  retryable: z.boolean().optional(),
+});
+
+/** `POST /tasks/settle` (additive): 1-100 completes or fails by one worker, each task at most once. */
+export const settleBody = z.object({
+  worker_id: workerId,
+  items: z
+    .array(settleItem)
+    .min(1, `must hold 1 to ${MAX_BATCH} items`)
+    .max(MAX_BATCH, `must hold 1 to ${MAX_BATCH} items`)
+    .superRefine((items, ctx) => {
+      const seen = new Set<number>();
+      for (const [i, item] of items.entries()) {
+        if (seen.has(item.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `task ${item.id} is listed more than once` });
+        seen.add(item.id);
+      }
+    }),
 });
 
 /** Longest operator `reason` or `error`, in characters. */

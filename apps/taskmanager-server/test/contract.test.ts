@@ -25,7 +25,7 @@ for (const backend of backends()) {
         assert.equal(r.status, 200);
         assert.equal(r.json.success, true);
         assert.equal(r.json.message, "Success");
-        assert.deepEqual({ ...r.json.data, timestamp: 0 }, { status: "healthy", timestamp: 0, database: "connected", storage: backend.name });
+        assert.deepEqual({ ...r.json.data, timestamp: 0 }, { status: "healthy", timestamp: 0, database: "connected", storage: backend.name, capabilities: ["claim-batch", "settle-batch"] });
         assert.equal(typeof r.json.timestamp, "number");
         assert.equal(r.headers.get("cache-control"), "no-store");
         assert.equal(r.headers.get("access-control-allow-origin"), "*");

@@ -106,6 +106,15 @@ export interface TaskTypeDef<P extends object = object> {
    * task is claimed. The type must be registered (see `registerAll`).
    */
   claim(client: TaskManagerClient, options?: TypedClaimOptions): Promise<ClaimedTask<P> | null>;
+  /**
+   * Claims up to `limit` (1-100) tasks of this type with typed params, none when none is left:
+   * one request where the server advertises batch claims (the client's `claimTasks`), single
+   * claims elsewhere. Tasks whose params break the schema are failed as `claim` fails them (all
+   * in one settle request), reported to `onInvalid` and left out; when every task claimed was
+   * invalid, it claims again. A bad task that could not be failed throws only when no good task is
+   * in hand (otherwise it returns to the queue after the claim timeout and is failed then).
+   */
+  claimBatch(client: TaskManagerClient, options: TypedClaimOptions & { limit: number }): Promise<Array<ClaimedTask<P>>>;
 }
 
 /** Longest failure message sent for a task with bad params (the server caps error text at 64 KiB). */
@@ -135,6 +144,8 @@ export function defineTaskType<P extends object>(spec: TaskTypeSpec): TaskTypeDe
   if (!SEMVER.test(spec.version)) throw new TypeError(`${spec.name}: version must be semver, got ${spec.version}`);
   const schema = deepFreeze(structuredClone(spec.schema));
   let validator: ReturnType<typeof compileSchema> | undefined;
+  /** What a task with bad params is failed with: the type, its version and each problem. */
+  const invalidMessage = (errors: string[]): string => `Invalid params for ${spec.name} ${spec.version}: ${errors.join("; ")}`.slice(0, MAX_FAIL_MESSAGE);
 
   const check = (value: unknown): SchemaProblems | null => {
     validator ??= compileSchema(schema);
@@ -176,9 +187,35 @@ export function defineTaskType<P extends object>(spec: TaskTypeSpec): TaskTypeDe
         const parsed = def.parse(task.params);
         if (parsed.ok) return { ...task, params: parsed.params };
         // Bad params stay bad: retrying would only burn attempts, so the task fails for good.
-        const message = `Invalid params for ${spec.name} ${spec.version}: ${parsed.errors.join("; ")}`.slice(0, MAX_FAIL_MESSAGE);
+        const message = invalidMessage(parsed.errors);
         await client.failTask(task.id, message, { retryable: false, workerId: claimOptions.workerId, signal: claimOptions.signal });
         onInvalid?.({ task, errors: parsed.errors, message });
+      }
+    },
+
+    async claimBatch(client, options) {
+      const { onInvalid, ...claimOptions } = options;
+      for (;;) {
+        const tasks = await client.claimTasks<unknown>({ ...claimOptions, taskType: spec.name });
+        const valid: Array<ClaimedTask<P>> = [];
+        const invalid: InvalidTask[] = [];
+        for (const task of tasks) {
+          const parsed = def.parse(task.params);
+          if (parsed.ok) valid.push({ ...task, params: parsed.params });
+          else invalid.push({ task, errors: parsed.errors, message: invalidMessage(parsed.errors) });
+        }
+        if (invalid.length > 0) {
+          const results = await client.settleTasks(
+            invalid.map((i) => ({ id: i.task.id, status: "failed" as const, error: i.message, retryable: false })),
+            { workerId: claimOptions.workerId, signal: claimOptions.signal },
+          );
+          const refused = results.find((r) => !r.ok);
+          if (refused && !refused.ok && valid.length === 0) throw refused.error;
+          invalid.forEach((i, n) => {
+            if (results[n]?.ok) onInvalid?.(i);
+          });
+        }
+        if (valid.length > 0 || tasks.length < claimOptions.limit) return valid;
       }
     },
   };

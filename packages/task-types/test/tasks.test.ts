@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ValidationError, dedupeKey, type TaskManagerClient } from "@prismq/taskmanager-client";
+import { TaskManagerClient, ValidationError, dedupeKey } from "@prismq/taskmanager-client";
 import { MAX_HOPS, Reddit, TaskParamsError, YouTube, createCrossModule, registerAll, type InvalidTask } from "../src/index.js";
 import { BAD } from "./fixtures.js";
 import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
@@ -137,6 +137,42 @@ describe("claiming tasks whose params break the schema", () => {
       assert.equal(task?.claimedBy, "youtube-processor-2");
     }
     assert.match((await t.client.getTask(ids[1] as number))?.errorMessage ?? "", /hops must be <= 2/);
+  });
+});
+
+describe("claiming a batch of tasks", () => {
+  let t: TestTaskManager;
+  const looseVideo = { type: "object", required: ["video_id"], properties: { video_id: { type: "string" } } };
+  before(async () => {
+    t = await startTestTaskManager({ workerId: "task-types-batch", retry: false, register: registerAll });
+    await t.client.registerTaskType({ name: YouTube.Video.name, version: "0.9.0", paramSchema: looseVideo });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it("claims good tasks with typed params in one request and fails the bad ones in one request, then none is left", async () => {
+    const good = [];
+    for (const id of ["dQw4w9WgXcQ", "9bZkp7q19f0", "kJQP7kiw5Fk"]) good.push((await YouTube.Video.create(t.client, { video_id: id })).id);
+    const bad = [(await t.client.createTask(YouTube.Video.name, { video_id: "short" })).id, (await t.client.createTask(YouTube.Video.name, { video_id: "x", extra: 1 })).id];
+    const routes: string[] = [];
+    const client = new TaskManagerClient({ baseUrl: t.server.url, apiKey: t.key, workerId: "youtube-processor-b", retry: false, onRequest: (r) => routes.push(`${r.method} ${r.route}`) });
+    try {
+      const invalid: InvalidTask[] = [];
+      const claimed = await YouTube.Video.claimBatch(client, { limit: 50, onInvalid: (e) => invalid.push(e) });
+      assert.deepEqual(claimed.map((c) => c.id), good);
+      assert.deepEqual(claimed[0]?.params, { video_id: "dQw4w9WgXcQ" });
+      assert.deepEqual(invalid.map((i) => i.task.id), bad);
+      for (const id of bad) {
+        const task = await t.client.getTask(id);
+        assert.equal(task?.status, "failed");
+        assert.match(task?.errorMessage ?? "", /^Invalid params for PrismQ\.IdeaInspiration\.YouTube\.Video 1\.0\.0: /);
+      }
+      assert.deepEqual(await YouTube.Video.claimBatch(client, { limit: 50 }), []);
+      assert.deepEqual(routes.filter((r) => r.startsWith("POST")), ["POST /tasks/claim", "POST /tasks/settle", "POST /tasks/claim"]);
+    } finally {
+      await client.close();
+    }
   });
 });
 

@@ -1,7 +1,21 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { Pool, type Dispatcher } from "undici";
-import { CLAIM_ORDERS, canonicalize, dataOf, dedupeKey, paramsJson, type Json, type WireAnswer } from "@prismq/taskmanager-protocol";
+import {
+  CAPABILITIES,
+  CLAIM_ORDERS,
+  MAX_BATCH,
+  canonicalize,
+  dataOf,
+  dedupeKey,
+  errorFromAnswer,
+  paramsJson,
+  type BatchClaimAnswer,
+  type Capability,
+  type Json,
+  type SettleBatchAnswer,
+  type WireAnswer,
+} from "@prismq/taskmanager-protocol";
 import {
   AbortedError,
   ClientConfigError,
@@ -23,6 +37,8 @@ import type {
   ListTasksFilter,
   OperatorResult,
   RegisteredTaskType,
+  SettleItem,
+  SettleItemResult,
   SettleResult,
   Stats,
   Task,
@@ -84,6 +100,14 @@ export interface ClaimOptions extends WorkerCallOptions {
   typePattern?: string;
 }
 
+export interface ClaimManyOptions extends ClaimOptions {
+  /** Most tasks claimed, 1-100. */
+  limit: number;
+}
+
+/** Largest body of one batch settle request, in bytes: larger batches are split (the server's own cap is 1 MiB by default). */
+const SETTLE_BODY_BYTES = 256 * 1024;
+
 /** `<name>-<host>-<random>`: unique per process, as the claim protocol requires. */
 export function createWorkerId(name: string): string {
   const host = hostname().replace(/[^A-Za-z0-9.-]/g, "").slice(0, 64) || "host";
@@ -138,6 +162,39 @@ function toTaskType(item: Raw): TaskType {
   };
 }
 
+function toClaimed<P>(d: Raw, taskType: string): ClaimedTask<P> {
+  return {
+    id: num(d.id),
+    type: String(d.type ?? taskType),
+    params: parseJsonField(d.params) as P,
+    attempts: nullableNum(d.attempts),
+    priority: nullableNum(d.priority),
+  };
+}
+
+/** Batch settle items on the wire, split so that no request holds more than 100 items or (past its first item) 256 KiB of JSON. */
+function settleChunks(items: readonly SettleItem[]): Array<Array<Raw & { id: number }>> {
+  const chunks: Array<Array<Raw & { id: number }>> = [];
+  let chunk: Array<Raw & { id: number }> = [];
+  let bytes = 0;
+  for (const item of items) {
+    const wire: Raw & { id: number } =
+      item.status === "completed"
+        ? { id: item.id, status: "completed", result: canonicalize(item.result ?? {}) }
+        : { id: item.id, status: "failed", error: item.error, ...(item.retryable === false ? { retryable: false } : {}) };
+    const size = Buffer.byteLength(paramsJson(wire)) + 1;
+    if (chunk.length > 0 && (chunk.length >= MAX_BATCH || bytes + size > SETTLE_BODY_BYTES)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(wire);
+    bytes += size;
+  }
+  chunks.push(chunk);
+  return chunks;
+}
+
 function toOperatorResult(d: unknown, id: number): OperatorResult {
   const r = (d ?? {}) as Raw;
   return { id: r.id === undefined ? id : num(r.id), status: String(r.status ?? ""), message: String(r.message ?? "") };
@@ -173,6 +230,8 @@ export class TaskManagerClient {
   private readonly logger: ClientLogger | undefined;
   private readonly onRequest: ((request: RequestTiming) => void) | undefined;
   private readonly typeIds = new Map<string, number>();
+  /** The server's capabilities, read once from `GET /health`; the hosted service lists none. */
+  private capabilityRead: Promise<ReadonlySet<string>> | undefined;
 
   constructor(options: TaskManagerClientOptions) {
     let url: URL;
@@ -210,9 +269,32 @@ export class TaskManagerClient {
   // ---- calls -------------------------------------------------------------
 
   /** `GET /health`. */
-  async health(options: CallOptions = {}): Promise<{ status: string; database: string; timestamp: number }> {
+  async health(options: CallOptions = {}): Promise<{ status: string; database: string; timestamp: number; capabilities: string[] }> {
     const d = (await this.call("GET", "/health", undefined, "safe", options.signal)) as Raw;
-    return { status: String(d.status), database: String(d.database), timestamp: num(d.timestamp) };
+    const capabilities = Array.isArray(d.capabilities) ? d.capabilities.map(String) : [];
+    return { status: String(d.status), database: String(d.database), timestamp: num(d.timestamp), capabilities };
+  }
+
+  /**
+   * Whether the server offers a call beyond the hosted contract (see `CAPABILITIES`), read once
+   * from `GET /health` and cached; the hosted service lists none. A failed read is not cached
+   * and answers `false`, so the caller uses the single calls this time.
+   */
+  async supports(capability: Capability, options: CallOptions = {}): Promise<boolean> {
+    this.capabilityRead ??= this.health(options).then((h) => new Set(h.capabilities));
+    try {
+      return (await this.capabilityRead).has(capability);
+    } catch {
+      this.capabilityRead = undefined;
+      return false;
+    }
+  }
+
+  /** A server that advertised a batch call but has no such route (an older node behind the same address): single calls from now on. */
+  private forget(err: unknown): boolean {
+    if (!(err instanceof NotFoundError) || err.resource !== "endpoint") return false;
+    this.capabilityRead = Promise.resolve(new Set());
+    return true;
   }
 
   /**
@@ -422,12 +504,17 @@ export class TaskManagerClient {
    * returns to the queue after the claim timeout.
    */
   async claimTask<P = Record<string, Json>>(options: ClaimOptions): Promise<ClaimedTask<P> | null> {
+    const d = await this.claimCall(options, {});
+    return d === null ? null : toClaimed<P>(d, options.taskType);
+  }
+
+  /** `POST /tasks/claim` with `extra` fields: its `data`, or null for "no task" (404, or the hosted 500). */
+  private async claimCall(options: ClaimOptions, extra: Raw): Promise<Raw | null> {
     const typeId = await this.taskTypeId(options.taskType, options);
-    const body: Raw = { worker_id: options.workerId ?? this.workerId, task_type_id: typeId, ...CLAIM_ORDERS[options.strategy ?? "fifo"] };
+    const body: Raw = { worker_id: options.workerId ?? this.workerId, task_type_id: typeId, ...CLAIM_ORDERS[options.strategy ?? "fifo"], ...extra };
     if (options.typePattern) body.type_pattern = options.typePattern;
-    let d: Raw;
     try {
-      d = (await this.call("POST", "/tasks/claim", body, "claim", options.signal)) as Raw;
+      return (await this.call("POST", "/tasks/claim", body, "claim", options.signal)) as Raw;
     } catch (err) {
       if (err instanceof NotFoundError) {
         if (err.resource === "task_type") this.typeIds.delete(options.taskType);
@@ -442,13 +529,39 @@ export class TaskManagerClient {
       }
       throw err;
     }
-    return {
-      id: num(d.id),
-      type: String(d.type ?? options.taskType),
-      params: parseJsonField(d.params) as P,
-      attempts: nullableNum(d.attempts),
-      priority: nullableNum(d.priority),
-    };
+  }
+
+  /**
+   * Claims up to `limit` tasks (1-100) of a type: none when nothing is waiting. Where the server
+   * advertises `claim-batch` this is one request; elsewhere (the hosted service) single claims
+   * until `limit` or none is left; a failed single claim then ends the batch with the tasks in
+   * hand (logged), and throws only when there are none. Retried as {@link claimTask} is.
+   */
+  async claimTasks<P = Record<string, Json>>(options: ClaimManyOptions): Promise<Array<ClaimedTask<P>>> {
+    const { limit } = options;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BATCH) throw new RangeError(`limit must be a whole number from 1 to ${MAX_BATCH}, got ${limit}`);
+    if (await this.supports(CAPABILITIES.claimBatch, options)) {
+      const d = await this.claimCall(options, { limit });
+      if (d === null) return [];
+      if (Array.isArray(d.items)) return (d as unknown as BatchClaimAnswer).items.map((t) => toClaimed<P>(t as unknown as Raw, options.taskType));
+      // A node that ignores `limit` (an older one behind the same address) answered one task: single claims from now on.
+      this.capabilityRead = Promise.resolve(new Set());
+      return [toClaimed<P>(d, options.taskType)];
+    }
+    const tasks: Array<ClaimedTask<P>> = [];
+    while (tasks.length < limit) {
+      let task: ClaimedTask<P> | null;
+      try {
+        task = await this.claimTask<P>(options);
+      } catch (err) {
+        if (tasks.length === 0) throw err;
+        this.logger?.warn({ err, taskType: options.taskType, claimed: tasks.length }, "claim failed: answering the tasks claimed so far");
+        break;
+      }
+      if (!task) break;
+      tasks.push(task);
+    }
+    return tasks;
   }
 
   /** Reports progress (0-100). On our server it also renews the claim. Safe to retry (it sets a value). */
@@ -488,20 +601,92 @@ export class TaskManagerClient {
         tried = true;
         return undefined;
       }
-      if (!(err instanceof ConflictError) || err.reason !== "not_claimed") return undefined;
-      const t = await this.getTask(id, options);
-      if (!t) return undefined;
-      if (fields.success === true && t.status === "completed" && t.claimedBy === workerId) {
-        this.logger?.warn({ taskId: id }, "complete retried: the first attempt had already completed the task");
-        return { id, status: "completed" };
-      }
-      if (fields.success === false && t.errorMessage === fields.error && (t.status === "failed" || t.status === "pending")) {
-        this.logger?.warn({ taskId: id }, "fail retried: the first attempt had already failed the task");
-        return { id, status: t.status === "failed" ? "failed" : "pending (retry)" };
-      }
-      return undefined;
+      return (await this.alreadySettled(id, err, fields, workerId, options)) ?? undefined;
     })) as Raw;
     return { id: num(d.id ?? id), status: String(d.status) as SettleResult["status"] };
+  }
+
+  /**
+   * After a retried settle is answered "not in claimed state": the task read back, and the
+   * settle reported as done when an earlier attempt of it (by this worker, with this error) went through.
+   */
+  private async alreadySettled(id: number, err: TaskManagerError, fields: Raw, workerId: string, options: CallOptions): Promise<SettleResult | null> {
+    if (!(err instanceof ConflictError) || err.reason !== "not_claimed") return null;
+    const t = await this.getTask(id, options);
+    if (!t) return null;
+    if (fields.success === true && t.status === "completed" && t.claimedBy === workerId) {
+      this.logger?.warn({ taskId: id }, "complete retried: the first attempt had already completed the task");
+      return { id, status: "completed" };
+    }
+    if (fields.success === false && t.errorMessage === fields.error && (t.status === "failed" || t.status === "pending")) {
+      this.logger?.warn({ taskId: id }, "fail retried: the first attempt had already failed the task");
+      return { id, status: t.status === "failed" ? "failed" : "pending (retry)" };
+    }
+    return null;
+  }
+
+  /**
+   * Completes or fails many claimed tasks, each on its own, and answers what became of each, in
+   * order: the status, or the typed error the single call throws for it (never throws for one
+   * item). Where the server advertises `settle-batch` this is one request per 100 items (or per
+   * 256 KiB of body); elsewhere (the hosted service) one `completeTask`/`failTask` per item, all
+   * at once. Retried like the single settle: an item a retried request finds already settled by
+   * this worker is reported as done. Results are canonicalised as `completeTask` does.
+   */
+  async settleTasks(items: readonly SettleItem[], options: WorkerCallOptions = {}): Promise<SettleItemResult[]> {
+    if (items.length === 0) return [];
+    if (await this.supports(CAPABILITIES.settleBatch, options)) {
+      try {
+        const out: SettleItemResult[] = [];
+        for (const chunk of settleChunks(items)) out.push(...(await this.settleBatch(chunk, options)));
+        return out;
+      } catch (err) {
+        if (!this.forget(err)) throw err;
+      }
+    }
+    return Promise.all(
+      items.map(async (item): Promise<SettleItemResult> => {
+        try {
+          const r =
+            item.status === "completed"
+              ? await this.completeTask(item.id, item.result ?? {}, options)
+              : await this.failTask(item.id, item.error, { ...options, retryable: item.retryable });
+          return { id: item.id, ok: true, status: r.status };
+        } catch (err) {
+          if (!(err instanceof TaskManagerError)) throw err;
+          return { id: item.id, ok: false, error: err };
+        }
+      }),
+    );
+  }
+
+  /** One `POST /tasks/settle`; an error of the whole request (after retries) is every item's error. */
+  private async settleBatch(items: ReadonlyArray<Raw & { id: number }>, options: WorkerCallOptions): Promise<SettleItemResult[]> {
+    const workerId = options.workerId ?? this.workerId;
+    let retried = false;
+    let d: SettleBatchAnswer;
+    try {
+      d = (await this.call("POST", "/tasks/settle", { worker_id: workerId, items }, "safe", options.signal, async () => {
+        retried = true;
+        return undefined;
+      })) as SettleBatchAnswer;
+    } catch (err) {
+      if (!(err instanceof TaskManagerError) || (err instanceof NotFoundError && err.resource === "endpoint")) throw err;
+      return items.map((i) => ({ id: i.id, ok: false, error: err }));
+    }
+    return Promise.all(
+      items.map(async (item, i): Promise<SettleItemResult> => {
+        const a = d.items[i];
+        if (a?.ok === true) return { id: item.id, ok: true, status: a.status };
+        const error = errorFromAnswer({ status: a?.http_status ?? 500, body: { success: false, error: a?.error ?? "no answer for this item" }, text: "" });
+        if (retried) {
+          const fields = { success: item.status === "completed", error: item.error };
+          const done = await this.alreadySettled(item.id, error, fields, workerId, options);
+          if (done) return { id: item.id, ok: true, status: done.status };
+        }
+        return { id: item.id, ok: false, error };
+      }),
+    );
   }
 
   // ---- transport -----------------------------------------------------------

@@ -1,5 +1,5 @@
 export { TaskManagerClient, createWorkerId } from "./client.js";
-export type { ClaimOptions, ClientLogger, RequestTiming, TaskManagerClientOptions, WorkerCallOptions } from "./client.js";
+export type { ClaimManyOptions, ClaimOptions, ClientLogger, RequestTiming, TaskManagerClientOptions, WorkerCallOptions } from "./client.js";
 export { canonicalize, dedupeKey, paramsJson } from "./canonical.js";
 export type { Json } from "./canonical.js";
 // The error classes and codes are the protocol module's, re-exported as the client always had them.

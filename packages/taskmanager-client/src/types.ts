@@ -1,4 +1,4 @@
-import type { ClaimStrategy, Json, SettleStatus, TaskStatus, TaskSummaryOf } from "@prismq/taskmanager-protocol";
+import type { ClaimStrategy, Json, SettleStatus, TaskManagerError, TaskStatus, TaskSummaryOf } from "@prismq/taskmanager-protocol";
 
 export type { ClaimStrategy, TaskStatus };
 
@@ -68,6 +68,23 @@ export interface SettleResult {
   id: number;
   status: SettleStatus;
 }
+
+/** One task for `TaskManagerClient.settleTasks`: a complete with its result, or a fail with its error. */
+export type SettleItem =
+  | { id: number; status: "completed"; result?: object }
+  | {
+      id: number;
+      status: "failed";
+      error: string;
+      /** `false` fails the task for good on our server (the hosted service retries while attempts last). @defaultValue true */
+      retryable?: boolean;
+    };
+
+/**
+ * What became of one {@link SettleItem}: the server's answer, or the typed error the single
+ * complete throws for it (e.g. a `ConflictError` when the task is no longer this worker's).
+ */
+export type SettleItemResult = { id: number; ok: true; status: SettleStatus } | { id: number; ok: false; error: TaskManagerError };
 
 export interface CallOptions {
   signal?: AbortSignal;

@@ -576,3 +576,61 @@ describe("hosted quirk 3: the task-type list always fails", () => {
     }
   });
 });
+
+describe("batch claim and settle on the hosted service: no capabilities, single calls", () => {
+  const hostedHealth = (pool: Interceptable) =>
+    pool.intercept({ path: "/api/health", method: "GET" }).reply(200, ok({ status: "healthy", timestamp: TS, database: "connected" }), { headers: JSON_HEADERS });
+
+  it("claimTasks claims one at a time until none is left, never sending limit, and reads /health once", async () => {
+    const { pool, client, calls } = hosted();
+    hostedHealth(pool);
+    interceptType(pool, "PrismQ.Demo", "7");
+    for (const id of ["12", "13"]) {
+      pool
+        .intercept({ path: "/api/tasks/claim", method: "POST" })
+        .reply(200, ok({ id, type: "PrismQ.Demo", params: '{"n":1}', attempts: "1", priority: "0", message: "Task claimed successfully" }), { headers: JSON_HEADERS });
+    }
+    pool.intercept({ path: "/api/tasks/claim", method: "POST" }).reply(500, fail("There is no active transaction"), { headers: JSON_HEADERS });
+    pool.intercept({ path: "/api/tasks/claim", method: "POST" }).reply(500, fail("There is no active transaction"), { headers: JSON_HEADERS });
+
+    const tasks = await client.claimTasks({ taskType: "PrismQ.Demo", limit: 50 });
+    assert.deepEqual(tasks, [
+      { id: 12, type: "PrismQ.Demo", params: { n: 1 }, attempts: 1, priority: 0 },
+      { id: 13, type: "PrismQ.Demo", params: { n: 1 }, attempts: 1, priority: 0 },
+    ]);
+    assert.deepEqual(await client.claimTasks({ taskType: "PrismQ.Demo", limit: 5 }), []);
+    const claims = calls("POST", "/api/tasks/claim");
+    assert.equal(claims.length, 4);
+    for (const c of claims) assert.equal((c.body as Record<string, unknown>).limit, undefined, "the hosted service never receives a limit");
+    assert.equal(calls("GET", "/api/health").length, 1, "capabilities are read once");
+  });
+
+  it("settleTasks completes and fails each task with its own call, and answers each item's result or typed error", async () => {
+    const { pool, client, calls } = hosted();
+    hostedHealth(pool);
+    pool
+      .intercept({ path: "/api/tasks/21/complete", method: "POST" })
+      .reply(200, ok({ id: "21", status: "completed", message: "Task completed successfully" }), { headers: JSON_HEADERS });
+    pool
+      .intercept({ path: "/api/tasks/22/complete", method: "POST" })
+      .reply(200, ok({ id: "22", status: "pending (retry)", message: "Task failed" }), { headers: JSON_HEADERS });
+    pool.intercept({ path: "/api/tasks/23/complete", method: "POST" }).reply(403, fail("Task is claimed by another worker"), { headers: JSON_HEADERS });
+
+    const results = await client.settleTasks([
+      { id: 21, status: "completed", result: { b: 1, a: 2 } },
+      { id: 22, status: "failed", error: "flaky" },
+      { id: 23, status: "completed" },
+    ]);
+    assert.deepEqual(results.slice(0, 2), [
+      { id: 21, ok: true, status: "completed" },
+      { id: 22, ok: true, status: "pending (retry)" },
+    ]);
+    const third = results[2] as { id: number; ok: false; error: TaskManagerError & { reason?: string } };
+    assert.equal(third.ok, false);
+    assert.equal(third.error.code, "TM_ERR_CONFLICT");
+    assert.equal(third.error.reason, "other_worker");
+    assert.deepEqual(calls("POST", "/api/tasks/21/complete")[0]?.body, { worker_id: WORKER, success: true, result: { a: 2, b: 1 } });
+    assert.deepEqual(calls("POST", "/api/tasks/22/complete")[0]?.body, { worker_id: WORKER, success: false, error: "flaky" });
+    assert.equal(calls("POST", "/api/tasks/settle").length, 0, "the hosted service never receives a batch settle");
+  });
+});

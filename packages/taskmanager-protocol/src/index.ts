@@ -20,3 +20,5 @@ export {
   ValidationError,
 } from "./errors.js";
 export type { NotFoundResource, ServerErrorReason, TaskManagerErrorCode } from "./errors.js";
+export { CAPABILITIES, MAX_BATCH } from "./batch.js";
+export type { BatchClaimAnswer, Capability, ClaimedTaskWire, SettleBatchAnswer, SettleBatchRequest, SettleItemAnswer, SettleItemWire } from "./batch.js";

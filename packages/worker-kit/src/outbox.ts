@@ -10,6 +10,8 @@ import {
   canonicalize,
   dedupeKey,
   type CreatedTask,
+  type SettleItem,
+  type SettleItemResult,
   type SettleResult,
   type TaskManagerClient,
 } from "@prismq/taskmanager-client";
@@ -78,34 +80,68 @@ export interface OutboxDeps {
 
 /** Delivers one message. Shared by both modes so a message means the same either way. */
 async function deliver(deps: OutboxDeps, msg: OutboxMessage): Promise<CreatedTask | SettleResult | "dropped"> {
-  const { client, metrics, logger } = deps;
+  const { client, metrics } = deps;
   if (msg.kind === "create") {
     const task = await client.createTask(msg.type, msg.params, msg.priority === undefined ? {} : { priority: msg.priority });
     (task.deduplicated ? metrics?.tasksDeduplicated : metrics?.tasksCreated)?.inc({ type: msg.type });
     return task;
   }
   try {
-    if (msg.kind === "complete") {
-      const r = await client.completeTask(msg.taskId, msg.result, { workerId: msg.workerId });
-      metrics?.tasksCompleted.inc({ type: msg.taskType });
-      return r;
-    }
-    const r = await client.failTask(msg.taskId, msg.error, { workerId: msg.workerId, retryable: msg.retryable });
-    metrics?.tasksFailed.inc({ type: msg.taskType, retryable: String(msg.retryable) });
+    const r =
+      msg.kind === "complete"
+        ? await client.completeTask(msg.taskId, msg.result, { workerId: msg.workerId })
+        : await client.failTask(msg.taskId, msg.error, { workerId: msg.workerId, retryable: msg.retryable });
+    settled(deps, msg);
     return r;
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
-    // A settle that finds the task no longer ours: either an earlier delivery of this
-    // same message got through (its answer was lost), or the claim timed out and another
-    // worker holds the task now. Both end this message; repeating it could never succeed.
-    const t = await client.getTask(msg.taskId);
-    const ours = t?.claimedBy === msg.workerId && (t.status === "completed" || t.status === "failed" || t.status === "pending");
-    logger?.warn(
-      { taskId: msg.taskId, kind: msg.kind, status: t?.status, claimedBy: t?.claimedBy },
-      ours ? "settle already applied by an earlier delivery" : "settle dropped: the claim was lost to another worker",
-    );
-    return "dropped";
+    return dropped(deps, msg);
   }
+}
+
+type SettleMessage = Exclude<OutboxMessage, { kind: "create" }>;
+
+/** Counts a settle the server accepted. */
+function settled({ metrics }: OutboxDeps, msg: SettleMessage): void {
+  if (msg.kind === "complete") metrics?.tasksCompleted.inc({ type: msg.taskType });
+  else metrics?.tasksFailed.inc({ type: msg.taskType, retryable: String(msg.retryable) });
+}
+
+/**
+ * A settle that found the task no longer ours: either an earlier delivery of this same message
+ * got through (its answer was lost), or the claim timed out and another worker holds the task
+ * now. Both end this message; repeating it could never succeed.
+ */
+async function dropped({ client, logger }: OutboxDeps, msg: SettleMessage): Promise<"dropped"> {
+  const t = await client.getTask(msg.taskId);
+  const ours = t?.claimedBy === msg.workerId && (t.status === "completed" || t.status === "failed" || t.status === "pending");
+  logger?.warn(
+    { taskId: msg.taskId, kind: msg.kind, status: t?.status, claimedBy: t?.claimedBy },
+    ours ? "settle already applied by an earlier delivery" : "settle dropped: the claim was lost to another worker",
+  );
+  return "dropped";
+}
+
+/**
+ * Settles many messages with `client.settleTasks` (one request per worker id where the server
+ * advertises batch settles), each answered as {@link deliver} would answer it.
+ */
+async function deliverMany(deps: OutboxDeps, msgs: SettleMessage[]): Promise<Array<PromiseSettledResult<SettleOutcome>>> {
+  const items = msgs.map((m): SettleItem =>
+    m.kind === "complete" ? { id: m.taskId, status: "completed", result: m.result } : { id: m.taskId, status: "failed", error: m.error, retryable: m.retryable },
+  );
+  const results = await deps.client.settleTasks(items, { workerId: msgs[0]?.workerId });
+  return Promise.allSettled(
+    msgs.map(async (msg, i): Promise<SettleOutcome> => {
+      const r = results[i] as SettleItemResult;
+      if (r.ok) {
+        settled(deps, msg);
+        return { id: r.id, status: r.status };
+      }
+      if (r.error instanceof ConflictError) return dropped(deps, msg);
+      throw r.error;
+    }),
+  );
 }
 
 /** A create message: params canonicalised once, the priority only when one is given. */
@@ -123,27 +159,64 @@ function permanent(err: unknown): boolean {
   return err instanceof ValidationError || err instanceof NotFoundError;
 }
 
-/** Direct mode: every call goes to the TaskManager at once. */
+/**
+ * Direct mode: every call goes to the TaskManager at once. Settles asked for in the same turn of
+ * the event loop (a batch's) go out together: one request per worker id where the server
+ * advertises batch settles, else one call each, as alone.
+ */
 export class DirectOutbox implements Outbox {
   readonly mode = "direct" as const;
+  private waiting: Array<{ msg: SettleMessage; resolve: (o: SettleOutcome) => void; reject: (e: unknown) => void }> = [];
   constructor(private readonly deps: OutboxDeps) {}
+
+  private settle(msg: SettleMessage): Promise<SettleOutcome> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ msg, resolve, reject });
+      if (this.waiting.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const all = this.waiting;
+    this.waiting = [];
+    const byWorker = new Map<string, typeof all>();
+    for (const w of all) byWorker.set(w.msg.workerId, [...(byWorker.get(w.msg.workerId) ?? []), w]);
+    await Promise.all(
+      [...byWorker.values()].map(async (group) => {
+        if (group.length === 1) {
+          const [only] = group as [(typeof all)[number]];
+          return deliver(this.deps, only.msg).then((r) => only.resolve(r as SettleOutcome), only.reject);
+        }
+        try {
+          const results = await deliverMany(this.deps, group.map((w) => w.msg));
+          group.forEach((w, i) => {
+            const r = results[i] as PromiseSettledResult<SettleOutcome>;
+            if (r.status === "fulfilled") w.resolve(r.value);
+            else w.reject(r.reason);
+          });
+        } catch (err) {
+          for (const w of group) w.reject(err);
+        }
+      }),
+    );
+  }
 
   async create(type: string, params: object, options: CreateOptions = {}): Promise<CreateOutcome> {
     const task = await deliver(this.deps, createMessage(type, params, options));
     return { queued: false, task: task as CreatedTask };
   }
   async complete(task: SettledTask, result: Record<string, unknown>, options: { workerId?: string } = {}): Promise<SettleOutcome> {
-    return (await deliver(this.deps, { kind: "complete", taskId: task.id, taskType: task.type, workerId: options.workerId ?? this.deps.client.workerId, result })) as SettleOutcome;
+    return this.settle({ kind: "complete", taskId: task.id, taskType: task.type, workerId: options.workerId ?? this.deps.client.workerId, result });
   }
   async fail(task: SettledTask, error: string, options: { workerId?: string; retryable?: boolean } = {}): Promise<SettleOutcome> {
-    return (await deliver(this.deps, {
+    return this.settle({
       kind: "fail",
       taskId: task.id,
       taskType: task.type,
       workerId: options.workerId ?? this.deps.client.workerId,
       error,
       retryable: options.retryable ?? true,
-    })) as SettleOutcome;
+    });
   }
   async depth() {
     return 0;

@@ -50,10 +50,20 @@ export interface WorkerLoopOptions<T extends SettledTask> {
   client: TaskManagerClient;
   /**
    * Claims one task, or null when none is waiting (e.g. `YouTube.Video.claim(client, { workerId, signal })`).
-   * Give this or `taskTypes`.
+   * Give one of this, `claimBatch` and `taskTypes`.
    */
   claim?: (signal: AbortSignal) => Promise<T | null>;
-  /** Task type name(s) to claim with `client` when there is no `claim`; several are tried in turn. */
+  /**
+   * Claims up to `limit` tasks at once, none when none is waiting (e.g.
+   * `YouTube.Video.claimBatch(client, { workerId, signal, limit })`): one request where the server
+   * advertises batch claims. An answer shorter than `limit` ends the batch's claiming.
+   * Give one of this, `claim` and `taskTypes`.
+   */
+  claimBatch?: (limit: number, signal: AbortSignal) => Promise<T[]>;
+  /**
+   * Task type name(s) to claim with `client` (its `claimTasks`: one request per batch where the
+   * server advertises batch claims) when there is no `claim` or `claimBatch`; several are tried in turn.
+   */
   taskTypes?: string | string[];
   /**
    * Claim strategy of `taskTypes` claims.
@@ -188,7 +198,9 @@ const asError = (err: unknown): Error => (err instanceof Error ? err : new Error
 export class WorkerLoop<T extends SettledTask> {
   readonly workerId: string;
   private readonly o: WorkerLoopOptions<T> & {
-    claim: (signal: AbortSignal) => Promise<T | null>;
+    claimSome: (limit: number, signal: AbortSignal) => Promise<T[]>;
+    /** Whether `claimSome` answers one task at most (a short answer then does not mean none is left). */
+    claimsOne: boolean;
     outbox: Outbox;
     hooks: WorkerHooks<T>;
     batchSize: number;
@@ -217,13 +229,22 @@ export class WorkerLoop<T extends SettledTask> {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number >= 1, got ${concurrency}`);
     if ((options.handle === undefined) === (options.handler === undefined)) throw new TypeError("give exactly one of handle (a batch) and handler (one task)");
     const taskTypes = options.taskTypes === undefined ? [] : Array.isArray(options.taskTypes) ? options.taskTypes : [options.taskTypes];
-    if (!options.claim && taskTypes.length === 0) throw new TypeError("give claim, or taskTypes naming at least one task type");
-    this.workerId = options.workerId ?? (options.claim ? createWorkerId(options.name) : options.client.workerId);
+    const custom = options.claim ?? options.claimBatch;
+    if (options.claim && options.claimBatch) throw new TypeError("give claim (one task) or claimBatch (many), not both");
+    if (!custom && taskTypes.length === 0) throw new TypeError("give claim, claimBatch, or taskTypes naming at least one task type");
+    this.workerId = options.workerId ?? (custom ? createWorkerId(options.name) : options.client.workerId);
+    const claim = options.claim;
     const claimTimeoutMs = options.claimTimeoutMs ?? 300_000;
     this.idleName = taskTypes.length ? taskTypes.join(",") : options.name;
     this.o = {
       ...options,
-      claim: options.claim ?? this.claimOfTypes(taskTypes, options.strategy ?? "fifo"),
+      claimSome: claim
+        ? async (_limit, signal) => {
+            const task = await claim(signal);
+            return task ? [task] : [];
+          }
+        : (options.claimBatch ?? this.claimOfTypes(taskTypes, options.strategy ?? "fifo")),
+      claimsOne: claim !== undefined,
       outbox: options.outbox ?? new DirectOutbox({ client: options.client, logger: options.logger, metrics: options.metrics }),
       hooks: options.hooks ?? {},
       batchSize,
@@ -290,16 +311,20 @@ export class WorkerLoop<T extends SettledTask> {
     return this.stopping;
   }
 
-  /** A claim over `taskTypes`, each tried in turn from where the last one left off: null once every type came back empty. */
-  private claimOfTypes(taskTypes: string[], strategy: ClaimStrategy): (signal: AbortSignal) => Promise<T | null> {
+  /**
+   * A batch claim over `taskTypes`, each tried in turn from where the last one left off, until
+   * `limit` tasks are in hand: short only once every type came back short.
+   */
+  private claimOfTypes(taskTypes: string[], strategy: ClaimStrategy): (limit: number, signal: AbortSignal) => Promise<T[]> {
     let next = 0;
-    return async (signal) => {
-      for (let i = 0; i < taskTypes.length; i++) {
+    return async (limit, signal) => {
+      const tasks: T[] = [];
+      for (let i = 0; i < taskTypes.length && tasks.length < limit; i++) {
         const taskType = taskTypes[next++ % taskTypes.length] as string;
-        const task = await this.o.client.claimTask({ taskType, strategy, workerId: this.workerId, signal });
-        if (task) return task as unknown as T;
+        const got = await this.o.client.claimTasks({ taskType, strategy, workerId: this.workerId, signal, limit: limit - tasks.length });
+        tasks.push(...(got as unknown as T[]));
       }
-      return null;
+      return tasks;
     };
   }
 
@@ -325,31 +350,41 @@ export class WorkerLoop<T extends SettledTask> {
     }
   }
 
-  /** Claims up to `batchSize` tasks; a failed claim with tasks in hand ends the batch, without any it throws. */
+  /**
+   * Claims up to `batchSize` tasks (one request with a batch claim); a failed claim with tasks in
+   * hand ends the batch, without any it throws.
+   */
   private async claimBatch(group: Group<T>): Promise<void> {
     const batch = group.members;
     while (batch.length < this.o.batchSize && !this.intake.signal.aborted) {
-      const task = await this.o.claim(this.claims.signal).catch((err: unknown) => {
-        if (this.intake.signal.aborted) return null;
+      const want = this.o.batchSize - batch.length;
+      const tasks = await this.o.claimSome(want, this.claims.signal).catch((err: unknown): T[] => {
+        if (this.intake.signal.aborted) return [];
         if (batch.length > 0) {
           this.o.hooks.onError?.({ error: asError(err), phase: "claim" });
           this.o.logger?.warn({ err, loop: this.o.name }, "claim failed: handling the batch in hand");
-          return null;
+          return [];
         }
         throw err;
       });
-      if (!task) return;
-      const entry: InFlight<T> = { task, abort: new AbortController(), started: Date.now(), settled: false, percent: 0, beating: false, group };
-      if (this.intake.signal.aborted && this.o.onStop === "abort") entry.abort.abort(new Error(SHUTDOWN_MESSAGE));
-      this.inFlight.set(task.id, entry);
-      batch.push(entry);
-      this.o.metrics?.tasksClaimed.inc({ type: task.type });
-      this.o.hooks.onClaimed?.({ task, workerId: this.workerId });
-      // Heartbeats from the first claim on: a batch's later claims must not delay its first task's renewal.
-      group.heartbeat ??= setInterval(() => {
-        for (const f of batch) if (!f.settled && !f.beating) void this.beat(f, f.percent);
-      }, this.o.heartbeatMs);
+      for (const task of tasks) this.admit(group, task);
+      if (tasks.length === 0 || (!this.o.claimsOne && tasks.length < want)) return;
     }
+  }
+
+  /** A claimed task into the batch in hand, with the batch's heartbeat from its first task on. */
+  private admit(group: Group<T>, task: T): void {
+    const batch = group.members;
+    const entry: InFlight<T> = { task, abort: new AbortController(), started: Date.now(), settled: false, percent: 0, beating: false, group };
+    if (this.intake.signal.aborted && this.o.onStop === "abort") entry.abort.abort(new Error(SHUTDOWN_MESSAGE));
+    this.inFlight.set(task.id, entry);
+    batch.push(entry);
+    this.o.metrics?.tasksClaimed.inc({ type: task.type });
+    this.o.hooks.onClaimed?.({ task, workerId: this.workerId });
+    // Heartbeats from the first claim on: a batch's later claims must not delay its first task's renewal.
+    group.heartbeat ??= setInterval(() => {
+      for (const f of batch) if (!f.settled && !f.beating) void this.beat(f, f.percent);
+    }, this.o.heartbeatMs);
   }
 
   /** One batch: claim, handle, settle, with heartbeats from the first claim on. Returns how many tasks it held, and whether the batch handler threw. */

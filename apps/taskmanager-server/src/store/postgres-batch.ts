@@ -18,15 +18,7 @@ export interface Named {
  * history rows). The claim's own pick excludes those rows, since every part of a statement sees
  * one snapshot. Placeholders: $1 type, $2 expired-before, $4 time, $5 max attempts.
  */
-export const SWEEP = `e AS (
-         SELECT id FROM tasks WHERE ${SQL.TIMED_OUT_WHERE("$1", "$2", "$5")}
-         ORDER BY id LIMIT ${SQL.SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
-       ), x AS (
-         UPDATE tasks t SET ${SQL.TIMED_OUT_SET("$4")} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
-       ), xh AS (
-         INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
-         SELECT id, 'failed', NULL, error_message, $4 FROM x
-       )`;
+export const SWEEP = SQL.PG_SWEEP_CTES("$1", "$2", "$4", "$5");
 
 /**
  * Claims of one type, order and attempt limit, one task per worker. The sweep of timed-out last

@@ -2,6 +2,7 @@ import { migratePostgres } from "@prismq/sql-migrations";
 import pg from "pg";
 import { Batcher, type BatchOptions } from "./batcher.js";
 import * as Many from "./postgres-batch.js";
+import { claimTasksPostgres, settleManyPostgres } from "./postgres-many.js";
 // The SQL both stores share, and the store contract they implement.
 import * as SQL from "./sql.js";
 import type * as Types from "./types.js";
@@ -426,6 +427,15 @@ export class PostgresStore implements Types.Store {
       [taskId],
     );
     return rows;
+  }
+
+  // The batch calls live in postgres-batch.ts.
+  async claimTasks(input: Types.ClaimManyInput): Promise<Types.ClaimedTask[]> {
+    return claimTasksPostgres(this.pool, input);
+  }
+
+  async settleMany(input: Types.SettleManyInput): Promise<Types.CompleteOutcome[]> {
+    return settleManyPostgres(this.pool, input);
   }
 
   async close(): Promise<void> {

@@ -50,6 +50,20 @@ export const TIMED_OUT_SET = (nowPlaceholder: string) => `status = 'failed', cla
 export const TIMED_OUT_WHERE = (type: string, expiredBefore: string, maxAttempts: string) =>
   `type_id = ${type} AND status = 'claimed' AND claimed_at < ${expiredBefore} AND attempts >= ${maxAttempts}`;
 
+/**
+ * The CTEs `e`, `x`, `xh` that open a PostgreSQL claim statement: the timed-out last claims of the
+ * type (at most {@link SWEEP_LIMIT}, locked rows skipped) fail for good, each with its history row.
+ * Placeholders: type, timeout, now (ms), max attempts.
+ */
+export const PG_SWEEP_CTES = (type: string, expiredBefore: string, now: string, maxAttempts: string) => `e AS (
+       SELECT id FROM tasks WHERE ${TIMED_OUT_WHERE(type, expiredBefore, maxAttempts)}
+       ORDER BY id LIMIT ${SWEEP_LIMIT} FOR UPDATE SKIP LOCKED
+     ), x AS (
+       UPDATE tasks t SET ${TIMED_OUT_SET(now)} FROM e WHERE t.id = e.id RETURNING t.id, t.error_message
+     ), xh AS (
+       INSERT INTO task_history (task_id, status_change, worker_id, message, created_at)
+       SELECT id, 'failed', NULL, error_message, ${now} FROM x
+     )`;
 
 /**
  * Indexes for the stats queries (migration 2, same text on both dialects): a covering index for

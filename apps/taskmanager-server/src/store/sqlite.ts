@@ -141,7 +141,7 @@ export class SqliteStore implements Types.Store {
         const row = stmts.taskByKey.get(input.dedupeKey) as { id: number; status: Types.TaskStatus };
         return { id: row.id, status: row.status, deduplicated: true };
       }),
-      claim: db.transaction((select: Database.Statement, input: Types.ClaimInput) => {
+      claim: db.transaction((select: Database.Statement, input: Types.ClaimManyInput): Types.ClaimedTask[] => {
         // Last claims that timed out fail for good first, each with its history row.
         const swept = stmts.timedOut.all({
           now: input.now,
@@ -150,11 +150,12 @@ export class SqliteStore implements Types.Store {
           maxAttempts: input.maxAttempts,
         }) as Array<{ id: number; errorMessage: string }>;
         for (const t of swept) stmts.history.run(t.id, "failed", null, t.errorMessage, input.now);
-        const found = select.get(input.typeId, input.expiredBefore, input.maxAttempts) as { id: number; status: Types.TaskStatus } | undefined;
-        if (!found) return undefined;
-        const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, found.id) as Omit<Types.ClaimedTask, "tookOver">;
-        stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
-        return { ...row, tookOver: found.status === "claimed" };
+        const found = select.all(input.typeId, input.expiredBefore, input.maxAttempts, input.limit) as Array<{ id: number; status: Types.TaskStatus }>;
+        return found.map((f) => {
+          const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, f.id) as Omit<Types.ClaimedTask, "tookOver">;
+          stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
+          return { ...row, tookOver: f.status === "claimed" };
+        });
       }),
       complete: db.transaction((input: Types.CompleteInput): Types.CompleteOutcome => {
         const s = input.success ? 1 : 0;
@@ -290,7 +291,7 @@ export class SqliteStore implements Types.Store {
     let stmt = this.claimStmts.get(key);
     if (!stmt) {
       stmt = this.db.prepare(
-        `SELECT id, status FROM tasks WHERE type_id = ? AND ${SQL.CLAIMABLE("?", "?")} ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT 1`,
+        `SELECT id, status FROM tasks WHERE type_id = ? AND ${SQL.CLAIMABLE("?", "?")} ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT ?`,
       );
       this.claimStmts.set(key, stmt);
     }
@@ -298,6 +299,10 @@ export class SqliteStore implements Types.Store {
   }
 
   async claimTask(input: Types.ClaimInput): Promise<Types.ClaimedTask | undefined> {
+    return (await this.claimTasks({ ...input, limit: 1 }))[0];
+  }
+
+  async claimTasks(input: Types.ClaimManyInput): Promise<Types.ClaimedTask[]> {
     const select = this.claimSelect(input);
     return this.write(() => this.tx.claim(select, input));
   }
@@ -334,6 +339,11 @@ export class SqliteStore implements Types.Store {
 
   async complete(input: Types.CompleteInput): Promise<Types.CompleteOutcome> {
     return this.write(() => this.tx.complete(input));
+  }
+
+  async settleMany(input: Types.SettleManyInput): Promise<Types.CompleteOutcome[]> {
+    // One write: the items share the group commit's transaction, each in its own savepoint.
+    return this.write(() => input.items.map((item) => this.tx.complete({ ...item, workerId: input.workerId, now: input.now })));
   }
 
   async history(taskId: number): Promise<Types.HistoryRow[] | undefined> {

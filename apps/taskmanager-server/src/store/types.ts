@@ -100,6 +100,12 @@ export interface ClaimInput {
   maxAttempts: number;
 }
 
+/** A claim of up to `limit` tasks at once, each as {@link ClaimInput} would claim it. */
+export interface ClaimManyInput extends ClaimInput {
+  /** Most tasks claimed, 1-100. */
+  limit: number;
+}
+
 export interface ProgressInput {
   id: number;
   workerId: string;
@@ -115,6 +121,13 @@ export interface CompleteInput {
   result: string | null;
   error: string | null;
   maxAttempts: number;
+  now: number;
+}
+
+/** Many completes or fails by one worker, each settled on its own as {@link CompleteInput} would be. */
+export interface SettleManyInput {
+  workerId: string;
+  items: Array<Pick<CompleteInput, "id" | "success" | "result" | "error" | "maxAttempts">>;
   now: number;
 }
 
@@ -192,8 +205,15 @@ export interface Store {
   listTasks(filter: ListFilter): Promise<TaskSummaryRow[]>;
   getTask(id: number): Promise<TaskRow | undefined>;
   claimTask(input: ClaimInput): Promise<ClaimedTask | undefined>;
+  /** Up to `limit` tasks in one transaction, in claim order; none when nothing is claimable. */
+  claimTasks(input: ClaimManyInput): Promise<ClaimedTask[]>;
   progress(input: ProgressInput): Promise<ProgressOutcome>;
   complete(input: CompleteInput): Promise<CompleteOutcome>;
+  /**
+   * Settles many tasks in one transaction, each item on its own (one refused item leaves the
+   * others as they are): one outcome per item, in order, as {@link complete} would answer it.
+   */
+  settleMany(input: SettleManyInput): Promise<CompleteOutcome[]>;
   /** Operator: a `claimed` or `failed` task back to `pending` (claim cleared, attempts kept), with a history row. */
   requeue(input: RequeueInput): Promise<OperatorOutcome>;
   /** Operator: a `pending` or `claimed` task to `failed` for good, with a history row. */
