@@ -23,7 +23,8 @@ launchProcessor(spec, host, async ({ app, config, budget, ideas, strategy }) => 
   const worker = app.loop<PostTask>({
     name: Reddit.Post.name,
     batchSize: config.BATCH_SIZE,
-    claim: (signal) => Reddit.Post.claim(client, { workerId, signal, strategy, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
+    // One claim request per batch where the server offers batch claims (single claims on the hosted one).
+    claimBatch: (limit, signal) => Reddit.Post.claimBatch(client, { workerId, signal, strategy, limit, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid post task failed") }),
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ requests: api.requests }),
   }).start();

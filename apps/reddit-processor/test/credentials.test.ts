@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_REDDIT_CLIENT, startRedditSandbox, type RedditSandbox } from "@prismq/sandbox";
 import { registerAll } from "@prismq/task-types";
-import { startTestTaskManager, type TestTaskManager } from "@prismq/test-taskmanager";
+import { startTestTaskManager, type TestTaskManager } from "@prismq/taskmanager-server/testing";
 import { startAppProcess } from "@prismq/worker-kit/testing";
 
 // Both Reddit apps sign in the same way (reddit-source's check decides): each is started here.

@@ -24,17 +24,18 @@ launchProcessor(spec, host, async ({ app, config, budget, ideas, strategy }) => 
     name: YouTube.Video.name,
     batchSize: config.BATCH_SIZE,
     // A batch needs one unit: while the day's quota is spent, claim nothing, so no task burns an attempt.
-    claim: async (signal) => {
+    // One claim request per batch where the server offers batch claims (single claims on the hosted one).
+    claimBatch: async (limit, signal) => {
       // A refused API key (logged once by the processor) will not work until it is fixed: claim nothing.
-      if (processor.keyRefused) return null;
+      if (processor.keyRefused) return [];
       const quota = await budget.state();
       if (quota.remaining < 1) {
         if (!quotaLogged) logger.warn({ resetAt: new Date(quota.resetAt).toISOString() }, "YouTube quota spent: processing paused until the quota day ends");
         quotaLogged = true;
-        return null;
+        return [];
       }
       quotaLogged = false;
-      return YouTube.Video.claim(client, { workerId, signal, strategy, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid video task failed") });
+      return YouTube.Video.claimBatch(client, { workerId, signal, strategy, limit, onInvalid: (e) => logger.warn({ taskId: e.task.id, errors: e.errors }, "invalid video task failed") });
     },
     handle: (batch, signal) => processor.handle(batch, signal),
     spent: () => ({ quotaUnits: api.unitsSpent }),

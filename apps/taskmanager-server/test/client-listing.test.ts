@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { MockAgent } from "undici";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { TaskManagerClient, type ListTasksFilter, type TaskStatus } from "../src/index.js";
+import { startServer, type RunningServer } from "../src/server.js";
+import { TaskManagerClient, type ListTasksFilter, type TaskStatus } from "@prismq/taskmanager-client";
 
 const ORIGIN = "https://tm-listing.example.test";
 

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { TaskManagerClient, dedupeKey } from "../src/index.js";
+import { startServer, type RunningServer } from "../src/server.js";
+import { TaskManagerClient, dedupeKey } from "@prismq/taskmanager-client";
 
 const KEY = "canonical-test-key-0123456789";
 const HOSTILE = '{"__proto__":{"x":1},"b":1,"constructor":{"y":2}}';

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startServer, type RunningServer } from "@prismq/taskmanager-server";
-import { ConflictError, NotFoundError, TaskManagerClient, type RequestTiming } from "../src/index.js";
+import { startServer, type RunningServer } from "../src/server.js";
+import { ConflictError, NotFoundError, TaskManagerClient, type RequestTiming } from "@prismq/taskmanager-client";
 
 const KEY = "client-batch-key-0123456789";
 const uid = () => randomBytes(5).toString("hex");

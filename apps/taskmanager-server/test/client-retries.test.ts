@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { after, afterEach, before, describe, it } from "node:test";
-import { startServer } from "@prismq/taskmanager-server";
+import { startServer } from "../src/server.js";
 import { Agent, request } from "undici";
-import { TaskManagerClient, createWorkerId, type TaskManagerError } from "../src/index.js";
+import { TaskManagerClient, createWorkerId, type TaskManagerError } from "@prismq/taskmanager-client";
 
 const KEY = "retries-test-key-0123456789";
 const uid = () => randomBytes(5).toString("hex");
