@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32", ...extra };
   };
   const rows: Row[] = [];
-  let batch50 = 0;
+  let batch50: number | undefined;
   const run = async (start: () => Promise<Target>) => {
     const t = await start();
     try {
@@ -272,7 +272,7 @@ async function main(): Promise<void> {
     "| how a worker takes tasks | tasks/s at 8 workers | vs BullMQ jobs/s at 8 in flight |",
     "|---|---|---|",
     `| one claim + one complete per task | ${Math.round((rows[1] as Row).cycles8).toLocaleString("en-US")} | ${bull ? `${(((rows[1] as Row).cycles8 / bull.cycles8) * 100).toFixed(0)}%` : "-"} |`,
-    `| a claim of 50 + one settle of 50 | ${Math.round(batch50).toLocaleString("en-US")} | ${bull ? `${((batch50 / bull.cycles8) * 100).toFixed(0)}%` : "-"} |`,
+    `| a claim of 50 + one settle of 50 | ${Math.round(batch50 ?? 0).toLocaleString("en-US")} | ${bull ? `${(((batch50 ?? 0) / bull.cycles8) * 100).toFixed(0)}%` : "-"} |`,
     ...(bull ? [`| BullMQ worker, concurrency 8 (reference) | ${Math.round(bull.cycles8).toLocaleString("en-US")} | 100% |`] : []),
   ];
   console.log(lines.join("\n"));
