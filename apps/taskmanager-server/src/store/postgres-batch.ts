@@ -63,12 +63,7 @@ export const COMPLETE_MANY: Named = {
          WITH ORDINALITY AS i(id, worker, success, result, error, max_attempts, at, message, n)
      ), u AS (
        UPDATE tasks t SET
-         status = CASE WHEN i.success THEN 'completed' WHEN t.attempts < i.max_attempts THEN 'pending' ELSE 'failed' END,
-         result = i.result, error_message = i.error,
-         claimed_by = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN t.claimed_by ELSE NULL END,
-         claimed_at = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN t.claimed_at ELSE NULL END,
-         completed_at = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN i.at ELSE NULL END,
-         updated_at = i.at
+         ${SQL.PG_SETTLE_SET("i.at")}
        FROM i WHERE t.id = i.id AND t.status = 'claimed' AND t.claimed_by = i.worker
        RETURNING i.n, t.id, t.status, i.worker, i.message, i.at
      ), h AS (

@@ -44,12 +44,7 @@ export async function settleManyPostgres(pool: pg.Pool, input: Types.SettleManyI
        ORDER BY t.id FOR UPDATE
      ), u AS (
        UPDATE tasks t SET
-         status = CASE WHEN i.success THEN 'completed' WHEN t.attempts < i.max_attempts THEN 'pending' ELSE 'failed' END,
-         result = i.result, error_message = i.error,
-         claimed_by = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN t.claimed_by ELSE NULL END,
-         claimed_at = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN t.claimed_at ELSE NULL END,
-         completed_at = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN $7::bigint ELSE NULL END,
-         updated_at = $7
+         ${SQL.PG_SETTLE_SET("$7::bigint")}
        FROM i JOIN l ON l.id = i.id WHERE t.id = i.id AND t.status = 'claimed' AND t.claimed_by = $8
        RETURNING t.id, t.status, i.message
      ), h AS (

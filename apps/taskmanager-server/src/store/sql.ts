@@ -66,6 +66,18 @@ export const PG_SWEEP_CTES = (type: string, expiredBefore: string, now: string, 
      )`;
 
 /**
+ * The SET of a PostgreSQL complete or fail read from a row `i` of settles (`success`, `result`,
+ * `error`, `max_attempts`) on task `t`, at `at` (ms): the single complete's retry rule, written once
+ * for group commit's statement and the batch settle's.
+ */
+export const PG_SETTLE_SET = (at: string) => `status = CASE WHEN i.success THEN 'completed' WHEN t.attempts < i.max_attempts THEN 'pending' ELSE 'failed' END,
+         result = i.result, error_message = i.error,
+         claimed_by = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN t.claimed_by ELSE NULL END,
+         claimed_at = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN t.claimed_at ELSE NULL END,
+         completed_at = CASE WHEN i.success OR t.attempts >= i.max_attempts THEN ${at} ELSE NULL END,
+         updated_at = ${at}`;
+
+/**
  * Indexes for the stats queries (migration 2, same text on both dialects): a covering index for
  * counts by type and status, a partial one for the newest failures (`status` leads it so that
  * SQLite's planner prefers it to `tasks_by_status`), and a partial one over the
