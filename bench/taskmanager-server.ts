@@ -9,9 +9,16 @@
  *
  *   pnpm bench:server            (or: pnpm build && pnpm exec tsx bench/taskmanager-server.ts)
  *   BENCH_TASKS=20000 pnpm bench:server
+ *
+ * Against another build (a checkout of an older commit, built): the same load on
+ * SQLite and on PostgreSQL, on this build's server and that one's in turn,
+ * `BENCH_ROUNDS` times (default 5), and the median of each, side by side.
+ *
+ *   git worktree add /tmp/old <commit> && (cd /tmp/old && pnpm install && pnpm build)
+ *   BENCH_AGAINST=/tmp/old pnpm bench:server
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,13 +31,24 @@ const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5
 const KEY = "bench-key-0123456789abcdef";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const serverEntry = join(root, "apps/taskmanager-server/dist/index.js");
+const AGAINST = process.env.BENCH_AGAINST;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 interface Target {
   label: string;
   base: string;
   /** One connection pool per server node; worker `w` talks to node `w % pools.length`. */
   pools: Pool[];
+  /** CPU seconds the target's processes have used so far (user + system), where it can be read. */
+  cpu?: () => number;
   stop(): Promise<void>;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // utime and stime are the 12th and 13th fields after the command name, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function waitForUrl(child: ChildProcess, pattern: RegExp): Promise<string> {
@@ -59,12 +77,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** `nodes` server processes on one database (several only make sense on PostgreSQL). */
-async function startTaskManager(label: string, env: Record<string, string>, nodes = 1): Promise<Target> {
+async function startTaskManager(label: string, env: Record<string, string>, nodes = 1, entry = serverEntry): Promise<Target> {
   const children: ChildProcess[] = [];
   const bases: string[] = [];
   try {
     for (let i = 0; i < nodes; i++) {
-      const child = spawn(process.execPath, [serverEntry], {
+      const child = spawn(process.execPath, [entry], {
         env: { ...process.env, PORT: "0", API_KEYS: KEY, LOG_LEVEL: "warn", ...env },
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -77,7 +95,8 @@ async function startTaskManager(label: string, env: Record<string, string>, node
     throw err;
   }
   const pools = bases.map((b) => new Pool(new URL(b).origin, { connections: 64 }));
-  return { label, base: new URL(bases[0] as string).pathname, pools, stop: async () => void (await Promise.all(children.map(stopChild))) };
+  const cpu = () => children.reduce((sum, c) => sum + cpuSeconds(c.pid as number), 0);
+  return { label, base: new URL(bases[0] as string).pathname, pools, cpu, stop: async () => void (await Promise.all(children.map(stopChild))) };
 }
 
 /** The ceiling: node:http reading each body and answering a constant envelope. */
@@ -124,6 +143,9 @@ interface Row {
   creates: number;
   cycles8: number;
   cycles32: number;
+  /** Server CPU microseconds per create and per claim+complete cycle (8 workers), where the target's CPU can be read. */
+  cpuPerCreate?: number;
+  cpuPerCycle?: number;
 }
 
 async function measure(t: Target, typeName: string): Promise<Row> {
@@ -135,6 +157,7 @@ async function measure(t: Target, typeName: string): Promise<Row> {
   const typeId = reg.json.data?.id ?? 1;
   // Creates: 8 concurrent creators, all tasks of this run.
   let next = 0;
+  const cpu0 = t.cpu?.();
   const creates = await timed(8, async (w) => {
     let n = 0;
     while (next < TASKS) {
@@ -164,9 +187,14 @@ async function measure(t: Target, typeName: string): Promise<Row> {
     });
   };
   const half = Math.floor(TASKS / 2);
+  const cpu1 = t.cpu?.();
   const c8 = await cycles(8, half);
+  const cpu2 = t.cpu?.();
   const c32 = await cycles(32, TASKS - half);
+  const perOp = (a: number | undefined, b: number | undefined, ops: number) => (a === undefined || b === undefined ? undefined : ((b - a) / ops) * 1e6);
   return {
+    cpuPerCreate: perOp(cpu0, cpu1, creates.ops),
+    cpuPerCycle: perOp(cpu1, cpu2, c8.ops),
     target: t.label,
     creates: creates.ops / creates.seconds,
     cycles8: c8.ops / c8.seconds,
@@ -205,7 +233,81 @@ async function measureBatches(t: Target, typeName: string, workers: number, limi
   return run.ops / run.seconds;
 }
 
+async function dropSchemas(schemas: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client
+    .connect()
+    .then(async () => {
+      for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    })
+    .finally(() => client.end());
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** This build's server and another checkout's, in turn, on the same load; prints medians side by side. */
+async function compare(against: string): Promise<void> {
+  const builds = [
+    { name: "this build", entry: serverEntry },
+    { name: against, entry: join(against, "apps/taskmanager-server/dist/index.js") },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), "tm-bench-"));
+  const schemas: string[] = [];
+  const stores = [
+    { name: "SQLite", env: (i: number) => ({ SQLITE_PATH: join(dir, `cmp-${i}.sqlite`) }) },
+    {
+      name: "PostgreSQL",
+      env: (i: number) => {
+        const schema = `bench_cmp_${Date.now()}_${i}`;
+        schemas.push(schema);
+        return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32" };
+      },
+    },
+  ];
+  const results = new Map<string, Row[]>();
+  let n = 0;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which build goes first, so neither always runs on a warmer machine.
+      const order = round % 2 === 0 ? builds : [...builds].reverse();
+      for (const store of stores) {
+        for (const b of order) {
+          const t = await startTaskManager(`${store.name} ${b.name}`, store.env(n++), 1, b.entry);
+          try {
+            await measure(t, `Bench.Warmup_${n}`).catch(() => undefined);
+            const row = await measure(t, `Bench.Run_${n}`);
+            const key = `${store.name}\t${b.name}`;
+            results.set(key, [...(results.get(key) ?? []), row]);
+          } finally {
+            await Promise.all(t.pools.map((p) => p.close()));
+            await t.stop();
+          }
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await dropSchemas(schemas);
+  }
+  const fmt = (v: number) => Math.round(v).toLocaleString("en-US");
+  const lines = [
+    `Server builds compared, ${TASKS.toLocaleString("en-US")} tasks per run, median (min-max) of ${ROUNDS} alternating rounds, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    "",
+    "| store | build | creates/s | cycles/s, 8 workers | cycles/s, 32 workers | server CPU µs per create | per cycle (8 workers) |",
+    "|---|---|---|---|---|---|---|",
+    ...[...results].sort(([a], [b]) => a.localeCompare(b)).map(([key, rows]) => {
+      const [store, build] = key.split("\t");
+      const cell = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
+      return `| ${store} | ${build} | ${cell(rows.map((r) => r.creates))} | ${cell(rows.map((r) => r.cycles8))} | ${cell(rows.map((r) => r.cycles32))} | ${cell(rows.map((r) => r.cpuPerCreate ?? Number.NaN))} | ${cell(rows.map((r) => r.cpuPerCycle ?? Number.NaN))} |`;
+    }),
+    "",
+    "Server CPU per operation (read from /proc) is the steadier comparison where the load generator shares the machine's cores.",
+  ];
+  console.log(lines.join("\n"));
+}
+
 async function main(): Promise<void> {
+  if (AGAINST) return compare(AGAINST);
   const dir = mkdtempSync(join(tmpdir(), "tm-bench-"));
   const schemas: string[] = [];
   const pgEnv = (extra: Record<string, string> = {}) => {
@@ -243,13 +345,7 @@ async function main(): Promise<void> {
     await run(() => startTaskManager("TaskManager on PostgreSQL, two server nodes", pgEnv({ DATABASE_POOL_SIZE: "16" }), 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client
-      .connect()
-      .then(async () => {
-        for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-      })
-      .finally(() => client.end());
+    await dropSchemas(schemas);
   }
   const bull = await bullmqReference();
   if (bull) rows.push({ target: "BullMQ queue on the same Redis (no HTTP, no SQL; reference)", creates: bull.creates, cycles8: bull.cycles8, cycles32: bull.cycles32 });

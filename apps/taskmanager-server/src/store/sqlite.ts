@@ -51,6 +51,9 @@ export class SqliteStore implements Types.Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
+    // Temporary tables in memory: every claim's sweep (`id IN (SELECT … LIMIT 100)`) builds one, and
+    // on the default (a temporary file) that cost a file open and unlink, about 150 µs of each claim.
+    this.db.pragma("temp_store = MEMORY");
     // Foreign keys are declared for documentation; every write goes through this class, which keeps them.
     this.migrate();
     const db = this.db;
@@ -150,7 +153,8 @@ export class SqliteStore implements Types.Store {
           maxAttempts: input.maxAttempts,
         }) as Array<{ id: number; errorMessage: string }>;
         for (const t of swept) stmts.history.run(t.id, "failed", null, t.errorMessage, input.now);
-        const found = select.all(input.typeId, input.expiredBefore, input.maxAttempts, input.limit) as Array<{ id: number; status: Types.TaskStatus }>;
+        const args = [input.typeId, input.expiredBefore, input.maxAttempts, ...(input.limit === 1 ? [] : [input.limit])];
+        const found = select.all(...args) as Array<{ id: number; status: Types.TaskStatus }>;
         return found.map((f) => {
           const row = stmts.claimUpdate.get(input.workerId, input.now, input.now, f.id) as Omit<Types.ClaimedTask, "tookOver">;
           stmts.history.run(row.id, "claimed", input.workerId, "Task claimed by worker", input.now);
@@ -286,12 +290,17 @@ export class SqliteStore implements Types.Store {
     return this.stmts.task.get(id) as Types.TaskRow | undefined;
   }
 
-  private claimSelect(input: Types.ClaimInput): Database.Statement {
-    const key = `${input.sortBy}:${input.sortOrder}`;
+  /**
+   * The claim's SELECT for one order. A single claim's has `LIMIT 1` written in: SQLite runs it
+   * about 15 µs faster than the same query with the limit bound as a parameter, which a batch uses.
+   */
+  private claimSelect(input: Types.ClaimManyInput): Database.Statement {
+    const limit = input.limit === 1 ? "1" : "?";
+    const key = `${input.sortBy}:${input.sortOrder}:${limit}`;
     let stmt = this.claimStmts.get(key);
     if (!stmt) {
       stmt = this.db.prepare(
-        `SELECT id, status FROM tasks WHERE type_id = ? AND ${SQL.CLAIMABLE("?", "?")} ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT ?`,
+        `SELECT id, status FROM tasks WHERE type_id = ? AND ${SQL.CLAIMABLE("?", "?")} ORDER BY ${SQL.claimOrder(input.sortBy, input.sortOrder)} LIMIT ${limit}`,
       );
       this.claimStmts.set(key, stmt);
     }
