@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
+import { waitForServerUrl } from "./server-process.js";
 
 const SECONDS = Number(process.env.BENCH_HOSTILE_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_HOSTILE_CLIENTS ?? 6);
@@ -122,17 +123,7 @@ async function measure(): Promise<boolean> {
   });
   let died: string | undefined;
   child.on("exit", (code, signal) => (died = `exited (${code ?? signal}) during the run`));
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /TaskManager API: (\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("exit", () => reject(new Error(`server exited: ${out}`)));
-  });
+  const base = await waitForServerUrl(child);
   const url = new URL(base);
   const pool = new Pool(url.origin, { connections: 4, headersTimeout: 120_000, bodyTimeout: 120_000 });
   const call = async (method: "GET" | "POST", path: string, body?: unknown) => {

@@ -11,7 +11,7 @@
  * The stores are filled through the server's own store classes (the same transactions and history
  * rows as the API writes, without HTTP in the way), then each server runs as its own process.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import { openStore, type Store } from "@prismq/taskmanager-server";
 import { dedupeKeyOfJson, paramsJson } from "@prismq/taskmanager-protocol";
 import pg from "pg";
 import { Pool } from "undici";
+import { waitForServerUrl } from "./server-process.js";
 
 const TASKS = Number(process.env.BENCH_STATS_TASKS ?? 100_000);
 const WORKERS = Number(process.env.BENCH_STATS_WORKERS ?? 10_000);
@@ -75,19 +76,6 @@ async function fill(store: Store, concurrency: number): Promise<void> {
   });
 }
 
-function waitForUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /TaskManager API: (\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
 
@@ -134,7 +122,7 @@ async function measure(label: string, env: Record<string, string>): Promise<Row>
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {
-    const base = await waitForUrl(child);
+    const base = await waitForServerUrl(child);
     const url = new URL(base);
     const pool = new Pool(url.origin, { connections: DASHBOARDS + 2 });
     const path = (p: string) => url.pathname + p;

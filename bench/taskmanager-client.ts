@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TaskManagerClient } from "@prismq/taskmanager-client";
 import { Pool } from "undici";
+import { waitForServerUrl } from "./server-process.js";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -25,15 +26,7 @@ const child = spawn(process.execPath, [join(root, "apps/taskmanager-server/dist/
   env: { ...process.env, PORT: "0", API_KEYS: KEY, LOG_LEVEL: "warn", SQLITE_PATH: join(dir, "b.sqlite") },
   stdio: ["ignore", "ignore", "pipe"],
 });
-const base = await new Promise<string>((resolve) => {
-  let out = "";
-  // The banner is on stderr.
-  child.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-    const m = /TaskManager API: (\S+)/.exec(out);
-    if (m) resolve(m[1] as string);
-  });
-});
+const base = await waitForServerUrl(child);
 const origin = new URL(base).origin;
 
 const client = new TaskManagerClient({ baseUrl: base, apiKey: KEY, connections: WORKERS });

@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Pool } from "undici";
 import { bullmqReference } from "./bullmq.js";
+import { waitForServerUrl } from "./server-process.js";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 12_000);
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -51,21 +52,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function waitForUrl(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    // The server prints its URL on stderr (stdout holds only JSON log lines); the bare ceiling on stdout.
-    const read = (d: Buffer) => {
-      out += d.toString();
-      const m = pattern.exec(out);
-      if (m) resolve(m[1] as string);
-    };
-    child.stdout?.on("data", read);
-    child.stderr?.on("data", read);
-    child.on("exit", (code) => reject(new Error(`process exited ${code}: ${out}`)));
-  });
-}
-
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.on("exit", r));
@@ -88,7 +74,7 @@ async function startTaskManager(label: string, env: Record<string, string>, node
       });
       children.push(child);
       // One after the other: the first applies the migrations, the next finds them applied.
-      bases.push(await waitForUrl(child, /TaskManager API: (\S+)/));
+      bases.push(await waitForServerUrl(child));
     }
   } catch (err) {
     await Promise.all(children.map(stopChild));
@@ -116,7 +102,7 @@ async function startBare(): Promise<Target> {
     server.listen(0, "127.0.0.1", () => console.log("TaskManager API: http://127.0.0.1:" + server.address().port + "/api"));
     process.on("SIGTERM", () => { server.close(() => process.exit(0)); server.closeAllConnections(); });`;
   const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "pipe"] });
-  const base = await waitForUrl(child, /TaskManager API: (\S+)/);
+  const base = await waitForServerUrl(child);
   return { label: "bare node:http (ceiling)", base: "/api", pools: [new Pool(new URL(base).origin, { connections: 64 })], stop: () => stopChild(child) };
 }
 
