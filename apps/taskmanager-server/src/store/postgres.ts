@@ -26,7 +26,7 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /**
    * Group commit: how long the first claim, create, progress or complete of a batch waits for
-   * others, in ms; 0 gathers those that arrive in one turn of the event loop. Default 0.
+   * others, in ms; 0 gathers those that arrive in one turn of the event loop. Default 1.
    */
   batchWindowMs?: number;
   /** Most calls served by one batched statement; 1 turns batching off. Default 100. */
@@ -71,7 +71,7 @@ export class PostgresStore implements Types.Store {
     });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on("error", () => {});
-    const store = new PostgresStore(pool, { windowMs: options.batchWindowMs ?? 0, max: options.batchMax ?? 100 });
+    const store = new PostgresStore(pool, { windowMs: options.batchWindowMs ?? 1, max: options.batchMax ?? 100 });
     try {
       await store.migrate(schema);
     } catch (err) {
