@@ -229,6 +229,25 @@ async function dropSchemas(schemas: string[]): Promise<void> {
     .finally(() => client.end());
 }
 
+/** The env of a server on a PostgreSQL schema of its own, its name recorded in `schemas` for the drop. */
+function pgEnv(schemas: string[], extra: Record<string, string> = {}): Record<string, string> {
+  const schema = `bench_${Date.now()}_${schemas.length}`;
+  schemas.push(schema);
+  return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32", ...extra };
+}
+
+/** Starts a target, warms it up on a type of its own (JIT and connection setup are not measured), measures it, stops it. */
+async function measureTarget(start: () => Promise<Target>, n: number): Promise<Row> {
+  const t = await start();
+  try {
+    await measure(t, `Bench.Warmup_${n}`).catch(() => undefined);
+    return await measure(t, `Bench.Run_${n}`);
+  } finally {
+    await Promise.all(t.pools.map((p) => p.close()));
+    await t.stop();
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** This build's server and another checkout's, in turn, on the same load; prints medians side by side. */
@@ -241,14 +260,7 @@ async function compare(against: string): Promise<void> {
   const schemas: string[] = [];
   const stores = [
     { name: "SQLite", env: (i: number) => ({ SQLITE_PATH: join(dir, `cmp-${i}.sqlite`) }) },
-    {
-      name: "PostgreSQL",
-      env: (i: number) => {
-        const schema = `bench_cmp_${Date.now()}_${i}`;
-        schemas.push(schema);
-        return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32" };
-      },
-    },
+    { name: "PostgreSQL", env: () => pgEnv(schemas) },
   ];
   const results = new Map<string, Row[]>();
   let n = 0;
@@ -258,16 +270,9 @@ async function compare(against: string): Promise<void> {
       const order = round % 2 === 0 ? builds : [...builds].reverse();
       for (const store of stores) {
         for (const b of order) {
-          const t = await startTaskManager(`${store.name} ${b.name}`, store.env(n++), 1, b.entry);
-          try {
-            await measure(t, `Bench.Warmup_${n}`).catch(() => undefined);
-            const row = await measure(t, `Bench.Run_${n}`);
-            const key = `${store.name}\t${b.name}`;
-            results.set(key, [...(results.get(key) ?? []), row]);
-          } finally {
-            await Promise.all(t.pools.map((p) => p.close()));
-            await t.stop();
-          }
+          const row = await measureTarget(() => startTaskManager(`${store.name} ${b.name}`, store.env(n), 1, b.entry), n++);
+          const key = `${store.name}\t${b.name}`;
+          results.set(key, [...(results.get(key) ?? []), row]);
         }
       }
     }
@@ -296,24 +301,9 @@ async function main(): Promise<void> {
   if (AGAINST) return compare(AGAINST);
   const dir = mkdtempSync(join(tmpdir(), "tm-bench-"));
   const schemas: string[] = [];
-  const pgEnv = (extra: Record<string, string> = {}) => {
-    const schema = `bench_${Date.now()}_${schemas.length}`;
-    schemas.push(schema);
-    return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: "32", ...extra };
-  };
   const rows: Row[] = [];
   let batch50: number | undefined;
-  const run = async (start: () => Promise<Target>) => {
-    const t = await start();
-    try {
-      // A short warm-up on its own type, so JIT and connection setup are not measured.
-      await measure(t, `Bench.Warmup_${rows.length}`).catch(() => undefined);
-      rows.push(await measure(t, `Bench.Run_${rows.length}`));
-    } finally {
-      await Promise.all(t.pools.map((p) => p.close()));
-      await t.stop();
-    }
-  };
+  const run = async (start: () => Promise<Target>) => void rows.push(await measureTarget(start, rows.length));
   try {
     await run(startBare);
     await run(() => startTaskManager("TaskManager on SQLite", { SQLITE_PATH: join(dir, "bench.sqlite") }));
@@ -326,9 +316,9 @@ async function main(): Promise<void> {
       await Promise.all(batchTarget.pools.map((p) => p.close()));
       await batchTarget.stop();
     }
-    await run(() => startTaskManager("TaskManager on PostgreSQL, group commit off (`DATABASE_BATCH_MAX=1`)", pgEnv({ DATABASE_BATCH_MAX: "1" })));
-    await run(() => startTaskManager("TaskManager on PostgreSQL", pgEnv()));
-    await run(() => startTaskManager("TaskManager on PostgreSQL, two server nodes", pgEnv({ DATABASE_POOL_SIZE: "16" }), 2));
+    await run(() => startTaskManager("TaskManager on PostgreSQL, group commit off (`DATABASE_BATCH_MAX=1`)", pgEnv(schemas, { DATABASE_BATCH_MAX: "1" })));
+    await run(() => startTaskManager("TaskManager on PostgreSQL", pgEnv(schemas)));
+    await run(() => startTaskManager("TaskManager on PostgreSQL, two server nodes", pgEnv(schemas, { DATABASE_POOL_SIZE: "16" }), 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await dropSchemas(schemas);
