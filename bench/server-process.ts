@@ -9,11 +9,17 @@ import type { ChildProcess } from "node:child_process";
 export function waitForServerUrl(child: ChildProcess, { pattern = /TaskManager API: (\S+)/, timeoutMs = 60_000 } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = "";
+    let found = false;
     const timer = setTimeout(() => reject(new Error(`no "${pattern.source}" within ${timeoutMs} ms: ${out.slice(-2000)}`)), timeoutMs);
+    // Both pipes stay read for the process's life (a full pipe would stall it), but once the URL is
+    // found nothing more is kept or searched.
     const read = (d: Buffer) => {
+      if (found) return;
       out += d.toString();
       const m = pattern.exec(out);
       if (m) {
+        found = true;
+        out = "";
         clearTimeout(timer);
         resolve(m[1] as string);
       }
